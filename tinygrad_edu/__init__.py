@@ -1,0 +1,27 @@
+"""tinygrad_edu: a from-scratch neural-network engine on NumPy/CuPy whose code is the textbook.
+
+    >>> import tinygrad_edu as tg
+    >>> x = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    >>> (x * x).sum().backward()
+    >>> x.grad
+    array([2., 4., 6.], dtype=float32)
+
+Package map: ``tensor.py`` (Tensor and the backward pass), ``ops/`` (one Function per operation),
+``backend.py`` (NumPy ↔ CuPy), ``gradcheck.py`` (finite-difference checks), ``kernels/`` (Numba kernels).
+"""
+
+from . import backend
+from .backend import manual_seed
+from .creation import arange, eye, full, ones, ones_like, rand, randint, randn, tensor, zeros, zeros_like
+from .grad_mode import enable_grad, is_grad_enabled, no_grad
+from .gradcheck import GradcheckError, GradcheckReport, gradcheck
+from .tensor import Function, OpError, Tensor, cat, concatenate, maximum, minimum, split, stack, where
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Function", "GradcheckError", "GradcheckReport", "OpError", "Tensor", "arange", "backend", "cat",
+    "concatenate", "enable_grad", "eye", "full", "gradcheck", "is_grad_enabled", "manual_seed", "maximum",
+    "minimum", "no_grad", "ones", "ones_like", "rand", "randint", "randn", "split", "stack", "tensor", "where",
+    "zeros", "zeros_like",
+]

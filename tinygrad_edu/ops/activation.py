@@ -1,0 +1,155 @@
+"""Activation functions a = σ(z) and the softmax family."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ..backend import get_array_module
+from ..tensor import Function
+
+
+class Tanh(Function):
+    """Hyperbolic tangent  a = tanh z.    Backward:  ∂L/∂z = ∂L/∂a ⊙ (1 − a²)."""
+
+    def forward(self, x: Any) -> Any:
+        out = get_array_module(x).tanh(x)
+        self.save_for_backward(out)
+        return out
+
+    def backward(self, grad: Any) -> Any:
+        (out,) = self.saved
+        return grad * (1 - out * out)
+
+
+class Sigmoid(Function):
+    """Logistic sigmoid  a = σ(z) = 1 / (1 + e⁻ᶻ).    Backward:  ∂L/∂z = ∂L/∂a ⊙ a(1 − a).
+
+    Computed without overflow for any z: with e = e^{−|z|} ≤ 1, σ(z) = 1/(1 + e) for z ≥ 0 and e/(1 + e)
+    for z < 0 (the same value, but e^{−z} would overflow for large negative z).
+    """
+
+    def forward(self, x: Any) -> Any:
+        xp = get_array_module(x)
+        e = xp.exp(-xp.abs(x))
+        out = xp.where(x >= 0, 1, e) / (1 + e)
+        self.save_for_backward(out)
+        return out
+
+    def backward(self, grad: Any) -> Any:
+        (out,) = self.saved
+        return grad * out * (1 - out)
+
+
+class ReLU(Function):
+    """Rectified linear unit  a = max(z, 0).    Backward:  ∂L/∂z = ∂L/∂a ⊙ [z > 0]  (0 at z = 0)."""
+
+    def forward(self, x: Any) -> Any:
+        out = get_array_module(x).maximum(x, 0)
+        self.save_for_backward(out)
+        return out
+
+    def backward(self, grad: Any) -> Any:
+        (out,) = self.saved
+        return grad * (out > 0)
+
+
+class LeakyReLU(Function):
+    """Leaky ReLU  a = z for z > 0, α·z otherwise.    Backward:  ∂L/∂z = ∂L/∂a ⊙ (1 if z > 0 else α)."""
+
+    def forward(self, x: Any, negative_slope: float = 0.01) -> Any:
+        xp = get_array_module(x)
+        self.save_for_backward(x)
+        self.slope = negative_slope
+        return xp.where(x > 0, x, x * negative_slope)
+
+    def backward(self, grad: Any) -> Any:
+        (x,) = self.saved
+        xp = get_array_module(x)
+        return grad * xp.where(x > 0, 1, self.slope).astype(grad.dtype)
+
+
+_SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
+
+
+class GELU(Function):
+    """Gaussian error linear unit  a = z·Φ(z) = ½ z (1 + erf(z/√2)).
+
+    Backward:  ∂L/∂z = ∂L/∂a ⊙ (Φ(z) + z·φ(z)),  with φ(z) = e^{−z²/2}/√(2π) the normal density.
+    ``approximate="tanh"`` uses ½ z (1 + tanh(√(2/π)(z + 0.044715 z³))) and its exact derivative, as PyTorch.
+    """
+
+    def forward(self, x: Any, approximate: str = "none") -> Any:
+        xp = get_array_module(x)
+        self.save_for_backward(x)
+        self.approximate = approximate
+        if approximate == "tanh":
+            self.inner = xp.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x**3))
+            return 0.5 * x * (1 + self.inner)
+        if approximate != "none":
+            raise ValueError(f"gelu(approximate={approximate!r}): use 'none' or 'tanh'")
+        self.cdf = 0.5 * (1 + _erf(x * (1 / math.sqrt(2))))
+        return x * self.cdf
+
+    def backward(self, grad: Any) -> Any:
+        (x,) = self.saved
+        xp = get_array_module(x)
+        if self.approximate == "tanh":
+            inner = self.inner
+            d_inner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
+            return grad * (0.5 * (1 + inner) + 0.5 * x * (1 - inner * inner) * d_inner)
+        pdf = xp.exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))
+        return grad * (self.cdf + x * pdf)
+
+
+def _erf(x: Any) -> Any:
+    """The error function, elementwise (NumPy has none: a Numba ufunc on the CPU, CuPy's on the GPU)."""
+    xp = get_array_module(x)
+    if xp.__name__ == "numpy":
+        from ..kernels.special import erf
+
+        return erf(x)
+    from cupyx.scipy.special import erf  # type: ignore[import-not-found]
+
+    return erf(x)
+
+
+class Softmax(Function):
+    """Softmax along an axis  sᵢ = e^{zᵢ − m} / Σⱼ e^{zⱼ − m},  m = maxⱼ zⱼ (subtracting m avoids overflow and
+    leaves the value unchanged).
+
+    Backward:  ∂L/∂zᵢ = sᵢ (∂L/∂sᵢ − Σⱼ ∂L/∂sⱼ sⱼ).
+    """
+
+    def forward(self, x: Any, axis: int = -1) -> Any:
+        xp = get_array_module(x)
+        shifted = x - x.max(axis=axis, keepdims=True)
+        e = xp.exp(shifted)
+        out = e / e.sum(axis=axis, keepdims=True)
+        self.save_for_backward(out)
+        self.axis = axis
+        return out
+
+    def backward(self, grad: Any) -> Any:
+        (out,) = self.saved
+        return out * (grad - (grad * out).sum(axis=self.axis, keepdims=True))
+
+
+class LogSoftmax(Function):
+    """Log-softmax  yᵢ = zᵢ − logsumexp(z) = (zᵢ − m) − ln Σⱼ e^{zⱼ − m}  (stable for any logits).
+
+    Backward:  ∂L/∂zᵢ = ∂L/∂yᵢ − softmax(z)ᵢ · Σⱼ ∂L/∂yⱼ.
+    """
+
+    def forward(self, x: Any, axis: int = -1) -> Any:
+        xp = get_array_module(x)
+        shifted = x - x.max(axis=axis, keepdims=True)
+        out = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+        self.save_for_backward(out)
+        self.axis = axis
+        return out
+
+    def backward(self, grad: Any) -> Any:
+        (out,) = self.saved
+        xp = get_array_module(out)
+        return grad - xp.exp(out) * grad.sum(axis=self.axis, keepdims=True)

@@ -1,0 +1,79 @@
+"""Matrix products: ``x @ y`` (NumPy's matmul rules) and the fused affine map of a Linear layer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..tensor import Function
+from .broadcast import unbroadcast
+
+
+class MatMul(Function):
+    """Matrix product  Z = X Y  (1-D, 2-D and batched, with NumPy's ``matmul`` rules).
+
+    Backward:  ∂L/∂X = ∂L/∂Z Yᵀ,   ∂L/∂Y = Xᵀ ∂L/∂Z   (batch axes summed back where they were broadcast).
+    A 1-D X is treated as a row (1, n) and a 1-D Y as a column (n, 1), and the added axis removed again.
+    """
+
+    def forward(self, x: Any, y: Any) -> Any:
+        if x.ndim == 0 or y.ndim == 0:
+            raise ValueError("matmul needs tensors with at least one axis: use * for a scalar product")
+        if x.shape[-1] != y.shape[-2 if y.ndim > 1 else -1]:
+            raise ValueError(
+                f"matmul of shapes {x.shape} @ {y.shape}: the last axis of the left ({x.shape[-1]}) must equal "
+                f"the {'second-to-last' if y.ndim > 1 else 'only'} axis of the right "
+                f"({y.shape[-2 if y.ndim > 1 else -1]})"
+            )
+        self.save_for_backward(x, y)
+        return x @ y
+
+    def backward(self, grad: Any) -> tuple[Any, Any]:
+        x, y = self.saved
+        need_x, need_y = self.needs_input_grad
+        x2 = x[None, :] if x.ndim == 1 else x  # promote 1-D operands as matmul does
+        y2 = y[:, None] if y.ndim == 1 else y
+        if x.ndim == 1:
+            grad = grad[..., None, :] if y.ndim > 1 else grad[..., None]
+        if y.ndim == 1:
+            grad = grad[..., None]
+        grad_x = grad_y = None
+        if need_x:
+            grad_x = unbroadcast(grad @ y2.swapaxes(-1, -2), x2.shape).reshape(x.shape)
+        if need_y:
+            grad_y = unbroadcast(x2.swapaxes(-1, -2) @ grad, y2.shape).reshape(y.shape)
+        return grad_x, grad_y
+
+
+class Linear(Function):
+    """The affine map of a fully connected layer  z = x Wᵀ + b  (the documents' z = Wx + b, for a batch of row
+    vectors x; W has PyTorch's layout (out_features, in_features)).
+
+    Backward:  ∂L/∂x = ∂L/∂z W,   ∂L/∂W = (∂L/∂z)ᵀ x,   ∂L/∂b = Σ_batch ∂L/∂z.
+    One fused op instead of a transpose, a matmul and an add: fewer graph nodes, and no ∂L/∂x is computed for
+    the network's input, which needs none.
+    """
+
+    def forward(self, x: Any, weight: Any, bias: Any = None) -> Any:
+        if x.shape[-1] != weight.shape[1]:
+            raise ValueError(
+                f"Linear(in_features={weight.shape[1]}, out_features={weight.shape[0]}) got input of shape "
+                f"{x.shape}: the last axis must be {weight.shape[1]}"
+            )
+        self.save_for_backward(x, weight)
+        out = x @ weight.T
+        if bias is not None:
+            out += bias
+        return out
+
+    def backward(self, grad: Any) -> tuple[Any, ...]:
+        x, weight = self.saved
+        needs = self.needs_input_grad
+        grad_x = grad @ weight if needs[0] else None
+        grad_w = grad_b = None
+        if needs[1]:
+            rows = grad.reshape(-1, grad.shape[-1])
+            grad_w = rows.T @ x.reshape(-1, x.shape[-1])
+        if len(needs) > 2 and needs[2]:
+            grad_b = grad.reshape(-1, grad.shape[-1]).sum(axis=0)
+        return grad_x, grad_w, grad_b
+

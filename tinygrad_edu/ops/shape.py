@@ -1,0 +1,167 @@
+"""Operations that move elements around without computing new values: their backward moves the gradient
+back to where each element came from."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..backend import get_array_module
+from ..tensor import Function
+from .broadcast import unbroadcast
+
+
+class Reshape(Function):
+    """Reshape  z = x viewed with another shape (same elements, row-major order).
+
+    Backward:  ∂L/∂x = ∂L/∂z reshaped to x's shape.
+    """
+
+    def forward(self, x: Any, shape: tuple[int, ...]) -> Any:
+        self.input_shape = x.shape
+        try:
+            return x.reshape(shape)
+        except ValueError:
+            raise ValueError(
+                f"cannot reshape a tensor of shape {x.shape} ({x.size} elements) into {tuple(shape)}"
+            ) from None
+
+    def backward(self, grad: Any) -> Any:
+        return grad.reshape(self.input_shape)
+
+
+class Permute(Function):
+    """Permute axes  z = xᵀ generalised: axis i of z is axis ``axes[i]`` of x.
+
+    Backward:  ∂L/∂x = ∂L/∂z permuted by the inverse permutation.
+    """
+
+    def forward(self, x: Any, axes: tuple[int, ...]) -> Any:
+        if sorted(a % max(x.ndim, 1) for a in axes) != list(range(x.ndim)):
+            raise ValueError(f"permute{tuple(axes)} is not a permutation of the {x.ndim} axes of {x.shape}")
+        self.axes = tuple(a % x.ndim for a in axes)
+        return x.transpose(self.axes)
+
+    def backward(self, grad: Any) -> Any:
+        inverse = [0] * len(self.axes)
+        for i, a in enumerate(self.axes):
+            inverse[a] = i
+        return grad.transpose(inverse)
+
+
+class BroadcastTo(Function):
+    """Broadcast (expand)  z = x repeated along new or size-1 axes, without copying.
+
+    Backward:  ∂L/∂x = ∂L/∂z summed over the repeated axes (``unbroadcast``).
+    """
+
+    def forward(self, x: Any, shape: tuple[int, ...]) -> Any:
+        self.input_shape = x.shape
+        return get_array_module(x).broadcast_to(x, shape)
+
+    def backward(self, grad: Any) -> Any:
+        return unbroadcast(grad, self.input_shape)
+
+
+class Pad(Function):
+    """Constant padding  z = x surrounded by ``value``; ``pad_width`` as NumPy's ((before, after), ...).
+
+    Backward:  ∂L/∂x = ∂L/∂z with the padding cut away.
+    """
+
+    def forward(self, x: Any, pad_width: Any, value: float = 0.0) -> Any:
+        xp = get_array_module(x)
+        widths = xp.broadcast_to(xp.asarray(pad_width, dtype=int), (x.ndim, 2)) if x.ndim else None
+        if widths is None:
+            raise ValueError("cannot pad a 0-d tensor")
+        widths = [(int(a), int(b)) for a, b in widths.tolist()]
+        if any(a < 0 or b < 0 for a, b in widths):
+            raise ValueError(f"pad widths must be non-negative, got {widths}")
+        self.crop = tuple(slice(a, a + n) for (a, _), n in zip(widths, x.shape, strict=True))
+        return xp.pad(x, widths, mode="constant", constant_values=value)
+
+    def backward(self, grad: Any) -> Any:
+        return grad[self.crop]
+
+
+class Concatenate(Function):
+    """Concatenation  z = [x₁, x₂, …] along an axis.
+
+    Backward:  ∂L/∂xₖ = the slice of ∂L/∂z where xₖ was placed.
+    """
+
+    def forward(self, *xs: Any, axis: int = 0) -> Any:
+        xp = get_array_module(xs[0])
+        ndim = xs[0].ndim
+        if not -ndim <= axis < ndim:
+            raise IndexError(f"cat(axis={axis}) for tensors with {ndim} axes: axis out of range")
+        self.axis = axis % ndim
+        for x in xs[1:]:
+            if x.ndim != ndim or any(a != b for i, (a, b) in enumerate(zip(x.shape, xs[0].shape, strict=True))
+                                     if i != self.axis):
+                shapes = ", ".join(str(t.shape) for t in xs)
+                raise ValueError(
+                    f"cat(axis={axis}) needs tensors whose shapes agree on every other axis, got {shapes}"
+                )
+        self.sizes = [x.shape[self.axis] for x in xs]
+        return xp.concatenate(xs, axis=self.axis)
+
+    def backward(self, grad: Any) -> tuple[Any, ...]:
+        pieces, start = [], 0
+        prefix = (slice(None),) * self.axis
+        for size, needed in zip(self.sizes, self.needs_input_grad, strict=True):
+            pieces.append(grad[prefix + (slice(start, start + size),)] if needed else None)
+            start += size
+        return tuple(pieces)
+
+
+class GetItem(Function):
+    """Indexing  z = x[index]  (slices, ints, None, Ellipsis, integer arrays and boolean masks).
+
+    Backward: ∂L/∂x is zero except at the selected positions, which receive ∂L/∂z. With an integer array an
+    element may be picked several times: its gradients are *added* (a scatter-add, ``np.add.at``).
+    """
+
+    def forward(self, x: Any, index: Any) -> Any:
+        xp = get_array_module(x)
+        self.index = _convert_index(index, xp)
+        self.input_shape = x.shape
+        self.advanced = _is_advanced(self.index)
+        try:
+            return x[self.index]
+        except IndexError as error:
+            raise IndexError(f"index {index!r} into a tensor of shape {x.shape}: {error}") from None
+
+    def backward(self, grad: Any) -> Any:
+        xp = get_array_module(grad)
+        full = xp.zeros(self.input_shape, dtype=grad.dtype)
+        if self.advanced:
+            _scatter_add(xp, full, self.index, grad)
+        else:
+            full[self.index] = grad  # basic indexing selects each element at most once
+        return full
+
+
+def _convert_index(index: Any, xp: Any) -> Any:
+    from ..tensor import Tensor
+
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, list):
+        return xp.asarray(index)
+    if isinstance(index, tuple):
+        return tuple(_convert_index(i, xp) for i in index)
+    return index
+
+
+def _is_advanced(index: Any) -> bool:
+    parts = index if isinstance(index, tuple) else (index,)
+    return any(hasattr(part, "shape") and hasattr(part, "dtype") for part in parts)
+
+
+def _scatter_add(xp: Any, target: Any, index: Any, values: Any) -> None:
+    if xp.__name__ == "numpy":
+        xp.add.at(target, index, values)
+    else:  # CuPy spells the unbuffered scatter-add differently
+        import cupyx  # type: ignore[import-not-found]
+
+        cupyx.scatter_add(target, index, values)

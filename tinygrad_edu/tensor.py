@@ -1,0 +1,755 @@
+"""The Tensor and the backward pass: reverse-mode automatic differentiation in one file.
+
+A ``Tensor`` wraps a backend array (``.data``, NumPy or CuPy). Every operation on tensors is a ``Function``
+(see ``tinygrad_edu/ops/``): its ``forward`` computes the result from arrays, and the resulting tensor remembers
+the function that made it (``._ctx``). Those links form the computation graph, a DAG from the inputs to the
+loss.
+
+``loss.backward()`` walks that graph once in reverse topological order and applies the chain rule at every
+node: with ∂L/∂z arriving at the output z of a function f(x, y), the function's ``backward`` returns
+∂L/∂x = ∂L/∂z · ∂z/∂x and ∂L/∂y = ∂L/∂z · ∂z/∂y. Gradients arriving at one tensor along several paths are
+summed (the multivariable chain rule). At the leaves — tensors created by the user with ``requires_grad=True``
+— they are added into ``.grad``, which keeps accumulating across backward calls until zeroed, as in PyTorch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from . import backend
+from . import grad_mode as _grad_mode
+
+Number = int | float | bool
+AxisLike = int | Sequence[int] | None
+
+
+def _is_float_dtype(dtype: Any) -> bool:
+    return np.issubdtype(dtype, np.floating)
+
+
+def _to_array(data: Any, dtype: Any = None) -> Any:
+    """Turn user data into a backend array with PyTorch's dtype rules.
+
+    Python floats (and lists holding any float) become float32; Python ints stay integers (int64); bools stay
+    bool; NumPy and CuPy arrays keep their dtype unless ``dtype`` is given.
+    """
+    if isinstance(data, Tensor):
+        data = data.data
+    xp = backend.get_array_module(data)
+    is_array = isinstance(data, np.ndarray | np.generic) or xp is not np
+    if not is_array:
+        xp = backend.array_module()
+        data = np.asarray(data)
+        if dtype is None and data.dtype == np.float64:
+            dtype = np.float32  # Python floats become float32, as torch.tensor does
+        if data.dtype == object or data.dtype.kind in "USV":
+            raise TypeError(
+                f"Tensor(...) got data of type {type(data).__name__} that is not numeric: "
+                "pass numbers, (nested) lists of numbers, or a NumPy/CuPy array"
+            )
+        if xp is not np:
+            return xp.asarray(data, dtype=dtype)
+    if dtype is not None:
+        return data.astype(dtype, copy=False) if hasattr(data, "astype") else xp.asarray(data, dtype=dtype)
+    return xp.asarray(data)
+
+
+class Tensor:
+    """A multi-dimensional array that can record the operations applied to it and differentiate them.
+
+    ``Tensor(data, requires_grad=False, dtype=None)``: ``data`` is a number, a (nested) list or a NumPy/CuPy
+    array. Python floats become float32 and arrays keep their dtype (as ``torch.tensor``); ``dtype="float64"``
+    asks for double precision. Only floating-point tensors can require gradients.
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_retains_grad", "__weakref__")
+    __array_ufunc__ = None  # make `ndarray * Tensor` call Tensor.__rmul__ instead of converting the tensor
+
+    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None):
+        self.data = _to_array(data, dtype)
+        self.grad: Any = None
+        self._ctx: Function | None = None
+        self._retains_grad = False
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _from_op(cls, data: Any, ctx: Function | None) -> Tensor:
+        """Build the output of an op without re-checking the data (the fast path used by Function.apply)."""
+        out = cls.__new__(cls)
+        out.data = data
+        out.grad = None
+        out._ctx = ctx
+        out._retains_grad = False
+        out.requires_grad = ctx is not None
+        return out
+
+    # ------------------------------------------------------------------------------------------ attributes
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        """The number of elements (NumPy's ``.size``)."""
+        return self.data.size
+
+    def numel(self) -> int:
+        return self.data.size
+
+    @property
+    def dtype(self) -> Any:
+        return self.data.dtype
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors made by the user rather than by an operation that records a graph."""
+        return self._ctx is None
+
+    @property
+    def grad_fn(self) -> Function | None:
+        """The Function that produced this tensor (None for leaves)."""
+        return self._ctx
+
+    @property
+    def device(self) -> str:
+        """``"cpu"`` (NumPy) or ``"cuda"`` (CuPy)."""
+        return backend.device_of(self.data)
+
+    @property
+    def xp(self) -> Any:
+        """The array module of this tensor's data: ``numpy`` or ``cupy``."""
+        return backend.get_array_module(self.data)
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise ValueError(
+                f"the truth value of a tensor of shape {self.shape} is ambiguous: use .any() or .all()"
+            )
+        return bool(self.data)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if not np.issubdtype(self.dtype, np.integer) or self.data.size != 1:
+            raise TypeError("only integer tensors of one element can be used as an index")
+        return int(self.item())
+
+    __hash__ = object.__hash__  # == is elementwise, so hashing stays by identity (as in PyTorch)
+
+    # ------------------------------------------------------------------------------------- conversions
+
+    def numpy(self) -> np.ndarray:
+        """The values as a NumPy array (copied from the GPU when needed). Does not track gradients."""
+        return backend.to_device(self.data, "cpu")
+
+    def item(self) -> Number:
+        """The value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
+        return self.data.item()
+
+    def tolist(self) -> Any:
+        return self.numpy().tolist()
+
+    def detach(self) -> Tensor:
+        """A tensor sharing the same data, cut from the graph (no gradient flows through it)."""
+        return Tensor._from_op(self.data, None)
+
+    def astype(self, dtype: Any) -> Tensor:
+        """A copy converted to ``dtype``; differentiable between floating-point dtypes."""
+        from .ops.unary import Cast
+
+        dtype = np.dtype(dtype)
+        if not _is_float_dtype(dtype):  # integers and bools carry no gradient
+            return Tensor._from_op(self.data.astype(dtype), None)
+        return Cast.apply(self, dtype=dtype)
+
+    def float(self) -> Tensor:
+        return self.astype(np.float32)
+
+    def double(self) -> Tensor:
+        return self.astype(np.float64)
+
+    def to(self, device_or_dtype: Any) -> Tensor:
+        """``t.to("cuda")`` / ``t.to("cpu")`` moves the tensor; ``t.to("float64")`` changes its dtype.
+
+        Moving between devices is differentiable: the gradient is moved back.
+        """
+        if isinstance(device_or_dtype, str) and device_or_dtype.split(":")[0].lower() in (
+            "cpu", "cuda", "gpu", "numpy", "cupy"
+        ):
+            device = backend.normalize_device(device_or_dtype)
+            if device == self.device:
+                return self
+            from .ops.unary import ToDevice
+
+            return ToDevice.apply(self, device=device)
+        return self.astype(device_or_dtype)
+
+    def cpu(self) -> Tensor:
+        return self.to("cpu")
+
+    def cuda(self) -> Tensor:
+        return self.to("cuda")
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Mark a leaf tensor as a parameter whose gradient ``backward`` should compute (in place)."""
+        if requires_grad and not _is_float_dtype(self.dtype):
+            raise TypeError(
+                f"only floating-point tensors can require gradients, this one is {self.dtype}: "
+                "create it with dtype='float32' (or convert with .float())"
+            )
+        if not requires_grad and self._ctx is not None:
+            raise RuntimeError("requires_grad_(False) works on leaves only: use .detach() on a computed tensor")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def retain_grad(self) -> Tensor:
+        """Keep ``.grad`` on this non-leaf tensor after backward (leaves always keep theirs)."""
+        if not self.requires_grad:
+            raise RuntimeError("retain_grad() on a tensor that does not require grad")
+        self._retains_grad = True
+        return self
+
+    def zero_grad(self) -> None:
+        self.grad = None
+
+    def __repr__(self) -> str:
+        values = np.array2string(
+            self.numpy(), separator=", ", prefix="Tensor(", precision=4, threshold=100, edgeitems=3
+        )
+        extras = []
+        if self.dtype not in (np.float32, np.int64, np.bool_):
+            extras.append(f"dtype={self.dtype}")
+        if self.device != "cpu":
+            extras.append(f"device='{self.device}'")
+        if self._ctx is not None:
+            extras.append(f"grad_fn=<{type(self._ctx).__name__}>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return "Tensor(" + ", ".join([values, *extras]) + ")"
+
+    # ---------------------------------------------------------------------------------------- backward
+
+    def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
+        """Compute ∂self/∂leaf for every leaf that requires grad and add it into ``leaf.grad``.
+
+        ``grad`` is ∂L/∂self, needed when ``self`` is not a scalar (a tensor of ones for a plain sum). The
+        graph's saved buffers are freed afterwards unless ``retain_graph=True``; a second backward through a
+        freed graph raises an error.
+        """
+        if not self.requires_grad:
+            raise RuntimeError(
+                "backward() on a tensor that does not require grad: no input of the computation had "
+                "requires_grad=True (or it ran inside no_grad())"
+            )
+        xp = self.xp
+        if grad is None:
+            if self.data.size != 1:
+                raise RuntimeError(
+                    f"backward() without a gradient works for scalar outputs only; this tensor has shape "
+                    f"{self.shape}: reduce it first (e.g. .sum() or .mean()) or pass grad=∂L/∂output of "
+                    "the same shape"
+                )
+            grad = xp.ones_like(self.data)
+        else:
+            grad = grad.data if isinstance(grad, Tensor) else grad
+            if backend.device_of(grad) != self.device:
+                raise TypeError(
+                    f"backward(grad=...): grad is on {backend.device_of(grad)} but the tensor is on "
+                    f"{self.device}: move it with .to('{self.device}')"
+                )
+            grad = xp.array(grad, dtype=self.dtype)  # a copy: the engine never aliases the caller's array
+            if grad.shape != self.shape:
+                raise RuntimeError(
+                    f"backward(grad=...): grad has shape {grad.shape} but the tensor has shape {self.shape}"
+                )
+
+        grads: dict[int, Any] = {id(self): grad}
+        handed_out: set[int] = set()  # arrays already stored in some .grad, which must not be shared
+        for node in _topological_order(self):
+            node_grad = grads.pop(id(node), None)
+            if node_grad is None:
+                continue
+            fn = node._ctx
+            if fn is None or node._retains_grad:
+                _accumulate_grad(node, node_grad, handed_out)
+            if fn is None:
+                continue
+            input_grads = fn.backward(node_grad)
+            if not isinstance(input_grads, tuple):
+                input_grads = (input_grads,)
+            for parent, parent_grad in zip(fn.parents, input_grads, strict=False):
+                if parent_grad is None or not parent.requires_grad:
+                    continue
+                key = id(parent)
+                previous = grads.get(key)
+                grads[key] = parent_grad if previous is None else previous + parent_grad
+            if not retain_graph:
+                fn.release()
+
+    # ------------------------------------------------------------------------------ operator overloads
+
+    def __add__(self, other: Any) -> Tensor:
+        return ops.Add.apply(self, other)
+
+    def __radd__(self, other: Any) -> Tensor:
+        return ops.Add.apply(other, self)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return ops.Sub.apply(self, other)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return ops.Sub.apply(other, self)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return ops.Mul.apply(self, other)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return ops.Mul.apply(other, self)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return ops.Div.apply(self, other)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return ops.Div.apply(other, self)
+
+    def __pow__(self, other: Any) -> Tensor:
+        return ops.Pow.apply(self, other)
+
+    def __rpow__(self, other: Any) -> Tensor:
+        return ops.Pow.apply(other, self)
+
+    def __neg__(self) -> Tensor:
+        return ops.Neg.apply(self)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return ops.MatMul.apply(self, other)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return ops.MatMul.apply(other, self)
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return ops.GetItem.apply(self, index=index)
+
+    # comparisons give boolean tensors without gradient
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return _compare(self, other, "equal")
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return _compare(self, other, "not_equal")
+
+    def __lt__(self, other: Any) -> Tensor:
+        return _compare(self, other, "less")
+
+    def __le__(self, other: Any) -> Tensor:
+        return _compare(self, other, "less_equal")
+
+    def __gt__(self, other: Any) -> Tensor:
+        return _compare(self, other, "greater")
+
+    def __ge__(self, other: Any) -> Tensor:
+        return _compare(self, other, "greater_equal")
+
+    # ------------------------------------------------------------------------------ differentiable math
+
+    def matmul(self, other: Any) -> Tensor:
+        return ops.MatMul.apply(self, other)
+
+    def exp(self) -> Tensor:
+        return ops.Exp.apply(self)
+
+    def log(self) -> Tensor:
+        return ops.Log.apply(self)
+
+    def sqrt(self) -> Tensor:
+        return ops.Sqrt.apply(self)
+
+    def abs(self) -> Tensor:
+        return ops.Abs.apply(self)
+
+    def sin(self) -> Tensor:
+        return ops.Sin.apply(self)
+
+    def cos(self) -> Tensor:
+        return ops.Cos.apply(self)
+
+    def tanh(self) -> Tensor:
+        return ops.Tanh.apply(self)
+
+    def sigmoid(self) -> Tensor:
+        return ops.Sigmoid.apply(self)
+
+    def relu(self) -> Tensor:
+        return ops.ReLU.apply(self)
+
+    def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
+        return ops.LeakyReLU.apply(self, negative_slope=negative_slope)
+
+    def gelu(self, approximate: str = "none") -> Tensor:
+        return ops.GELU.apply(self, approximate=approximate)
+
+    def clip(self, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
+        return ops.Clip.apply(self, low=min, high=max)
+
+    clamp = clip
+
+    def maximum(self, other: Any) -> Tensor:
+        return ops.Maximum.apply(self, other)
+
+    def minimum(self, other: Any) -> Tensor:
+        return ops.Minimum.apply(self, other)
+
+    # ---------------------------------------------------------------------------------------- reductions
+
+    def sum(self, axis: AxisLike = None, keepdims: bool = False) -> Tensor:
+        return ops.Sum.apply(self, axis=axis, keepdims=keepdims)
+
+    def mean(self, axis: AxisLike = None, keepdims: bool = False) -> Tensor:
+        return ops.Mean.apply(self, axis=axis, keepdims=keepdims)
+
+    def var(self, axis: AxisLike = None, keepdims: bool = False, correction: int = 1) -> Tensor:
+        """Variance; ``correction=1`` (Bessel's, PyTorch's default) divides by N − 1, ``correction=0`` by N."""
+        return ops.Var.apply(self, axis=axis, keepdims=keepdims, correction=correction)
+
+    def std(self, axis: AxisLike = None, keepdims: bool = False, correction: int = 1) -> Tensor:
+        return self.var(axis=axis, keepdims=keepdims, correction=correction).sqrt()
+
+    def max(self, axis: AxisLike = None, keepdims: bool = False) -> Tensor:
+        """Largest value; the gradient is split evenly among tied maxima (PyTorch's ``amax`` rule)."""
+        return ops.Max.apply(self, axis=axis, keepdims=keepdims)
+
+    def min(self, axis: AxisLike = None, keepdims: bool = False) -> Tensor:
+        return ops.Min.apply(self, axis=axis, keepdims=keepdims)
+
+    def logsumexp(self, axis: AxisLike = None, keepdims: bool = False) -> Tensor:
+        return ops.LogSumExp.apply(self, axis=axis, keepdims=keepdims)
+
+    def softmax(self, axis: int = -1) -> Tensor:
+        return ops.Softmax.apply(self, axis=axis)
+
+    def log_softmax(self, axis: int = -1) -> Tensor:
+        return ops.LogSoftmax.apply(self, axis=axis)
+
+    def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
+        return Tensor._from_op(self.xp.argmax(self.data, axis=axis, keepdims=keepdims), None)
+
+    def argmin(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
+        return Tensor._from_op(self.xp.argmin(self.data, axis=axis, keepdims=keepdims), None)
+
+    def any(self, axis: AxisLike = None, keepdims: bool = False) -> Tensor:
+        return Tensor._from_op(self.xp.any(self.data, axis=axis, keepdims=keepdims), None)
+
+    def all(self, axis: AxisLike = None, keepdims: bool = False) -> Tensor:
+        return Tensor._from_op(self.xp.all(self.data, axis=axis, keepdims=keepdims), None)
+
+    # ------------------------------------------------------------------------------------ shape changes
+
+    def reshape(self, *shape: Any) -> Tensor:
+        return ops.Reshape.apply(self, shape=_shape_arg(shape))
+
+    def view(self, *shape: Any) -> Tensor:
+        """Same as ``reshape`` (NumPy arrays have no separate view semantics to honour)."""
+        return ops.Reshape.apply(self, shape=_shape_arg(shape))
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        """Merge the axes from ``start_dim`` to ``end_dim`` into one (PyTorch's ``flatten``)."""
+        if self.ndim == 0:
+            return self.reshape(1)
+        start, end = start_dim % self.ndim, end_dim % self.ndim
+        merged = 1
+        for n in self.shape[start : end + 1]:
+            merged *= n
+        return self.reshape(*self.shape[:start], merged, *self.shape[end + 1 :])
+
+    def permute(self, *axes: Any) -> Tensor:
+        return ops.Permute.apply(self, axes=_shape_arg(axes))
+
+    def transpose(self, axis0: int | None = None, axis1: int | None = None) -> Tensor:
+        """Swap two axes (PyTorch's ``transpose(dim0, dim1)``); with no arguments, reverse all axes."""
+        if axis0 is None and axis1 is None:
+            return ops.Permute.apply(self, axes=tuple(range(self.ndim))[::-1])
+        if axis0 is None or axis1 is None:
+            raise TypeError("transpose takes no axes (reverse them all) or two axes to swap")
+        axes = list(range(self.ndim))
+        axes[axis0], axes[axis1] = axes[axis1], axes[axis0]
+        return ops.Permute.apply(self, axes=tuple(axes))
+
+    @property
+    def T(self) -> Tensor:  # noqa: N802
+        return ops.Permute.apply(self, axes=tuple(range(self.ndim))[::-1])
+
+    @property
+    def mT(self) -> Tensor:  # noqa: N802
+        """The transpose of the last two axes (a batch of matrices, each transposed)."""
+        return self.transpose(-2, -1)
+
+    def squeeze(self, axis: AxisLike = None) -> Tensor:
+        if axis is None:
+            shape = tuple(n for n in self.shape if n != 1)
+        else:
+            axes = {a % self.ndim for a in ((axis,) if isinstance(axis, int) else axis)}
+            shape = tuple(n for i, n in enumerate(self.shape) if not (i in axes and n == 1))
+        return ops.Reshape.apply(self, shape=shape)
+
+    def unsqueeze(self, axis: int) -> Tensor:
+        if not -self.ndim - 1 <= axis <= self.ndim:
+            raise IndexError(f"unsqueeze({axis}) on a tensor with {self.ndim} axes: axis out of range")
+        axis = axis % (self.ndim + 1)
+        return ops.Reshape.apply(self, shape=self.shape[:axis] + (1,) + self.shape[axis:])
+
+    def expand(self, *shape: Any) -> Tensor:
+        """Broadcast to ``shape`` without copying; ``-1`` keeps an axis as it is (PyTorch's ``expand``)."""
+        shape = _shape_arg(shape)
+        offset = len(shape) - self.ndim
+        shape = tuple(self.shape[i - offset] if n == -1 else n for i, n in enumerate(shape))
+        return ops.BroadcastTo.apply(self, shape=shape)
+
+    def broadcast_to(self, shape: Sequence[int]) -> Tensor:
+        return ops.BroadcastTo.apply(self, shape=tuple(shape))
+
+    def pad(self, pad_width: Any, value: float = 0.0) -> Tensor:
+        """Pad with a constant, NumPy style: ``pad_width`` is ((before, after), ...) per axis, or one pair for
+        all axes (``nn.functional.pad`` takes PyTorch's last-axis-first flat tuple)."""
+        return ops.Pad.apply(self, pad_width=pad_width, value=value)
+
+    def split(self, split_size_or_sections: int | Sequence[int], axis: int = 0) -> tuple[Tensor, ...]:
+        return split(self, split_size_or_sections, axis)
+
+    def where(self, condition: Any, other: Any) -> Tensor:
+        """``condition ? self : other`` elementwise (PyTorch's ``Tensor.where``)."""
+        return where(condition, self, other)
+
+
+# ------------------------------------------------------------------------------------------ Function
+
+
+class Function:
+    """One differentiable operation: a node of the computation graph.
+
+    A subclass implements ``forward(*arrays, **options) -> array`` and ``backward(grad) -> grads``, both on
+    backend arrays (NumPy or CuPy: use ``xp = get_array_module(x)``). ``backward`` receives ∂L/∂output and
+    returns ∂L/∂input for each tensor input (a tuple, or a single array for one input); it may return None for
+    inputs that need no gradient (``self.needs_input_grad`` says which do). It must not modify ``grad`` in
+    place. The docstring states the op's formula and the derivative it implements.
+
+    ``Op.apply(*inputs, **options)`` runs the op on Tensors (Python numbers and arrays are accepted and
+    treated as constants) and links the result into the graph when a gradient is needed.
+    """
+
+    parents: Sequence[Tensor] | None = ()
+    saved: tuple = ()
+    needs_input_grad: Sequence[bool] = ()
+
+    def save_for_backward(self, *arrays: Any) -> None:
+        self.saved = arrays
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError
+
+    def backward(self, grad: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} has no backward")
+
+    def release(self) -> None:
+        """Free what was kept for backward (called after a backward pass without ``retain_graph``)."""
+        self.__dict__.clear()
+        self.parents = None  # marks the node as freed: a second backward through it is an error
+
+    @classmethod
+    def apply(cls, *inputs: Any, **options: Any) -> Tensor:
+        tensors = _as_tensors(cls.__name__, inputs)
+        fn = cls()
+        needs = [t.requires_grad for t in tensors]
+        record = _grad_mode._enabled and any(needs)
+        if record:
+            fn.needs_input_grad = needs
+        try:
+            out = fn.forward(*[t.data for t in tensors], **options)
+        except OpError:
+            raise
+        except (ValueError, TypeError, IndexError) as error:
+            shapes = ", ".join(str(t.shape) for t in tensors)
+            raise OpError(f"{cls.__name__} on inputs of shape {shapes}: {error}") from error
+        if not record:
+            return Tensor._from_op(out, None)
+        fn.parents = tensors
+        return Tensor._from_op(out, fn)
+
+
+class OpError(ValueError):
+    """An operation got inputs it cannot work with; the message names the op, the shapes and the fix."""
+
+
+
+def _as_tensors(op_name: str, inputs: Sequence[Any]) -> list[Tensor]:
+    """Wrap non-Tensor inputs as constants of a matching dtype, and check that all are on one device."""
+    reference = None
+    for x in inputs:
+        if isinstance(x, Tensor):
+            reference = x
+            break
+    tensors = []
+    for x in inputs:
+        if isinstance(x, Tensor):
+            tensors.append(x)
+        elif isinstance(x, int | float | bool) and reference is not None:
+            # a Python number takes the tensor's dtype (NumPy's "weak scalar" rule, as in PyTorch)
+            dtype = reference.dtype if (_is_float_dtype(reference.dtype) or isinstance(x, bool)
+                                        or (isinstance(x, int) and reference.dtype.kind in "iu")) else None
+            tensors.append(Tensor._from_op(reference.xp.asarray(x, dtype=dtype), None))
+        else:
+            tensors.append(Tensor(x))
+    device = tensors[0].device if tensors else "cpu"
+    for t in tensors[1:]:
+        if t.device != device:
+            devices = ", ".join(f"{tuple(u.shape)} on {u.device}" for u in tensors)
+            raise TypeError(
+                f"{op_name} got tensors on different devices ({devices}): move them to one device "
+                f"first, e.g. x.to('{device}') or x.to('{t.device}')"
+            )
+    return tensors
+
+
+def _accumulate_grad(tensor: Tensor, grad: Any, handed_out: set[int]) -> None:
+    """Add ``grad`` into ``tensor.grad`` (PyTorch's accumulation rule), never storing a shared array."""
+    if grad.dtype != tensor.dtype:
+        grad = grad.astype(tensor.dtype)
+    if tensor.grad is None:
+        if grad.base is not None or id(grad) in handed_out:
+            grad = grad.copy()  # a view or an array another tensor already holds: in-place updates must not leak
+        handed_out.add(id(grad))
+        tensor.grad = grad
+    else:
+        tensor.grad = tensor.grad + grad
+
+
+def _topological_order(root: Tensor) -> list[Tensor]:
+    """Tensors that need a gradient, ordered so that each comes before every tensor it was computed from.
+
+    An iterative depth-first search (no recursion, so a chain of 100,000 ops is fine): a tensor is appended
+    once all of its inputs are, then the list is reversed.
+    """
+    order: list[Tensor] = []
+    visited: set[int] = set()
+    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    while stack:
+        node, inputs_done = stack.pop()
+        if inputs_done:
+            order.append(node)
+            continue
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        stack.append((node, True))
+        fn = node._ctx
+        if fn is None:
+            continue
+        if fn.parents is None:
+            raise RuntimeError(
+                f"backward through the graph a second time: the buffers of {type(fn).__name__} were freed by "
+                "the first backward. Pass retain_graph=True to the first backward() to keep them, or "
+                "recompute the forward pass."
+            )
+        for parent in fn.parents:
+            if parent.requires_grad and id(parent) not in visited:
+                stack.append((parent, False))
+    order.reverse()
+    return order
+
+
+def _compare(a: Tensor, b: Any, name: str) -> Tensor:
+    x, y = _as_tensors(f"comparison ({name})", (a, b))
+    return Tensor._from_op(getattr(x.xp, name)(x.data, y.data), None)
+
+
+def _shape_arg(shape: tuple) -> tuple[int, ...]:
+    """Accept both ``t.reshape(2, 3)`` and ``t.reshape((2, 3))``."""
+    if len(shape) == 1 and isinstance(shape[0], Iterable):
+        return tuple(int(n) for n in shape[0])
+    return tuple(int(n) for n in shape)
+
+
+# --------------------------------------------------------------------------------- functions on tensors
+
+
+def cat(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
+    """Join tensors along an existing axis (``torch.cat``)."""
+    if len(tensors) == 0:
+        raise ValueError("cat() needs at least one tensor")
+    return ops.Concatenate.apply(*tensors, axis=axis)
+
+
+concatenate = cat
+
+
+def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
+    """Join tensors along a new axis (``torch.stack``): all must have the same shape."""
+    if len(tensors) == 0:
+        raise ValueError("stack() needs at least one tensor")
+    shapes = {tuple(t.shape) for t in tensors if isinstance(t, Tensor)}
+    if len(shapes) > 1:
+        raise ValueError(f"stack() needs tensors of one shape, got {sorted(shapes)}")
+    ndim = tensors[0].ndim + 1
+    if not -ndim <= axis < ndim:
+        raise IndexError(f"stack(axis={axis}) for tensors with {ndim - 1} axes: axis out of range")
+    return cat([t.unsqueeze(axis) for t in tensors], axis=axis)
+
+
+def split(tensor: Tensor, split_size_or_sections: int | Sequence[int], axis: int = 0) -> tuple[Tensor, ...]:
+    """Cut a tensor into pieces along ``axis`` (``torch.split``): an int is the size of each piece (the last
+    may be smaller), a list gives every piece's size."""
+    length = tensor.shape[axis]
+    if isinstance(split_size_or_sections, int):
+        if split_size_or_sections <= 0:
+            raise ValueError(f"split size must be positive, got {split_size_or_sections}")
+        sizes = [split_size_or_sections] * (length // split_size_or_sections)
+        if length % split_size_or_sections:
+            sizes.append(length % split_size_or_sections)
+    else:
+        sizes = list(split_size_or_sections)
+        if sum(sizes) != length:
+            raise ValueError(f"split sizes {sizes} add up to {sum(sizes)}, but axis {axis} has length {length}")
+    pieces, start = [], 0
+    axis = axis % tensor.ndim
+    for size in sizes:
+        index = (slice(None),) * axis + (slice(start, start + size),)
+        pieces.append(tensor[index])
+        start += size
+    return tuple(pieces)
+
+
+def where(condition: Any, x: Any, y: Any) -> Tensor:
+    """``condition ? x : y`` elementwise, differentiable in ``x`` and ``y``."""
+    if isinstance(condition, Tensor):
+        condition = condition.data
+    return ops.Where.apply(x, y, condition=condition)
+
+
+def maximum(x: Any, y: Any) -> Tensor:
+    return ops.Maximum.apply(x, y)
+
+
+def minimum(x: Any, y: Any) -> Tensor:
+    return ops.Minimum.apply(x, y)
+
+
+from . import ops  # noqa: E402  (the ops subclass Function, defined above, so they are imported last)
