@@ -1,0 +1,54 @@
+"""Facts about the machine a benchmark ran on, so that figures can be compared honestly."""
+
+from __future__ import annotations
+
+import os
+import platform
+from typing import Any
+
+import numpy as np
+
+
+def _cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _blas() -> str:
+    try:
+        config = np.show_config(mode="dicts")
+        blas = config["Build Dependencies"]["blas"]
+        return f"{blas.get('name', '?')} {blas.get('version', '')}".strip()
+    except Exception:  # the layout of show_config differs between NumPy versions
+        return "unknown"
+
+
+def machine_facts() -> dict[str, Any]:
+    import numba
+
+    facts: dict[str, Any] = {
+        "cpu": _cpu_name(),
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "numba": numba.__version__,
+        "blas": _blas(),
+        "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE", "(unset)"),
+        "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "(unset)"),
+        "numba threads": numba.config.NUMBA_NUM_THREADS,
+        "numba threading layer": numba.config.THREADING_LAYER,
+        "kernels": os.environ.get("TINYGRAD_EDU_KERNELS", "numba (default)"),
+    }
+    try:
+        import torch
+
+        facts["torch"] = f"{torch.__version__} ({torch.get_num_threads()} threads)"
+    except ImportError:
+        facts["torch"] = "not installed"
+    return facts

@@ -1,0 +1,187 @@
+"""The benchmark's workloads. Each returns rows of ``Result``: our time, plain NumPy by hand where that makes
+sense, and PyTorch's CPU time when asked for and installed — all measured in this one process."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+import tinygrad_edu as tg
+from tinygrad_edu import nn, optim
+from tinygrad_edu.nn import functional as F
+
+from .timing import median_time
+
+
+@dataclass
+class Result:
+    name: str
+    ours_s: float
+    numpy_s: float | None = None
+    torch_s: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Settings:
+    quick: bool
+    torch: Any  # the torch module, or None
+
+    @property
+    def repeats(self) -> int:
+        return 5 if self.quick else 15
+
+    def time(self, fn: Callable[[], object]) -> float:
+        return median_time(fn, repeats=self.repeats, warmup=2 if self.quick else 3)
+
+
+# ----------------------------------------------------------------------------------------- op overhead
+
+
+def op_overhead(s: Settings) -> list[Result]:
+    """One elementwise product on a 10-element tensor, forward and backward: the engine's fixed cost."""
+    x = tg.randn(10, requires_grad=True)
+    y = tg.randn(10, requires_grad=True)
+    seed = np.ones(10, dtype=np.float32)
+
+    def ours() -> None:
+        (x * y).backward(seed)
+
+    xa, ya = x.numpy(), y.numpy()
+
+    def by_hand() -> None:
+        _ = xa * ya
+        _ = seed * ya, seed * xa
+
+    result = Result("op overhead (mul, 10 elements, fwd+bwd)", s.time(ours), s.time(by_hand))
+    if s.torch is not None:
+        torch = s.torch
+        tx = torch.randn(10, requires_grad=True)
+        ty = torch.randn(10, requires_grad=True)
+        tseed = torch.ones(10)
+        result.torch_s = s.time(lambda: (tx * ty).backward(tseed))
+    return [result]
+
+
+# ------------------------------------------------------------------------------------------------ MLPs
+
+
+def _mlp_numpy_step(sizes: list[int], batch: int, lr: float = 0.01, momentum: float = 0.9) -> Callable[[], None]:
+    """The MLP training step (ReLU hidden layers, softmax cross-entropy, SGD with momentum) in plain NumPy."""
+    rng = np.random.default_rng(0)
+    weights = [rng.standard_normal((o, i), dtype=np.float32) * np.float32(1 / np.sqrt(i))
+               for i, o in zip(sizes[:-1], sizes[1:], strict=True)]
+    biases = [np.zeros(o, dtype=np.float32) for o in sizes[1:]]
+    velocity = [np.zeros_like(p) for p in weights + biases]
+    x = rng.standard_normal((batch, sizes[0]), dtype=np.float32)
+    y = rng.integers(0, sizes[-1], batch)
+
+    def step() -> None:
+        activations = [x]
+        for k, (w, b) in enumerate(zip(weights, biases, strict=True)):
+            z = activations[-1] @ w.T + b
+            activations.append(np.maximum(z, 0) if k < len(weights) - 1 else z)
+        logits = activations[-1]
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        probs = np.exp(shifted)
+        probs /= probs.sum(axis=1, keepdims=True)
+        delta = probs
+        delta[np.arange(batch), y] -= 1
+        delta /= batch
+        grads_w, grads_b = [], []
+        for k in range(len(weights) - 1, -1, -1):
+            grads_w.append(delta.T @ activations[k])
+            grads_b.append(delta.sum(axis=0))
+            if k > 0:
+                delta = (delta @ weights[k]) * (activations[k] > 0)
+        grads = grads_w[::-1] + grads_b[::-1]
+        for p, g, v in zip(weights + biases, grads, velocity, strict=True):
+            v *= momentum
+            v += g
+            p -= lr * v
+
+    return step
+
+
+def _mlp_ours_step(sizes: list[int], batch: int) -> Callable[[], None]:
+    layers: list[nn.Module] = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+        layers.append(nn.Linear(a, b))
+        if i < len(sizes) - 2:
+            layers.append(nn.ReLU())
+    model = nn.Sequential(*layers)
+    opt = optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    x = tg.randn(batch, sizes[0])
+    y = tg.randint(0, sizes[-1], batch)
+
+    def step() -> None:
+        opt.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+
+    return step
+
+
+def _mlp_torch_step(torch: Any, sizes: list[int], batch: int) -> Callable[[], None]:
+    layers: list[Any] = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+        layers.append(torch.nn.Linear(a, b))
+        if i < len(sizes) - 2:
+            layers.append(torch.nn.ReLU())
+    model = torch.nn.Sequential(*layers)
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    x = torch.randn(batch, sizes[0])
+    y = torch.randint(0, sizes[-1], (batch,))
+
+    def step() -> None:
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(model(x), y).backward()
+        opt.step()
+
+    return step
+
+
+def mlp_step(s: Settings) -> list[Result]:
+    """The 784-256-128-10 MLP, one SGD-momentum training step at batch 128."""
+    sizes, batch = [784, 256, 128, 10], 128
+    result = Result("MLP 784-256-128-10 step, batch 128", s.time(_mlp_ours_step(sizes, batch)),
+                    s.time(_mlp_numpy_step(sizes, batch)))
+    if s.torch is not None:
+        result.torch_s = s.time(_mlp_torch_step(s.torch, sizes, batch))
+    return [result]
+
+
+def matmul_peak_gflops(s: Settings) -> float:
+    """The machine's own float32 matrix-product speed through NumPy (the BLAS), in GFLOP/s."""
+    n = 1024 if s.quick else 2048
+    a = np.random.default_rng(0).standard_normal((n, n), dtype=np.float32)
+    b = np.random.default_rng(1).standard_normal((n, n), dtype=np.float32)
+    seconds = median_time(lambda: a @ b, repeats=5, warmup=1)
+    return 2 * n**3 / seconds / 1e9
+
+
+def wide_mlp(s: Settings) -> list[Result]:
+    """A wide MLP (1024-4096-4096-10, batch 256): is the engine BLAS-bound, as it should be?"""
+    sizes, batch = [1024, 4096, 4096, 10], 256
+    ours = s.time(_mlp_ours_step(sizes, batch))
+    # forward 2·B·in·out per layer, backward twice that, except no input gradient for the first layer
+    layer_flops = [2 * batch * i * o for i, o in zip(sizes[:-1], sizes[1:], strict=True)]
+    flops = 3 * sum(layer_flops) - layer_flops[0]
+    peak = matmul_peak_gflops(s)
+    achieved = flops / ours / 1e9
+    result = Result("wide MLP 1024-4096-4096-10 step, batch 256", ours, s.time(_mlp_numpy_step(sizes, batch)),
+                    extra={"GFLOP/s": round(achieved, 1), "NumPy matmul peak GFLOP/s": round(peak, 1),
+                           "% of peak": round(100 * achieved / peak, 1)})
+    if s.torch is not None:
+        result.torch_s = s.time(_mlp_torch_step(s.torch, sizes, batch))
+    return [result]
+
+
+WORKLOADS: dict[str, Callable[[Settings], list[Result]]] = {
+    "overhead": op_overhead,
+    "mlp": mlp_step,
+    "wide_mlp": wide_mlp,
+}

@@ -1,0 +1,5 @@
+import sys
+
+from .registry import main
+
+sys.exit(main())
