@@ -42,12 +42,13 @@ def _to_array(data: Any, dtype: Any = None) -> Any:
     is_array = isinstance(data, np.ndarray | np.generic) or xp is not np
     if not is_array:
         xp = backend.array_module()
+        kind = type(data).__name__
         data = np.asarray(data)
         if dtype is None and data.dtype == np.float64:
             dtype = np.float32  # Python floats become float32, as torch.tensor does
         if data.dtype == object or data.dtype.kind in "USV":
             raise TypeError(
-                f"Tensor(...) got data of type {type(data).__name__} that is not numeric: "
+                f"Tensor(...) got data of type {kind} that is not numeric: "
                 "pass numbers, (nested) lists of numbers, or a NumPy/CuPy array"
             )
         if xp is not np:
@@ -178,7 +179,12 @@ class Tensor:
         """A copy converted to ``dtype``; differentiable between floating-point dtypes."""
         from .ops.unary import Cast
 
-        dtype = np.dtype(dtype)
+        try:
+            dtype = np.dtype(dtype)
+        except TypeError:
+            raise TypeError(
+                f"{dtype!r} is neither a dtype nor a device: use e.g. 'float32', 'float64', 'int64', 'cpu' or 'cuda'"
+            ) from None
         if not _is_float_dtype(dtype):  # integers and bools carry no gradient
             return Tensor._from_op(self.data.astype(dtype), None)
         return Cast.apply(self, dtype=dtype)
@@ -475,6 +481,13 @@ class Tensor:
         """Merge the axes from ``start_dim`` to ``end_dim`` into one (PyTorch's ``flatten``)."""
         if self.ndim == 0:
             return self.reshape(1)
+        if not (-self.ndim <= start_dim < self.ndim and -self.ndim <= end_dim < self.ndim) or (
+            start_dim % self.ndim > end_dim % self.ndim
+        ):
+            raise IndexError(
+                f"flatten({start_dim}, {end_dim}) on a tensor of shape {self.shape}: the axes must be in range "
+                "and start_dim must not come after end_dim"
+            )
         start, end = start_dim % self.ndim, end_dim % self.ndim
         merged = 1
         for n in self.shape[start : end + 1]:
@@ -507,7 +520,7 @@ class Tensor:
         if axis is None:
             shape = tuple(n for n in self.shape if n != 1)
         else:
-            axes = {a % self.ndim for a in ((axis,) if isinstance(axis, int) else axis)}
+            axes = set(ops.broadcast.normalize_axes(axis, self.ndim))  # range-checked: no silent wrap-around
             shape = tuple(n for i, n in enumerate(self.shape) if not (i in axes and n == 1))
         return ops.Reshape.apply(self, shape=shape)
 
@@ -588,7 +601,13 @@ class Function:
             raise
         except (ValueError, TypeError, IndexError) as error:
             shapes = ", ".join(str(t.shape) for t in tensors)
-            raise OpError(f"{cls.__name__} on inputs of shape {shapes}: {error}") from error
+            message = f"{cls.__name__} on inputs of shape {shapes}: {error}"
+            if "broadcast" in str(error):
+                message += (" (broadcasting aligns shapes from the right; each pair of axis lengths must be "
+                            "equal or one of them 1: reshape or unsqueeze an input to make them match)")
+            if isinstance(error, IndexError):  # keep the type: `for row in tensor` stops at an IndexError
+                raise IndexError(message) from error
+            raise OpError(message) from error
         if not record:
             return Tensor._from_op(out, None)
         fn.parents = tensors
@@ -617,7 +636,10 @@ def _as_tensors(op_name: str, inputs: Sequence[Any]) -> list[Tensor]:
                                         or (isinstance(x, int) and reference.dtype.kind in "iu")) else None
             tensors.append(Tensor._from_op(reference.xp.asarray(x, dtype=dtype), None))
         else:
-            tensors.append(Tensor(x))
+            try:
+                tensors.append(Tensor(x))
+            except TypeError as error:
+                raise TypeError(f"{op_name}: {error}") from None
     device = tensors[0].device if tensors else "cpu"
     for t in tensors[1:]:
         if t.device != device:

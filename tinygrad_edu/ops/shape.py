@@ -56,7 +56,13 @@ class BroadcastTo(Function):
 
     def forward(self, x: Any, shape: tuple[int, ...]) -> Any:
         self.input_shape = x.shape
-        return get_array_module(x).broadcast_to(x, shape)
+        try:
+            return get_array_module(x).broadcast_to(x, shape)
+        except ValueError:
+            raise ValueError(
+                f"cannot broadcast shape {x.shape} to {tuple(shape)}: aligned from the right, each axis must equal "
+                "the target's or be 1 (new axes go in front)"
+            ) from None
 
     def backward(self, grad: Any) -> Any:
         return unbroadcast(grad, self.input_shape)
@@ -70,9 +76,15 @@ class Pad(Function):
 
     def forward(self, x: Any, pad_width: Any, value: float = 0.0) -> Any:
         xp = get_array_module(x)
-        widths = xp.broadcast_to(xp.asarray(pad_width, dtype=int), (x.ndim, 2)) if x.ndim else None
-        if widths is None:
+        if x.ndim == 0:
             raise ValueError("cannot pad a 0-d tensor")
+        try:
+            widths = xp.broadcast_to(xp.asarray(pad_width, dtype=int), (x.ndim, 2))
+        except ValueError:
+            raise ValueError(
+                f"pad_width {pad_width} does not fit a tensor with {x.ndim} axes: give one (before, after) pair per "
+                "axis, or a single pair for all axes"
+            ) from None
         widths = [(int(a), int(b)) for a, b in widths.tolist()]
         if any(a < 0 or b < 0 for a, b in widths):
             raise ValueError(f"pad widths must be non-negative, got {widths}")
