@@ -180,8 +180,60 @@ def wide_mlp(s: Settings) -> list[Result]:
     return [result]
 
 
+# ------------------------------------------------------------------------------------------ optimizers
+
+_OPTIMIZER_SHAPES = [(4096, 4096), (4096, 784), (4096,), (10, 4096), (10,)]  # 20,033,546 parameters
+
+
+def _adam_by_hand(params: list[tg.Tensor], lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999,
+                  eps: float = 1e-8) -> Callable[[], None]:
+    """Adam written as in-place NumPy with one preallocated work array per parameter."""
+    state = [(np.zeros_like(p.data), np.zeros_like(p.data), np.empty_like(p.data)) for p in params]
+    steps = [0]
+
+    def step() -> None:
+        steps[0] += 1
+        step_size = lr / (1 - beta1 ** steps[0])
+        bias_correction2_sqrt = (1 - beta2 ** steps[0]) ** 0.5
+        for p, (m, v, work) in zip(params, state, strict=True):
+            m *= beta1
+            np.multiply(p.grad, 1 - beta1, out=work)
+            m += work
+            v *= beta2
+            np.multiply(p.grad, p.grad, out=work)
+            work *= 1 - beta2
+            v += work
+            np.sqrt(v, out=work)
+            work /= bias_correction2_sqrt
+            work += eps
+            np.divide(m, work, out=work)
+            work *= -step_size
+            p.data += work
+
+    return step
+
+
+def optimizer_step(s: Settings) -> list[Result]:
+    """One Adam step over 20 million float32 parameters: the update rule's cost, gradients given."""
+    rng = np.random.default_rng(0)
+    params = [tg.Tensor(rng.standard_normal(shape, dtype=np.float32), requires_grad=True)
+              for shape in _OPTIMIZER_SHAPES]
+    for p in params:
+        p.grad = rng.standard_normal(p.shape, dtype=np.float32)
+    result = Result("Adam step, 20M parameters", s.time(optim.Adam(params, lr=1e-3).step),
+                    s.time(_adam_by_hand(params)))
+    if s.torch is not None:
+        torch = s.torch
+        tparams = [torch.nn.Parameter(torch.from_numpy(p.numpy().copy())) for p in params]
+        for tp, p in zip(tparams, params, strict=True):
+            tp.grad = torch.from_numpy(p.grad.copy())
+        result.torch_s = s.time(torch.optim.Adam(tparams, lr=1e-3).step)
+    return [result]
+
+
 WORKLOADS: dict[str, Callable[[Settings], list[Result]]] = {
     "overhead": op_overhead,
     "mlp": mlp_step,
     "wide_mlp": wide_mlp,
+    "optimizer": optimizer_step,
 }

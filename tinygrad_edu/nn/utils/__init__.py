@@ -1,0 +1,7 @@
+"""Helpers around training: weight penalties for the loss (``l1_penalty``, ``l2_penalty``) and gradient
+clipping (``clip_grad_norm_``, ``clip_grad_value_``)."""
+
+from .clip import clip_grad_norm_, clip_grad_value_
+from .regularization import l1_penalty, l2_penalty
+
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "l1_penalty", "l2_penalty"]
