@@ -1,0 +1,101 @@
+"""The DataLoader: a dataset cut into mini-batches, shuffled each epoch, delivered as Tensors.
+
+Gradient descent comes in three flavours that differ only in how many samples feed each update:
+
+* batch gradient descent — the whole training set per step (``batch_size=len(dataset)``): exact gradient,
+  one update per epoch;
+* stochastic gradient descent — one sample per step (``batch_size=1``): noisy, many cheap updates;
+* mini-batch gradient descent — B samples per step (``batch_size=32`` or 64): the usual compromise, with the
+  gradient averaged over the batch, (1/B) Σᵢ ∇ℓ(xᵢ, yᵢ).
+
+    >>> import numpy as np
+    >>> from tinygrad_edu.data import DataLoader, TensorDataset
+    >>> loader = DataLoader(TensorDataset(np.ones((10, 2), np.float32), np.arange(10)), batch_size=4)
+    >>> len(loader), [tuple(x.shape) for x, y in loader]
+    (3, [(4, 2), (4, 2), (2, 2)])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+
+from .. import backend
+from ..tensor import Tensor
+from .dataset import Dataset, as_dataset
+
+
+class DataLoader:
+    """Iterate over ``dataset`` in mini-batches of ``batch_size`` samples, each a tuple of Tensors.
+
+    * ``shuffle=True`` draws a new order every epoch from ``seed``'s own generator when given, else from the
+      project's seeded generator (``tinygrad_edu.manual_seed``), so a seeded run sees the same batches.
+    * ``drop_last=True`` drops a last batch smaller than ``batch_size``.
+    * ``transform`` is applied to the *inputs* (the first field) of every batch, e.g. a ``transforms.Compose``
+      of augmentations; it receives and returns an array of the whole batch (vectorised, no per-sample loop).
+
+    The batches are Tensors on the current device (``backend.use``), made once per batch from arrays indexed
+    once per batch. ``len(loader)`` is the number of batches per epoch.
+    """
+
+    def __init__(self, dataset: Dataset | tuple, batch_size: int = 1, shuffle: bool = False,
+                 drop_last: bool = False, seed: int | None = None,
+                 transform: Callable[[Any], Any] | None = None):
+        if not isinstance(batch_size, int | np.integer) or batch_size < 1:
+            raise ValueError(f"DataLoader(batch_size={batch_size!r}): the batch size must be a positive integer")
+        self.dataset = as_dataset(dataset)
+        self.batch_size = int(batch_size)
+        self.shuffle = shuffle
+        self.drop_last = drop_last
+        self.seed = seed
+        self.transform = transform
+        self._generator = None if seed is None else np.random.default_rng(seed)
+
+    @property
+    def generator(self) -> np.random.Generator:
+        """The generator the epoch order is drawn from: this loader's own (``seed``) or the project's."""
+        return self._generator if self._generator is not None else backend.generator("numpy")
+
+    def __len__(self) -> int:
+        n = len(self.dataset)
+        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+    def batch_indices(self) -> Iterator[np.ndarray]:
+        """The index array of each batch of one epoch (a fresh permutation when shuffling)."""
+        n = len(self.dataset)
+        order = self.generator.permutation(n) if self.shuffle else np.arange(n)
+        stop = n - n % self.batch_size if self.drop_last else n
+        for start in range(0, stop, self.batch_size):
+            yield order[start : start + self.batch_size]
+
+    def __iter__(self) -> Iterator[tuple[Tensor, ...]]:
+        device = backend.current_device()
+        for indices in self.batch_indices():
+            fields = list(self.dataset.get_batch(indices))
+            if self.transform is not None:
+                fields[0] = self.transform(fields[0])
+            yield tuple(Tensor._from_op(backend.to_device(f, device), None) for f in fields)
+
+    def state_dict(self) -> dict:
+        """The random state this loader owns (its own generator and its transform's), to resume bit for bit.
+
+        A loader drawing from the project's generator owns none: ``backend.get_rng_state`` covers it.
+        """
+        state: dict[str, Any] = {}
+        if self._generator is not None:
+            state["generator"] = self._generator.bit_generator.state
+        if hasattr(self.transform, "state_dict"):
+            state["transform"] = self.transform.state_dict()
+        return state
+
+    def load_state_dict(self, state: dict) -> None:
+        if "generator" in state and self._generator is not None:
+            self._generator.bit_generator.state = state["generator"]
+        if "transform" in state and hasattr(self.transform, "load_state_dict"):
+            self.transform.load_state_dict(state["transform"])
+
+    def __repr__(self) -> str:
+        return (f"DataLoader({self.dataset!r}, batch_size={self.batch_size}, shuffle={self.shuffle}, "
+                f"drop_last={self.drop_last}, seed={self.seed})")
