@@ -10,11 +10,12 @@ Package map: ``tensor.py`` (Tensor and the backward pass), ``ops/`` (one Functio
 ``backend.py`` (NumPy ↔ CuPy), ``gradcheck.py`` (finite-difference checks), ``kernels/`` (Numba kernels).
 """
 
-from . import backend
+from . import backend, data, nn, train
 from .backend import manual_seed
 from .creation import arange, eye, full, ones, ones_like, rand, randint, randn, tensor, zeros, zeros_like
 from .grad_mode import enable_grad, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, GradcheckReport, gradcheck
+from .serialization import CheckpointError, load, save
 from .tensor import Function, OpError, Tensor, cat, concatenate, maximum, minimum, split, stack, where
 
 __version__ = "0.1.0"
@@ -24,4 +25,6 @@ __all__ = [
     "concatenate", "enable_grad", "eye", "full", "gradcheck", "is_grad_enabled", "manual_seed", "maximum",
     "minimum", "no_grad", "ones", "ones_like", "rand", "randint", "randn", "split", "stack", "tensor", "where",
     "zeros", "zeros_like",
+    "CheckpointError", "load", "nn", "save",
+    "data", "train",
 ]

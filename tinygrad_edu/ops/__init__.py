@@ -10,13 +10,31 @@ the formula in the docstring.
 | ``matmul.py`` | MatMul, Linear |
 | ``shape.py`` | Reshape, Permute, BroadcastTo, Pad, Concatenate, GetItem |
 | ``broadcast.py`` | ``unbroadcast``: the broadcast rule backwards, shared by all |
+| ``loss.py`` | CrossEntropy, NLLLoss, MSELoss, BinaryCrossEntropy, BinaryCrossEntropyWithLogits |
+| ``dropout.py`` | Dropout |
+| ``batchnorm.py`` | BatchNorm |
+| ``conv.py`` | Conv2d (im2col + one matrix product) |
+| ``pool.py`` | MaxPool2d, AvgPool2d, AdaptiveAvgPool2d |
+| ``attention.py`` | ScaledDotProductAttention (fused kernel or matrix-product reference) |
+| ``embedding.py`` | Embedding (look-up, scatter-add backward) |
+| ``layernorm.py`` | LayerNorm |
+| ``rnn.py`` | RNNSequence, LSTMSequence, GRUSequence (one op per layer, BPTT in backward) |
 """
 
 from .activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from .attention import ScaledDotProductAttention
+from .batchnorm import BatchNorm
 from .binary import Add, Div, Maximum, Minimum, Mul, Pow, Sub, Where
 from .broadcast import unbroadcast
+from .conv import Conv2d
+from .dropout import Dropout
+from .embedding import Embedding
+from .layernorm import LayerNorm
+from .loss import BinaryCrossEntropy, BinaryCrossEntropyWithLogits, CrossEntropy, MSELoss, NLLLoss
 from .matmul import Linear, MatMul
+from .pool import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from .reduce import LogSumExp, Max, Mean, Min, Sum, Var
+from .rnn import GRUSequence, LSTMSequence, RNNSequence
 from .shape import BroadcastTo, Concatenate, GetItem, Pad, Permute, Reshape
 from .unary import Abs, Cast, Clip, Cos, Exp, Log, Neg, Sin, Sqrt, ToDevice
 
@@ -25,4 +43,8 @@ __all__ = [
     "LeakyReLU", "Linear", "Log", "LogSoftmax", "LogSumExp", "MatMul", "Max", "Maximum", "Mean", "Min",
     "Minimum", "Mul", "Neg", "Pad", "Permute", "Pow", "ReLU", "Reshape", "Sigmoid", "Sin", "Softmax", "Sqrt",
     "Sub", "Sum", "Tanh", "ToDevice", "Var", "Where", "unbroadcast",
+    "BatchNorm", "BinaryCrossEntropy", "BinaryCrossEntropyWithLogits", "CrossEntropy", "Dropout", "MSELoss",
+    "NLLLoss",
+    "AdaptiveAvgPool2d", "AvgPool2d", "Conv2d", "MaxPool2d",
+    "Embedding", "GRUSequence", "LSTMSequence", "LayerNorm", "RNNSequence", "ScaledDotProductAttention",
 ]

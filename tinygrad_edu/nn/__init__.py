@@ -1,0 +1,63 @@
+"""Neural-network layers, losses and initialisation with PyTorch's names and layouts.
+
+    >>> from tinygrad_edu import nn
+    >>> import tinygrad_edu.nn.functional as F
+    >>> model = nn.Sequential(nn.Linear(784, 64), nn.ReLU(), nn.Linear(64, 10))
+    >>> loss = F.cross_entropy(model(x), labels)
+
+| file | contents |
+| --- | --- |
+| ``module.py`` | Module, Parameter, Sequential, ModuleList, ModuleDict, Identity |
+| ``linear.py`` | Linear, DropConnect, Flatten |
+| ``activation.py`` | ReLU, LeakyReLU, Sigmoid, Tanh, GELU, Softmax, LogSoftmax |
+| ``dropout.py`` | Dropout |
+| ``batchnorm.py`` | BatchNorm1d, BatchNorm2d |
+| ``conv.py`` | Conv2d |
+| ``pooling.py`` | MaxPool2d, AvgPool2d, AdaptiveAvgPool2d |
+| ``loss.py`` | MSELoss, L1Loss, CrossEntropyLoss, NLLLoss, BCELoss, BCEWithLogitsLoss |
+| ``functional.py`` | the same as functions (``F``), and the losses |
+| ``init.py`` | weight initialisation (Xavier, Kaiming, …) |
+| ``summary.py`` | ``summary(model, input_shape)``: layers, output shapes, parameter counts |
+| ``embedding.py`` | Embedding |
+| ``rnn.py`` | RNN, LSTM, GRU, RNNCell, LSTMCell, GRUCell |
+| ``layernorm.py`` | LayerNorm |
+| ``attention.py`` | MultiHeadAttention (and ``F.scaled_dot_product_attention``) |
+| ``transformer.py`` | PositionalEncoding, TransformerEncoderLayer, TransformerEncoder, CausalLM |
+
+Other parts of the project add their layers here: import them below and add the names to ``__all__``.
+"""
+
+from . import functional, init, utils
+from .activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from .attention import MultiHeadAttention
+from .batchnorm import BatchNorm1d, BatchNorm2d
+from .conv import Conv2d
+from .dropout import Dropout
+from .embedding import Embedding
+from .layernorm import LayerNorm
+from .linear import DropConnect, Flatten, Linear
+from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
+from .module import (
+    Identity,
+    IncompatibleKeys,
+    Module,
+    ModuleDict,
+    ModuleList,
+    Parameter,
+    Sequential,
+    StateDictError,
+)
+from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
+from .summary import SummaryTable, summary
+from .transformer import CausalLM, PositionalEncoding, TransformerEncoder, TransformerEncoderLayer
+
+__all__ = [
+    "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d", "CrossEntropyLoss", "DropConnect", "Dropout",
+    "Flatten", "GELU", "Identity", "IncompatibleKeys", "L1Loss", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss",
+    "Module", "ModuleDict", "ModuleList", "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax",
+    "StateDictError", "SummaryTable", "Tanh", "functional", "init", "summary", "utils",
+    "AdaptiveAvgPool2d", "AvgPool2d", "Conv2d", "MaxPool2d",
+    "CausalLM", "Embedding", "GRU", "GRUCell", "LSTM", "LSTMCell", "LayerNorm", "MultiHeadAttention",
+    "PositionalEncoding", "RNN", "RNNCell", "TransformerEncoder", "TransformerEncoderLayer",
+]

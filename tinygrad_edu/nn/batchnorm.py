@@ -1,0 +1,95 @@
+"""Batch normalisation layers with PyTorch's train/eval behaviour and running statistics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import backend, ops
+from ..tensor import Tensor
+from .module import Module, Parameter
+
+
+class _BatchNorm(Module):
+    """Shared by BatchNorm1d and BatchNorm2d: y = γ (x − μ)/√(σ² + ε) + β per channel.
+
+    Training: μ, σ² are the batch's (biased) statistics, and the running estimates are updated with momentum
+    (``momentum=None``: a cumulative average over all batches, 1/num_batches_tracked). Evaluation: the running
+    estimates are used (or the batch's when ``track_running_stats=False``). Parameters ``weight`` (γ, ones) and
+    ``bias`` (β, zeros) exist when ``affine=True``; buffers ``running_mean`` (zeros), ``running_var`` (ones) and
+    ``num_batches_tracked`` (an int64 counter) when ``track_running_stats=True`` — PyTorch's names, so a PyTorch
+    state_dict loads unchanged. Formulas and backward: ``ops.BatchNorm``.
+    """
+
+    expected_ndim: tuple[int, ...] = ()
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
+                 track_running_stats: bool = True, device: str | None = None, dtype: Any = None) -> None:
+        super().__init__()
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        xp = backend.array_module(None if device is None else backend.normalize_device(device))
+        dtype = np.dtype(np.float32 if dtype is None else dtype)
+        if affine:
+            self.weight = Parameter(xp.ones(num_features, dtype=dtype))
+            self.bias = Parameter(xp.zeros(num_features, dtype=dtype))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        if track_running_stats:
+            self.register_buffer("running_mean", Tensor(xp.zeros(num_features, dtype=dtype)))
+            self.register_buffer("running_var", Tensor(xp.ones(num_features, dtype=dtype)))
+            self.register_buffer("num_batches_tracked", Tensor(xp.zeros((), dtype=np.int64)))
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+            self.register_buffer("num_batches_tracked", None)
+
+    def reset_running_stats(self) -> None:
+        if self.track_running_stats:
+            self.running_mean.data[...] = 0
+            self.running_var.data[...] = 1
+            self.num_batches_tracked.data[...] = 0
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        if input.ndim not in self.expected_ndim:
+            raise ValueError(f"{type(self).__name__} expects input with {' or '.join(map(str, self.expected_ndim))} "
+                             f"axes (N, C{', ...' if max(self.expected_ndim) > 2 else ''}), got shape {input.shape}")
+        if input.shape[1] != self.num_features:
+            raise ValueError(f"{type(self).__name__}({self.num_features}) got input of shape {input.shape}: axis 1 "
+                             f"(the channels) must be {self.num_features}")
+        momentum = 0.0 if self.momentum is None else self.momentum
+        if self.training and self.track_running_stats:
+            self.num_batches_tracked.data += 1
+            if self.momentum is None:  # cumulative moving average
+                momentum = 1.0 / float(self.num_batches_tracked.data)
+        use_batch_stats = self.training or not self.track_running_stats
+        weight, bias = self.weight, self.bias
+        xp = input.xp
+        if weight is None:
+            weight = Tensor._from_op(xp.ones(self.num_features, dtype=input.dtype), None)
+            bias = Tensor._from_op(xp.zeros(self.num_features, dtype=input.dtype), None)
+        track = self.training and self.track_running_stats
+        return ops.BatchNorm.apply(
+            input, weight, bias,
+            running_mean=self.running_mean.data if (track or not use_batch_stats) else None,
+            running_var=self.running_var.data if (track or not use_batch_stats) else None,
+            training=use_batch_stats, momentum=momentum, eps=self.eps,
+        )
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+                f"track_running_stats={self.track_running_stats}")
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch normalisation of (N, C) or (N, C, L) inputs, per channel C (statistics over N and L)."""
+
+    expected_ndim = (2, 3)
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch normalisation of images (N, C, H, W), per channel C (statistics over N, H and W)."""
+
+    expected_ndim = (4,)

@@ -1,0 +1,261 @@
+"""The functional API (``import tinygrad_edu.nn.functional as F``): layers and losses as plain functions.
+
+Argument names and defaults are PyTorch's (``dim``, ``reduction="mean"``, ``ignore_index=-100`` …), so code
+written for ``torch.nn.functional`` reads the same here. Each function hands its work to one fused op in
+``tinygrad_edu/ops`` whose docstring has the formula and the backward; where the formula is short it is
+repeated here.
+
+Other parts of the project add their functions to this module (convolution, pooling, attention, …): add the
+import below and the name to ``__all__``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .. import ops
+from ..ops.loss import check_reduction
+from ..tensor import Tensor
+from .attention import scaled_dot_product_attention
+from .conv import conv2d
+from .embedding import embedding
+from .layernorm import layer_norm
+from .pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d
+
+__all__ = [
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "batch_norm", "cross_entropy", "dropout",
+    "gelu", "l1_loss", "leaky_relu", "linear", "log_softmax", "mse_loss", "nll_loss", "pad", "relu", "sigmoid",
+    "softmax", "softmax_cross_entropy_simple", "tanh",
+    "adaptive_avg_pool2d", "avg_pool2d", "conv2d", "max_pool2d",
+    "embedding", "layer_norm", "scaled_dot_product_attention",
+]
+
+
+# ------------------------------------------------------------------------------------------ layers
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:  # noqa: A002
+    """Affine map  z = x Wᵀ + b  with W of shape (out_features, in_features) (the documents' z = Wx + b)."""
+    if bias is None:
+        return ops.Linear.apply(input, weight)
+    return ops.Linear.apply(input, weight, bias)
+
+
+def relu(input: Tensor) -> Tensor:  # noqa: A002
+    """a = max(z, 0)."""
+    return ops.ReLU.apply(input)
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:  # noqa: A002
+    """a = z for z > 0, negative_slope·z otherwise."""
+    return ops.LeakyReLU.apply(input, negative_slope=negative_slope)
+
+
+def sigmoid(input: Tensor) -> Tensor:  # noqa: A002
+    """a = σ(z) = 1 / (1 + e⁻ᶻ)."""
+    return ops.Sigmoid.apply(input)
+
+
+def tanh(input: Tensor) -> Tensor:  # noqa: A002
+    """a = tanh z."""
+    return ops.Tanh.apply(input)
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
+    """a = z·Φ(z) (``approximate="tanh"``: the tanh formula)."""
+    return ops.GELU.apply(input, approximate=approximate)
+
+
+def _require_dim(name: str, dim: int | None) -> int:
+    if dim is None:
+        raise TypeError(f"{name}(..., dim=None): say which axis to normalise over, e.g. dim=-1 for the class axis "
+                        "of (N, C) logits (PyTorch's implicit choice of dim is deprecated)")
+    return dim
+
+
+def softmax(input: Tensor, dim: int | None = None) -> Tensor:  # noqa: A002
+    """sᵢ = e^{zᵢ} / Σⱼ e^{zⱼ} along ``dim`` (computed with the max subtracted, so it never overflows)."""
+    return ops.Softmax.apply(input, axis=_require_dim("softmax", dim))
+
+
+def log_softmax(input: Tensor, dim: int | None = None) -> Tensor:  # noqa: A002
+    """yᵢ = zᵢ − log Σⱼ e^{zⱼ} along ``dim`` (stable for any logits)."""
+    return ops.LogSoftmax.apply(input, axis=_require_dim("log_softmax", dim))
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:  # noqa: A002
+    """Inverted dropout: zero each element with probability p and scale the rest by 1/(1 − p), in training only.
+
+    ``inplace`` is accepted for PyTorch compatibility and ignored (a new tensor is always returned).
+    """
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got p={p}")
+    if not training or p == 0.0:
+        return input
+    return ops.Dropout.apply(input, p=p)
+
+
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,  # noqa: A002
+               weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
+               momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """y = γ (x − μ)/√(σ² + ε) + β per channel (axis 1); see ``ops.BatchNorm`` for the statistics used in
+    training and evaluation and the backward. ``running_mean`` / ``running_var`` are updated in place in
+    training (when given)."""
+    channels = input.shape[1] if input.ndim >= 2 else 0
+    xp = input.xp
+    if weight is None:
+        weight = Tensor._from_op(xp.ones(channels, dtype=input.dtype), None)
+    if bias is None:
+        bias = Tensor._from_op(xp.zeros(channels, dtype=input.dtype), None)
+    return ops.BatchNorm.apply(
+        input, weight, bias,
+        running_mean=None if running_mean is None else running_mean.data,
+        running_var=None if running_var is None else running_var.data,
+        training=training, momentum=momentum, eps=eps,
+    )
+
+
+def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> Tensor:  # noqa: A002
+    """Constant padding with PyTorch's flat, last-axis-first ``pad``: (left, right) pads the last axis,
+    (left, right, top, bottom) the last two, and so on. (``Tensor.pad`` takes NumPy's per-axis pairs.)"""
+    if mode != "constant":
+        raise NotImplementedError(f"pad(mode={mode!r}): only mode='constant' is implemented")
+    pad = tuple(int(n) for n in pad)
+    if len(pad) % 2 or len(pad) // 2 > input.ndim:
+        raise ValueError(f"pad={pad} must hold (before, after) pairs for at most the {input.ndim} axes of "
+                         f"{input.shape}, last axis first")
+    widths = [(0, 0)] * input.ndim
+    for k in range(len(pad) // 2):
+        widths[input.ndim - 1 - k] = (pad[2 * k], pad[2 * k + 1])
+    return ops.Pad.apply(input, pad_width=widths, value=value)
+
+
+# ------------------------------------------------------------------------------------------ losses
+
+
+def _as_tensor_like(value: Any, reference: Tensor) -> Tensor:
+    if isinstance(value, Tensor):
+        return value
+    return Tensor._from_op(reference.xp.asarray(value, dtype=reference.dtype), None)
+
+
+def _array_or_none(value: Any, reference: Tensor) -> Any:
+    if value is None:
+        return None
+    data = value.data if isinstance(value, Tensor) else reference.xp.asarray(value)
+    return data.astype(reference.dtype, copy=False)
+
+
+def _check_same_shape(name: str, input: Tensor, target: Tensor) -> None:  # noqa: A002
+    if input.shape != target.shape:
+        warnings.warn(
+            f"{name}: input {input.shape} and target {target.shape} differ in shape and will be broadcast, which is "
+            "rarely intended (e.g. (N, 1) against (N,) gives an (N, N) loss): reshape one of them",
+            UserWarning, stacklevel=3,
+        )
+
+
+def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:  # noqa: A002
+    """Mean squared error  MSE = (1/n) Σᵢ (yᵢ − ŷᵢ)²  (the documents' regression loss; "sum": no 1/n).
+
+    One document writes MSE = 1/(2n) Σ (yᵢ − ŷᵢ)². The ½ only cancels the 2 of the derivative, so its gradient
+    (1/n)(ŷ − y) is half of ours (2/n)(ŷ − y): the minimum is the same and a learning rate twice as large gives
+    the same steps. PyTorch and this library use 1/n.
+    """
+    target = _as_tensor_like(target, input)
+    _check_same_shape("mse_loss", input, target)
+    return ops.MSELoss.apply(input, target, reduction=reduction)
+
+
+def l1_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:  # noqa: A002
+    """Mean absolute error  L = (1/n) Σᵢ |ŷᵢ − yᵢ|;  ∂L/∂ŷᵢ = sign(ŷᵢ − yᵢ)/n (0 where they are equal)."""
+    check_reduction("l1_loss", reduction)
+    target = _as_tensor_like(target, input)
+    _check_same_shape("l1_loss", input, target)
+    losses = (input - target).abs()
+    if reduction == "none":
+        return losses
+    return losses.sum() if reduction == "sum" else losses.mean()
+
+
+def cross_entropy(input: Tensor, target: Any, weight: Any = None, ignore_index: int = -100,  # noqa: A002
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+    """Cross-entropy between softmax(logits) and the target, fused and stable:  ℓ = −Σ_c yᶜ log softmax(z)ᶜ.
+
+    ``input``: logits (N, C) or (N, C, d₁, …) or one sample (C,). ``target``: class indices (an integer tensor of
+    shape (N,) or (N, d₁, …)) or class probabilities (a float tensor of the input's shape). ``weight`` rescales
+    each class, ``ignore_index`` skips samples with that class, ``label_smoothing`` ε mixes the target with the
+    uniform distribution: y ← (1 − ε) y + ε/C. Logits of any size (±1e4) give a finite loss and gradient.
+
+    The gradient is the documents' output delta  ∂ℓ/∂z = softmax(z) − y  (divided by N for "mean").
+    The formula with weights, smoothing and the "mean" denominator is in ``ops.CrossEntropy``.
+    """
+    squeeze = input.ndim == 1  # one sample: logits (C,) with a class index () or probabilities (C,)
+    if squeeze:
+        input = input.reshape(1, -1)
+    options = dict(weight=None if weight is None else _array_or_none(weight, input), reduction=reduction,
+                   label_smoothing=label_smoothing, ignore_index=ignore_index)
+    if isinstance(target, Tensor) and target.dtype.kind == "f":
+        if squeeze:
+            target = target.reshape(1, -1)
+        out = ops.CrossEntropy.apply(input, target, **options)
+    else:
+        indices = target.data if isinstance(target, Tensor) else input.xp.asarray(target)
+        if indices.dtype.kind not in "iu":
+            raise TypeError(f"cross_entropy: target of dtype {indices.dtype} is neither class indices (integers) nor "
+                            "class probabilities (a float Tensor of the logits' shape)")
+        out = ops.CrossEntropy.apply(input, indices=indices.reshape(-1) if squeeze else indices, **options)
+    return out.reshape(()) if squeeze and reduction == "none" else out
+
+
+def nll_loss(input: Tensor, target: Any, weight: Any = None, ignore_index: int = -100,  # noqa: A002
+             reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood  ℓᵢ = −w_{tᵢ} xᵢ,ₜᵢ  on log-probabilities x (apply ``log_softmax`` first)."""
+    squeeze = input.ndim == 1
+    if squeeze:
+        input = input.reshape(1, -1)
+    indices = target.data if isinstance(target, Tensor) else input.xp.asarray(target)
+    if not np.issubdtype(indices.dtype, np.integer):
+        raise TypeError(f"nll_loss: target must hold class indices (integers), got dtype {indices.dtype}")
+    out = ops.NLLLoss.apply(input, indices=indices.reshape(-1) if squeeze else indices,
+                            weight=_array_or_none(weight, input), reduction=reduction, ignore_index=ignore_index)
+    return out.reshape(()) if squeeze and reduction == "none" else out
+
+
+def binary_cross_entropy(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
+                         reduction: str = "mean") -> Tensor:
+    """ℓᵢ = −wᵢ (yᵢ log xᵢ + (1 − yᵢ) log(1 − xᵢ)) on probabilities x (logs clamped at −100, as PyTorch).
+    Prefer ``binary_cross_entropy_with_logits`` on raw scores: it is stable where σ(z) rounds to 0 or 1."""
+    target = _as_tensor_like(target, input)
+    return ops.BinaryCrossEntropy.apply(input, target, weight=_array_or_none(weight, input), reduction=reduction)
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
+                                     reduction: str = "mean", pos_weight: Any = None) -> Tensor:
+    """Binary cross-entropy of σ(z) fused with the sigmoid, stable for any logits z; the gradient is σ(z) − y.
+    ``pos_weight`` multiplies the loss of positive targets (per class, broadcast over the last axis)."""
+    target = _as_tensor_like(target, input)
+    return ops.BinaryCrossEntropyWithLogits.apply(
+        input, target, weight=_array_or_none(weight, input), pos_weight=_array_or_none(pos_weight, input),
+        reduction=reduction,
+    )
+
+
+def softmax_cross_entropy_simple(logits: Tensor, target: Any) -> Tensor:
+    """The teaching version of ``cross_entropy``, composed from primitive ops so every step is visible:
+
+        p = softmax(z) = e^z / Σ e^z,    ℓᵢ = −log p_{i, tᵢ},    L = (1/N) Σᵢ ℓᵢ
+
+    Each op sends its own gradient back and the chain rule assembles δ = p − y. It is correct for moderate
+    logits, but e^z overflows to inf for z ≳ 89 (float32) and log p underflows to log 0 = −inf for very wrong
+    predictions; use the fused, stable ``cross_entropy`` for real work (the tests show both).
+    """
+    indices = target.data if isinstance(target, Tensor) else logits.xp.asarray(target)
+    e = logits.exp()
+    probabilities = e / e.sum(axis=1, keepdims=True)
+    picked = probabilities[logits.xp.arange(logits.shape[0]), indices]
+    return -(picked.log().mean())

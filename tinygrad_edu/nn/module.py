@@ -1,0 +1,544 @@
+"""``Module``: the building block of networks, with PyTorch's semantics.
+
+A module holds parameters (the weights that training changes), buffers (state that is not trained, such as a
+BatchNorm layer's running statistics) and sub-modules. Assigning one of them to an attribute registers it:
+
+    >>> class Net(Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.hidden = Linear(784, 64)      # a sub-module
+    ...         self.scale = Parameter(ones(64))   # a parameter
+    ...     def forward(self, x):
+    ...         return self.hidden(x).relu() * self.scale
+
+From the registry follow ``parameters()`` (what an optimizer updates), ``state_dict()`` (what a checkpoint
+stores, under dotted names such as ``"hidden.weight"``), ``train()`` / ``eval()``, ``to(device or dtype)`` and
+the printed layer tree.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from .. import backend
+from ..tensor import Tensor
+
+
+class Parameter(Tensor):
+    """A Tensor that is a trainable weight: it requires grad, and assigning it to a Module attribute registers it.
+
+    ``Parameter(data)`` takes a Tensor (sharing its array, as PyTorch does) or anything ``Tensor`` accepts.
+    """
+
+    def __init__(self, data: Any = None, requires_grad: bool = True):
+        if data is None:
+            data = np.empty(0, dtype=np.float32)
+        super().__init__(data.data if isinstance(data, Tensor) else data, requires_grad=requires_grad)
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
+
+
+class IncompatibleKeys(NamedTuple):
+    """What ``load_state_dict(..., strict=False)`` could not load."""
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+    mismatched_shapes: list[tuple[str, tuple[int, ...], tuple[int, ...]]]  # (key, expected shape, given shape)
+
+
+class StateDictError(RuntimeError):
+    """``load_state_dict`` found missing keys, unexpected keys or shape mismatches (all listed in the message)."""
+
+
+class Module:
+    """Base class of every layer and network: subclass it, create sub-modules and parameters in ``__init__``
+    (after ``super().__init__()``) and compute the output in ``forward``. Call the module, not ``forward``."""
+
+    training: bool
+
+    def __init__(self) -> None:
+        setattr_ = object.__setattr__
+        setattr_(self, "training", True)
+        setattr_(self, "_parameters", OrderedDict())
+        setattr_(self, "_buffers", OrderedDict())
+        setattr_(self, "_non_persistent_buffers", set())
+        setattr_(self, "_modules", OrderedDict())
+        setattr_(self, "_forward_hooks", OrderedDict())
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must define forward(...)")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        out = self.forward(*args, **kwargs)
+        if self._forward_hooks:
+            for hook in list(self._forward_hooks.values()):
+                result = hook(self, args, out)
+                if result is not None:
+                    out = result
+        return out
+
+    def register_forward_hook(self, hook: Callable[[Module, tuple, Any], Any]) -> Callable[[], None]:
+        """Call ``hook(module, inputs, output)`` after every forward; a non-None return replaces the output.
+        Returns a function that removes the hook."""
+        key = object()
+        self._forward_hooks[key] = hook
+        return lambda: self._forward_hooks.pop(key, None)
+
+    # ------------------------------------------------------------------------------------- registration
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        params = self.__dict__.get("_parameters")
+        if isinstance(value, Parameter):
+            if params is None:
+                raise AttributeError("cannot assign a Parameter before Module.__init__() is called")
+            self._forget(name)
+            params[name] = value
+        elif params is not None and name in params:
+            if value is not None:
+                raise TypeError(
+                    f"cannot assign {type(value).__name__} as parameter '{name}' of {type(self).__name__}: "
+                    "wrap it as Parameter(...) (or assign None to remove the weight)"
+                )
+            params[name] = None
+        elif isinstance(value, Module):
+            if params is None:
+                raise AttributeError("cannot assign a sub-module before Module.__init__() is called")
+            self._forget(name)
+            self._modules[name] = value
+        elif params is not None and name in self._modules:
+            if value is not None:
+                raise TypeError(f"cannot assign {type(value).__name__} as sub-module '{name}' (Module or None)")
+            self._modules[name] = None
+        elif params is not None and name in self._buffers:
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(f"cannot assign {type(value).__name__} as buffer '{name}' (Tensor or None)")
+            self._buffers[name] = value
+        else:
+            object.__setattr__(self, name, value)
+
+    def __getattr__(self, name: str) -> Any:
+        # only reached when ordinary lookup fails: parameters, buffers and sub-modules live in the registries
+        d = self.__dict__
+        for registry in ("_parameters", "_buffers", "_modules"):
+            found = d.get(registry)
+            if found is not None and name in found:
+                return found[name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __delattr__(self, name: str) -> None:
+        for registry in (self._parameters, self._buffers, self._modules):
+            if name in registry:
+                del registry[name]
+                self._non_persistent_buffers.discard(name)
+                return
+        object.__delattr__(self, name)
+
+    def _forget(self, name: str) -> None:
+        """Remove ``name`` from every registry and the instance dict before it is registered anew."""
+        self.__dict__.pop(name, None)
+        for registry in (self._parameters, self._buffers, self._modules):
+            registry.pop(name, None)
+        self._non_persistent_buffers.discard(name)
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"register_parameter('{name}', ...) needs a Parameter or None, got {type(param).__name__}")
+        self._check_name(name)
+        self._forget(name)
+        self._parameters[name] = param
+
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
+        """Register state that is not trained (e.g. running statistics): moved by ``to()``, saved in
+        ``state_dict()`` unless ``persistent=False``, never returned by ``parameters()``."""
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"register_buffer('{name}', ...) needs a Tensor or None, got {type(tensor).__name__}")
+        self._check_name(name)
+        self._forget(name)
+        self._buffers[name] = tensor
+        if not persistent:
+            self._non_persistent_buffers.add(name)
+
+    def add_module(self, name: str, module: Module | None) -> None:
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"add_module('{name}', ...) needs a Module or None, got {type(module).__name__}")
+        self._check_name(name)
+        self._forget(name)
+        self._modules[name] = module
+
+    register_module = add_module
+
+    def _check_name(self, name: str) -> None:
+        if "_parameters" not in self.__dict__:
+            raise AttributeError("call super().__init__() before registering parameters, buffers or modules")
+        if not isinstance(name, str) or not name or "." in name:
+            raise KeyError(f"invalid name {name!r}: a non-empty string without '.'")
+
+    # ------------------------------------------------------------------------------------------ traversal
+
+    def named_modules(self, prefix: str = "", memo: set[int] | None = None) -> Iterator[tuple[str, Module]]:
+        """This module and every sub-module (each once), with dotted names; the root's name is ``prefix``."""
+        memo = set() if memo is None else memo
+        if id(self) in memo:
+            return
+        memo.add(id(self))
+        yield prefix, self
+        for name, child in self._modules.items():
+            if child is not None:
+                yield from child.named_modules(f"{prefix}.{name}" if prefix else name, memo)
+
+    def modules(self) -> Iterator[Module]:
+        for _, module in self.named_modules():
+            yield module
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        seen: set[int] = set()
+        for name, child in self._modules.items():
+            if child is not None and id(child) not in seen:
+                seen.add(id(child))
+                yield name, child
+
+    def children(self) -> Iterator[Module]:
+        for _, child in self.named_children():
+            yield child
+
+    def _named_members(self, registry: str, prefix: str, recurse: bool) -> Iterator[tuple[str, Tensor]]:
+        seen: set[int] = set()
+        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        for module_name, module in modules:
+            for name, value in getattr(module, registry).items():
+                if value is None or id(value) in seen:
+                    continue
+                seen.add(id(value))  # a weight shared by two layers is listed (and updated) once
+                yield (f"{module_name}.{name}" if module_name else name), value
+
+    def named_parameters(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Parameter]]:
+        """``("hidden.weight", Parameter)`` pairs of this module and (with ``recurse``) all sub-modules."""
+        return self._named_members("_parameters", prefix, recurse)  # type: ignore[return-value]
+
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        for _, param in self.named_parameters(recurse=recurse):
+            yield param
+
+    def named_buffers(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Tensor]]:
+        return self._named_members("_buffers", prefix, recurse)
+
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        for _, buffer in self.named_buffers(recurse=recurse):
+            yield buffer
+
+    def get_submodule(self, target: str) -> Module:
+        """The sub-module at a dotted path such as ``"encoder.layers.0"`` (``""`` is this module)."""
+        module: Module = self
+        for part in target.split(".") if target else []:
+            child = module._modules.get(part)
+            if child is None:
+                raise AttributeError(f"{type(module).__name__} has no sub-module '{part}' (looking up '{target}')")
+            module = child
+        return module
+
+    def apply(self, fn: Callable[[Module], Any]) -> Module:
+        """Call ``fn`` on every sub-module (children first) and then on this module, e.g. to initialise weights."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
+    # -------------------------------------------------------------------------------------- modes, grads
+
+    def train(self, mode: bool = True) -> Module:
+        """Training mode (Dropout drops, BatchNorm uses batch statistics) for this module and all sub-modules."""
+        if not isinstance(mode, bool):
+            raise TypeError(f"train(mode) expects a bool, got {type(mode).__name__}")
+        for module in self.modules():
+            object.__setattr__(module, "training", mode)
+        return self
+
+    def eval(self) -> Module:
+        """Evaluation mode: the same as ``train(False)``."""
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        """Freeze (``False``) or unfreeze every parameter."""
+        for param in self.parameters():
+            param.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clear every parameter's gradient: to None (the default, as PyTorch) or to zeros in place."""
+        for param in self.parameters():
+            if set_to_none or param.grad is None:
+                param.grad = None
+            else:
+                param.grad = param.xp.zeros_like(param.grad)
+
+    # ------------------------------------------------------------------------------- devices and dtypes
+
+    def to(self, device_or_dtype: Any = None, *, device: str | None = None, dtype: Any = None) -> Module:
+        """Move (``"cpu"``, ``"cuda"``) or convert (``"float64"``, ``np.float32``) every parameter and buffer,
+        in place: the Parameter objects stay the same, so an optimizer holding them keeps working.
+
+        A dtype change applies to floating-point parameters and buffers only (integer counters stay integers).
+        """
+        if device_or_dtype is not None:
+            if _is_device(device_or_dtype):
+                device = device_or_dtype
+            else:
+                dtype = device_or_dtype
+        target_device = backend.normalize_device(device) if device is not None else None
+        target_dtype = np.dtype(dtype) if dtype is not None else None
+        if target_dtype is not None and not np.issubdtype(target_dtype, np.floating):
+            raise TypeError(f"Module.to(dtype={target_dtype}): modules can only be converted to floating dtypes")
+
+        def convert(array: Any) -> Any:
+            if target_device is not None:
+                array = backend.to_device(array, target_device)
+            if target_dtype is not None and np.issubdtype(array.dtype, np.floating):
+                array = array.astype(target_dtype, copy=False)
+            return array
+
+        for module in self.modules():
+            for tensor in [*module._parameters.values(), *module._buffers.values()]:
+                if tensor is None:
+                    continue
+                tensor.data = convert(tensor.data)
+                if tensor.grad is not None:
+                    tensor.grad = convert(tensor.grad)
+        return self
+
+    def double(self) -> Module:
+        return self.to(dtype=np.float64)
+
+    def float(self) -> Module:
+        return self.to(dtype=np.float32)
+
+    def cpu(self) -> Module:
+        return self.to(device="cpu")
+
+    def cuda(self) -> Module:
+        return self.to(device="cuda")
+
+    # ----------------------------------------------------------------------------------- checkpoints
+
+    def state_dict(self, prefix: str = "", keep_vars: bool = False) -> OrderedDict[str, Tensor]:
+        """Every parameter and persistent buffer under its dotted name, e.g. ``"0.weight"``,
+        ``"1.running_mean"``. The values share memory with the module (as PyTorch); ``keep_vars=False``
+        detaches them from the graph. Save it with ``tinygrad_edu.save``."""
+        state: OrderedDict[str, Tensor] = OrderedDict()
+        for module_name, module in self.named_modules(prefix.rstrip(".")):
+            dotted = f"{module_name}." if module_name else ""
+            for name, param in module._parameters.items():
+                if param is not None:
+                    state[dotted + name] = param if keep_vars else param.detach()
+            for name, buffer in module._buffers.items():
+                if buffer is not None and name not in module._non_persistent_buffers:
+                    state[dotted + name] = buffer if keep_vars else buffer.detach()
+        return state
+
+    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
+        """Copy values (Tensors or NumPy/CuPy arrays, e.g. a PyTorch state_dict converted with ``.numpy()``)
+        into the parameters and buffers of the same name, in place, converted to their dtype and device.
+
+        Every problem is collected first: missing keys, unexpected keys and shape mismatches. With
+        ``strict=True`` any of them raises one ``StateDictError`` listing them all and nothing is changed;
+        with ``strict=False`` the keys that fit are loaded and the problems are returned.
+        """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"load_state_dict expects a mapping of names to arrays, got {type(state_dict).__name__}")
+        own = self.state_dict(keep_vars=True)
+        missing = [key for key in own if key not in state_dict]
+        unexpected = [key for key in state_dict if key not in own]
+        mismatched, to_copy = [], []
+        for key, target in own.items():
+            if key not in state_dict:
+                continue
+            value = state_dict[key]
+            value = value.data if isinstance(value, Tensor) else value
+            shape = tuple(getattr(value, "shape", np.shape(value)))
+            if shape != tuple(target.shape):
+                mismatched.append((key, tuple(target.shape), shape))
+            else:
+                to_copy.append((target, value))
+        problems = IncompatibleKeys(missing, unexpected, mismatched)
+        if strict and (missing or unexpected or mismatched):
+            raise StateDictError(_describe_problems(type(self).__name__, problems))
+        for target, value in to_copy:
+            target.data[...] = backend.to_device(value, target.device) if hasattr(value, "shape") else value
+        return problems
+
+    # ------------------------------------------------------------------------------------------- repr
+
+    def extra_repr(self) -> str:
+        """The arguments shown inside the parentheses of this module's repr line."""
+        return ""
+
+    def __repr__(self) -> str:
+        lines = []
+        for name, child in self._modules.items():
+            child_repr = repr(child).replace("\n", "\n  ")
+            lines.append(f"  ({name}): {child_repr}")
+        extra = self.extra_repr()
+        if not lines:
+            return f"{type(self).__name__}({extra})"
+        head = f"{type(self).__name__}({extra}" if extra else f"{type(self).__name__}("
+        return head + "\n" + "\n".join(lines) + "\n)"
+
+    def __dir__(self) -> list[str]:
+        return sorted({*super().__dir__(), *self._parameters, *self._buffers, *self._modules})
+
+
+def _is_device(value: Any) -> bool:
+    return isinstance(value, str) and value.split(":")[0].lower() in ("cpu", "cuda", "gpu", "numpy", "cupy")
+
+
+def _describe_problems(owner: str, problems: IncompatibleKeys) -> str:
+    parts = [f"error(s) loading the state_dict of {owner}:"]
+    if problems.missing_keys:
+        parts.append("  missing keys (in the model, not in the state_dict): " + ", ".join(problems.missing_keys))
+    if problems.unexpected_keys:
+        parts.append("  unexpected keys (in the state_dict, not in the model): " + ", ".join(problems.unexpected_keys))
+    for key, expected, given in problems.mismatched_shapes:
+        parts.append(f"  shape mismatch for '{key}': the model has {expected}, the state_dict has {given}")
+    parts.append("Nothing was loaded. Pass strict=False to load the matching keys and get this list returned.")
+    return "\n".join(parts)
+
+
+# ------------------------------------------------------------------------------------------- containers
+
+
+class Identity(Module):
+    """Returns its input unchanged (a placeholder, e.g. to remove a layer from a network)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:  # accepts and ignores arguments, as PyTorch's
+        super().__init__()
+
+    def forward(self, input: Any) -> Any:  # noqa: A002 (PyTorch's argument name)
+        return input
+
+
+class Sequential(Module):
+    """Modules applied one after another: ``Sequential(Linear(784, 64), ReLU(), Linear(64, 10))``; the output of
+    each is the input of the next. Sub-modules are named "0", "1", … (or by an ``OrderedDict``'s keys)."""
+
+    def __init__(self, *modules: Module | Mapping[str, Module]) -> None:
+        super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], Mapping):
+            for name, module in modules[0].items():
+                self.add_module(name, module)
+        else:
+            for index, module in enumerate(modules):
+                self.add_module(str(index), module)  # type: ignore[arg-type]
+
+    def forward(self, input: Any) -> Any:  # noqa: A002
+        for module in self._modules.values():
+            input = module(input)
+        return input
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            return Sequential(OrderedDict(list(self._modules.items())[index]))
+        return list(self._modules.values())[_checked_index(index, len(self), "Sequential")]
+
+    def __setitem__(self, index: int, module: Module) -> None:
+        key = list(self._modules)[_checked_index(index, len(self), "Sequential")]
+        self.add_module(key, module)
+
+    def append(self, module: Module) -> Sequential:
+        self.add_module(str(len(self)), module)
+        return self
+
+
+class ModuleList(Module):
+    """A list of modules whose parameters are registered (a plain Python list would hide them)."""
+
+    def __init__(self, modules: Iterable[Module] | None = None) -> None:
+        super().__init__()
+        if modules is not None:
+            self.extend(modules)
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            return ModuleList(list(self._modules.values())[index])
+        return self._modules[str(_checked_index(index, len(self), "ModuleList"))]
+
+    def __setitem__(self, index: int, module: Module) -> None:
+        self.add_module(str(_checked_index(index, len(self), "ModuleList")), module)
+
+    def append(self, module: Module) -> ModuleList:
+        self.add_module(str(len(self)), module)
+        return self
+
+    def extend(self, modules: Iterable[Module]) -> ModuleList:
+        for module in modules:
+            self.append(module)
+        return self
+
+    def insert(self, index: int, module: Module) -> None:
+        items = list(self._modules.values())
+        items.insert(index, module)
+        self._modules.clear()
+        for i, item in enumerate(items):
+            self.add_module(str(i), item)
+
+
+class ModuleDict(Module):
+    """A dict of modules whose parameters are registered, keeping insertion order."""
+
+    def __init__(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]] | None = None) -> None:
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def __getitem__(self, key: str) -> Module:
+        return self._modules[key]
+
+    def __setitem__(self, key: str, module: Module) -> None:
+        self.add_module(key, module)
+
+    def __delitem__(self, key: str) -> None:
+        del self._modules[key]
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._modules)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._modules
+
+    def keys(self) -> Iterable[str]:
+        return self._modules.keys()
+
+    def values(self) -> Iterable[Module]:
+        return self._modules.values()
+
+    def items(self) -> Iterable[tuple[str, Module]]:
+        return self._modules.items()
+
+    def update(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]]) -> None:
+        pairs = modules.items() if isinstance(modules, Mapping) else modules
+        for key, module in pairs:
+            self.add_module(key, module)
+
+
+def _checked_index(index: int, length: int, owner: str) -> int:
+    if not -length <= index < length:
+        raise IndexError(f"index {index} is out of range for a {owner} of {length} modules")
+    return index % length

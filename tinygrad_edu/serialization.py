@@ -1,0 +1,190 @@
+"""Checkpoints: ``save(obj, path)`` and ``load(path)`` without pickle.
+
+``obj`` is a nest of dicts, lists and tuples holding Tensors, NumPy arrays and plain values (int, float, bool,
+str, None): a model's ``state_dict()``, an optimizer's, the epoch and the random generator's state.
+
+The file is an ordinary ``.npz`` (a zip of ``.npy`` arrays) that ``numpy.load`` can open too:
+- every array sits under a flat key made of its path, e.g. ``"model/0/weight"``;
+- one more entry, ``"__tinygrad_edu__"``, holds a JSON description of the nest (dict keys and their types,
+  lists, tuples and the plain values), so that ``load`` rebuilds exactly what was saved.
+
+Safety: arrays are read with ``allow_pickle=False`` and the structure is JSON, so loading a file never runs
+code from it. The write is atomic: the data go to a temporary file in the same folder, which is flushed to
+disk and then renamed over the target (``os.replace``). A crash, an exception or a full disk during ``save``
+leaves the previous checkpoint untouched.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import backend
+from .tensor import Tensor
+
+MANIFEST_KEY = "__tinygrad_edu__"
+FORMAT = "tinygrad_edu.checkpoint"
+VERSION = 1
+
+PathLike = str | os.PathLike
+
+
+class CheckpointError(ValueError):
+    """A file could not be saved or loaded as a checkpoint; the message names the file and the problem."""
+
+
+# ---------------------------------------------------------------------------------------------- save
+
+
+def save(obj: Any, path: PathLike, compress: bool = False) -> None:
+    """Write ``obj`` to ``path`` (used as given: no extension is added) atomically; see the module docstring.
+
+    ``compress=True`` zips the arrays (smaller files, slower).
+    """
+    path = Path(path)
+    arrays: dict[str, np.ndarray] = {}
+    tree = _encode(obj, [], arrays, str(path))
+    manifest = json.dumps({"format": FORMAT, "version": VERSION, "tree": tree})
+    arrays[MANIFEST_KEY] = np.array(manifest)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise FileNotFoundError(f"cannot save checkpoint '{path}': the folder '{folder}' does not exist")
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            (np.savez_compressed if compress else np.savez)(file, allow_pickle=False, **arrays)
+            file.flush()
+            os.fsync(file.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes the file private (0600); give it the usual mode
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+        raise
+
+
+def _encode(value: Any, path: list[str], arrays: dict[str, np.ndarray], file: str) -> Any:
+    """The JSON description of ``value``; arrays are moved into ``arrays`` under their path."""
+    if value is None or isinstance(value, bool | str):
+        return {"t": "scalar", "v": value}
+    if isinstance(value, int):
+        return {"t": "int", "v": str(value)}  # a string: JSON readers other than Python's lose big ints
+    if isinstance(value, float):
+        return {"t": "float", "v": float.hex(value)}  # exact, and also for nan and ±inf
+    if isinstance(value, Tensor):
+        node = {"t": "tensor", "key": _store(value.numpy(), path, arrays, file), "requires_grad": value.requires_grad}
+        from .nn.module import Parameter  # here: nn imports this package
+
+        if isinstance(value, Parameter):
+            node["t"] = "parameter"
+        return node
+    if isinstance(value, np.ndarray | np.generic) or backend.get_array_module(value) is not np:
+        kind = "numpy_scalar" if isinstance(value, np.generic) else "array"
+        return {"t": kind, "key": _store(backend.to_device(np.asarray(value) if kind == "numpy_scalar" else value,
+                                                          "cpu"), path, arrays, file)}
+    if isinstance(value, dict):
+        items = []
+        for key, item in value.items():
+            if not isinstance(key, str | int) or isinstance(key, bool):
+                raise CheckpointError(f"cannot save to '{file}': dict key {key!r} at '{'/'.join(path) or '/'}' is a "
+                                      f"{type(key).__name__}; keys must be str or int")
+            encoded_key = {"t": "str" if isinstance(key, str) else "int", "v": str(key)}
+            items.append([encoded_key, _encode(item, [*path, str(key)], arrays, file)])
+        return {"t": "dict", "items": items}
+    if isinstance(value, list | tuple):
+        items = [_encode(item, [*path, str(i)], arrays, file) for i, item in enumerate(value)]
+        return {"t": "list" if isinstance(value, list) else "tuple", "items": items}
+    raise CheckpointError(
+        f"cannot save to '{file}': the value at '{'/'.join(path) or '/'}' is a {type(value).__name__}; checkpoints "
+        "hold dicts, lists, tuples, Tensors, arrays, int, float, bool, str and None (nothing that needs pickle)"
+    )
+
+
+def _store(array: np.ndarray, path: list[str], arrays: dict[str, np.ndarray], file: str) -> str:
+    if array.dtype.hasobject:
+        raise CheckpointError(f"cannot save to '{file}': the array at '{'/'.join(path)}' has dtype object, which "
+                              "would need pickle; convert it to a numeric or string dtype")
+    key = "/".join(path) or "root"
+    unique, n = key, 1
+    while unique in arrays or unique == MANIFEST_KEY:  # a dict key that contains "/" could collide
+        n += 1
+        unique = f"{key}#{n}"
+    arrays[unique] = array
+    return unique
+
+
+# ---------------------------------------------------------------------------------------------- load
+
+
+def load(path: PathLike) -> Any:
+    """Read a checkpoint written by ``save``: the same nest, with Tensors (and Parameters) on the CPU, arrays as
+    NumPy arrays and plain values as they were. Never unpickles anything.
+
+    Raises ``FileNotFoundError`` for a missing file and ``CheckpointError`` (naming the file) for one that is
+    truncated, corrupt, or not a tinygrad_edu checkpoint.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"checkpoint '{path}' does not exist")
+    if not zipfile.is_zipfile(path):
+        raise CheckpointError(f"'{path}' is not a tinygrad_edu checkpoint: it is not an .npz (zip) file, or it is "
+                              "truncated (an interrupted copy or download?)")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            if MANIFEST_KEY not in archive.files:
+                raise CheckpointError(
+                    f"'{path}' is an .npz file but not a tinygrad_edu checkpoint (it has no '{MANIFEST_KEY}' "
+                    "entry); read plain .npz files with numpy.load"
+                )
+            manifest = json.loads(str(archive[MANIFEST_KEY]))
+            if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+                raise CheckpointError(f"'{path}' has a '{MANIFEST_KEY}' entry that is not a checkpoint description")
+            if manifest.get("version", 0) > VERSION:
+                raise CheckpointError(f"'{path}' was written by a newer version (format {manifest['version']}); "
+                                      "upgrade tinygrad_edu to read it")
+            return _decode(manifest["tree"], archive, path)
+    except CheckpointError:
+        raise
+    except ValueError as error:
+        if "allow_pickle" in str(error):
+            raise CheckpointError(f"'{path}' holds pickled Python objects, which are never loaded (unpickling can run "
+                                  "arbitrary code): it was not written by tinygrad_edu.save") from error
+        raise CheckpointError(f"'{path}' is corrupt or truncated and cannot be loaded: {error}") from error
+    except (zipfile.BadZipFile, EOFError, OSError, KeyError, TypeError) as error:
+        raise CheckpointError(f"'{path}' is corrupt or truncated and cannot be loaded: {error}") from error
+
+
+def _decode(node: dict, archive: Any, path: Path) -> Any:
+    kind = node["t"]
+    if kind == "scalar":
+        return node["v"]
+    if kind == "int":
+        return int(node["v"])
+    if kind == "float":
+        return float.fromhex(node["v"])
+    if kind in ("tensor", "parameter"):
+        array = archive[node["key"]]
+        if kind == "parameter":
+            from .nn.module import Parameter
+
+            return Parameter(array, requires_grad=node["requires_grad"])
+        return Tensor(array, requires_grad=node["requires_grad"])
+    if kind == "array":
+        return archive[node["key"]]
+    if kind == "numpy_scalar":
+        return archive[node["key"]][()]
+    if kind == "dict":
+        return {(key["v"] if key["t"] == "str" else int(key["v"])): _decode(item, archive, path)
+                for key, item in node["items"]}
+    if kind in ("list", "tuple"):
+        items = [_decode(item, archive, path) for item in node["items"]]
+        return items if kind == "list" else tuple(items)
+    raise CheckpointError(f"'{path}' describes an entry of unknown type {kind!r}")
