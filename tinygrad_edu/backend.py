@@ -85,7 +85,7 @@ def array_module(name: str | None = None) -> ModuleType:
 
 def get_array_module(array: Any) -> ModuleType:
     """``numpy`` for NumPy arrays and Python values, ``cupy`` for CuPy arrays."""
-    if isinstance(array, np.ndarray | np.generic):
+    if type(array) is np.ndarray or isinstance(array, np.ndarray | np.generic):  # the first test is the hot path
         return np
     module = type(array).__module__
     if module.startswith("cupy"):
@@ -97,6 +97,8 @@ def get_array_module(array: Any) -> ModuleType:
 
 def device_of(array: Any) -> str:
     """``"cpu"`` for a NumPy array, ``"cuda"`` for a CuPy array."""
+    if type(array) is np.ndarray:
+        return "cpu"
     return "cpu" if get_array_module(array) is np else "cuda"
 
 

@@ -640,8 +640,14 @@ def _as_tensors(op_name: str, inputs: Sequence[Any]) -> list[Tensor]:
                 tensors.append(Tensor(x))
             except TypeError as error:
                 raise TypeError(f"{op_name}: {error}") from None
-    device = tensors[0].device if tensors else "cpu"
+    if not tensors:
+        return tensors
+    first_type = type(tensors[0].data)
+    device = None
     for t in tensors[1:]:
+        if type(t.data) is first_type:  # same array class, same device: the common case costs one comparison
+            continue
+        device = device or tensors[0].device
         if t.device != device:
             devices = ", ".join(f"{tuple(u.shape)} on {u.device}" for u in tensors)
             raise TypeError(

@@ -247,8 +247,13 @@ def test_parameter_on_another_device():
         opt.add_param_group({"params": [gpu]})
 
 
+class _ArrayOnCuda(np.ndarray):
+    """A different array class, as a CuPy array is: the optimizer's every-step fast path compares classes."""
+
+
 def test_gradient_on_another_device():
     fake_gpu = _TensorReportingCuda(np.ones(2), requires_grad=True)
+    fake_gpu.data = fake_gpu.data.view(_ArrayOnCuda)
     opt = optim.SGD([fake_gpu], lr=0.1)
     fake_gpu.grad = np.ones(2)  # a NumPy (cpu) gradient for a "cuda" parameter
     with pytest.raises(TypeError, match="is on cuda but its .grad is on cpu"):

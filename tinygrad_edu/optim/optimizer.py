@@ -180,6 +180,10 @@ class Optimizer:
 
     def _checked_grad(self, param: Tensor) -> Any:
         grad = param.grad
+        array_type = type(param.data)
+        if (type(grad) is array_type and grad.shape == param.data.shape and grad.dtype == param.data.dtype
+                and all(type(v) is array_type for v in self.state.get(param, {}).values() if _is_array(v))):
+            return grad  # the every-step case: one array class (so one device), matching shape and dtype
         if backend.device_of(grad) != param.device:
             raise TypeError(
                 f"{self._name}.step(): a parameter of shape {tuple(param.shape)} is on {param.device} but its "
