@@ -1,10 +1,13 @@
-"""Walkthroughs that teach by running: ``python -m tinygrad_edu.demo [NAME ...] [--list]``.
+"""Walkthroughs that teach by running: ``python -m tinygrad_edu.demo [NAME ...] [--list] [--quick] ...``.
 
-Each walkthrough is a function ``run(args) -> int`` registered in ``WALKTHROUGHS`` with a one-line summary.
+Each walkthrough is a module with ``run(narrator)``, registered in ``registry.WALKTHROUGHS``. It prints its
+lesson in steps — formula → the line of code that computes it → the numbers it produced — through a
+``Narrator`` (``narrate.py``), whose sentences come from the per-language tables in ``strings.py``, and it
+writes its plots as PNG files into ``--out``.
 """
 
 from __future__ import annotations
 
-from .registry import WALKTHROUGHS, main
+from .registry import DEFAULT_TOUR, WALKTHROUGHS, main
 
-__all__ = ["WALKTHROUGHS", "main"]
+__all__ = ["DEFAULT_TOUR", "WALKTHROUGHS", "main"]

@@ -1,49 +1,66 @@
-"""Walkthrough ``autodiff``: the chain rule by hand and by the engine, then gradient descent on a line."""
+"""Walkthrough ``autodiff``: the chain rule by hand and by the engine on one neuron, then gradient descent
+fitting a line."""
 
 from __future__ import annotations
-
-import argparse
 
 import numpy as np
 
 import tinygrad_edu as tg
 
-SUMMARY = "the chain rule on a neuron a = σ(wx + b), by hand and by backward(); then fit a line"
+from .narrate import Narrator
 
 
-def run(args: argparse.Namespace) -> int:
-    tg.manual_seed(args.seed)
-    print("== autodiff: one neuron, z = w·x + b, a = σ(z), loss L = (a − y)² ==")
+def run(n: Narrator) -> None:
+    n.title("autodiff.title")
+    n.section("autodiff.section_neuron")
     x, y = 1.5, 1.0
     w = tg.tensor(0.8, requires_grad=True, dtype="float64")
     b = tg.tensor(-0.5, requires_grad=True, dtype="float64")
     z = w * x + b
+    n.step("autodiff.z", "z = w·x + b", "z = w * x + b", {"x": x, "w": w.item(), "b": b.item(), "z": z.item()})
     a = z.sigmoid()
+    n.step("autodiff.a", "a = σ(z)", "a = z.sigmoid()", {"a": a.item()})
     loss = (a - y) ** 2
-    print(f"forward : z = {z.item():.6f}   a = σ(z) = {a.item():.6f}   L = {loss.item():.6f}")
+    n.step("autodiff.loss", "L = (a − y)²", "loss = (a - y) ** 2", {"y": y, "L": loss.item()})
     loss.backward()
     s = 1 / (1 + np.exp(-z.item()))
-    dl_da = 2 * (s - y)
-    da_dz = s * (1 - s)
-    print("by hand : ∂L/∂w = ∂L/∂a · ∂a/∂z · ∂z/∂w = "
-          f"{dl_da:.6f} · {da_dz:.6f} · {x} = {dl_da * da_dz * x:.6f}")
-    print(f"engine  : w.grad = {w.grad.item():.6f}   b.grad = {b.grad.item():.6f}")
+    dl_da, da_dz = 2 * (s - y), s * (1 - s)
+    n.step("autodiff.chain", "∂L/∂w = ∂L/∂a · ∂a/∂z · ∂z/∂w = 2(a − y) · σ(z)(1 − σ(z)) · x",
+           "dl_da, da_dz = 2 * (s - y), s * (1 - s)",
+           {"∂L/∂a": dl_da, "∂a/∂z": da_dz, "∂z/∂w": x, "∂L/∂w": dl_da * da_dz * x})
+    n.step("autodiff.engine", "w.grad = ∂L/∂w,   b.grad = ∂L/∂b", "loss.backward()",
+           {"w.grad": w.grad.item(), "b.grad": b.grad.item()})
 
-    print("\n== gradient descent θ ← θ − α∇J(θ) on y = 3x − 2 + noise ==")
-    n = 64
-    xs = tg.randn(n, 1)
-    ys = xs * 3.0 - 2.0 + tg.randn(n, 1) * 0.1
+    n.section("autodiff.section_line")
+    samples = 64
+    xs = tg.randn(samples, 1)
+    ys = xs * 3.0 - 2.0 + tg.randn(samples, 1) * 0.1
     weight = tg.zeros(1, requires_grad=True)
     bias = tg.zeros(1, requires_grad=True)
-    steps = 50 if args.quick else 200
-    for step in range(steps + 1):
+    steps = n.epochs(full=200, quick=50)
+    losses = []
+    for _ in range(steps):
         loss = ((xs * weight + bias - ys) ** 2).mean()
         weight.grad = bias.grad = None
         loss.backward()
-        if step % (steps // 5) == 0:
-            print(f"step {step:4d}  MSE {loss.item():.5f}  w {weight.item():+.4f}  b {bias.item():+.4f}")
+        losses.append(loss.item())
         with tg.no_grad():
             weight.data -= 0.1 * weight.grad
             bias.data -= 0.1 * bias.grad
-    print("learned w ≈ 3, b ≈ −2: the engine's gradients are right.")
-    return 0
+    n.step("autodiff.descent", "J(w, b) = (1/n) Σ (w xᵢ + b − yᵢ)²,   θ ← θ − α∇J(θ),   α = 0.1",
+           "weight.data -= 0.1 * weight.grad",
+           {"J₀": losses[0], "J": losses[-1], "w": weight.item(), "b": bias.item()})
+    n.say("autodiff.learned")
+
+    figure = n.figure(10, 4)
+    left, right = figure.subplots(1, 2)
+    left.scatter(xs.numpy()[:, 0], ys.numpy()[:, 0], s=10, label=n.label("plot_data"))
+    grid = np.linspace(xs.numpy().min(), xs.numpy().max(), 2)
+    left.plot(grid, weight.item() * grid + bias.item(), color="C1", label=f"{weight.item():.2f}·x {bias.item():+.2f}")
+    left.legend()
+    left.set_title(n.label("autodiff.plot_fit"))
+    right.semilogy(losses)
+    right.set_xlabel(n.label("plot_step"))
+    right.set_ylabel("J")
+    right.set_title(n.label("autodiff.plot_loss"))
+    n.save(figure, "line_fit")

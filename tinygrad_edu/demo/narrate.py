@@ -1,0 +1,199 @@
+"""The narrator: how a walkthrough speaks (in the chosen language) and where its pictures go.
+
+A walkthrough teaches in steps of three lines: the formula, the line of code that computes it, and the numbers
+that line produced. ``Narrator.step`` prints exactly that; every sentence comes from the table of the chosen
+language in ``strings.py``, and every picture is written as a PNG by ``Narrator.save`` into ``--out``.
+
+Pictures are drawn on a bare ``matplotlib.figure.Figure`` (the Agg canvas): no pyplot, no window, no global
+backend switch, so the demo behaves the same in a terminal, over SSH and inside a notebook.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .. import backend
+from ..tensor import Tensor
+from .strings import TABLES
+
+
+class Unavailable(Exception):
+    """A walkthrough cannot run here: data or hardware is missing. The message says what and how to get it."""
+
+
+def _cjk_font() -> str | None:
+    """The name of an installed font that has Chinese glyphs, or None (then plot labels stay in English)."""
+    from matplotlib import font_manager
+
+    hints = ("CJK", "WenQuanYi", "Hei", "Song", "Ming", "Noto Sans SC", "Source Han", "PingFang", "YaHei", "Kai")
+    for font in font_manager.fontManager.ttflist:
+        if any(hint.lower() in font.name.lower() for hint in hints):
+            return font.name
+    return None
+
+
+_NUMBER = re.compile(r"^[-+]?[\d.,]+(e[-+]?\d+)?\s*[%s]?$|^[-+]?nan$|^[-+]?inf$")
+
+
+def _display_width(text: str) -> int:
+    """Columns a string takes in a terminal: Chinese characters are two columns wide."""
+    return sum(2 if "\u2e80" <= ch <= "\uffef" else 1 for ch in text)
+
+
+def fmt(value: Any, precision: int = 4) -> str:
+    """Numbers as a learner reads them: short floats, arrays on one or a few lines."""
+    if hasattr(value, "numpy") and not isinstance(value, np.ndarray):
+        value = value.numpy()  # a Tensor
+    elif type(value).__module__.startswith("cupy"):
+        value = value.get()  # a CuPy array: copied to the host to be printed
+    if isinstance(value, float | np.floating):
+        return f"{float(value):.{precision + 2}g}"
+    if isinstance(value, np.ndarray):
+        if value.size == 1:
+            return f"{value.item():.{precision + 2}g}"
+        return np.array2string(value, precision=precision, suppress_small=True, max_line_width=110,
+                               threshold=24, edgeitems=4, separator=" ")
+    return str(value)
+
+
+class Narrator:
+    """Prints a walkthrough's steps in one language and saves its figures; remembers every file written."""
+
+    def __init__(self, args: argparse.Namespace, name: str, printer: Any = print, explicit: bool = False) -> None:
+        self.args = args
+        self.name = name
+        self.explicit = explicit  # named on the command line (not reached through the default tour)
+        self.quick: bool = bool(args.quick)
+        self.lang: str = args.lang
+        self.table = TABLES[args.lang]
+        self.english = TABLES["en"]
+        self.out = Path(args.out)
+        self.print = printer
+        self.plots: list[Path] = []
+        self.code_shown: list[str] = []  # every code line printed, so a test can find it in the source
+        font = _cjk_font() if self.lang != "en" else None
+        # plot labels in Chinese only where a font can draw them; matplotlib would draw empty boxes otherwise
+        self.plot_table = self.table if (self.lang == "en" or font) else self.english
+        self.font = font
+
+    # ------------------------------------------------------------------------------------------------ text
+
+    def t(self, key: str, **values: Any) -> str:
+        """The sentence ``key`` in the narration language, with ``{placeholders}`` filled in."""
+        return self.table[key].format(**values)
+
+    def label(self, key: str, **values: Any) -> str:
+        """A plot label: the narration language when a font can draw it, else English."""
+        return self.plot_table[key].format(**values)
+
+    def title(self, key: str, **values: Any) -> None:
+        text = self.t(key, **values)
+        self.print("\n" + "═" * 100 + f"\n  {text}\n" + "═" * 100)
+
+    def section(self, key: str, **values: Any) -> None:
+        text = self.t(key, **values)
+        self.print(f"\n── {text} " + "─" * max(4, 96 - _display_width(text)))
+
+    def say(self, key: str, **values: Any) -> None:
+        self.print(self.t(key, **values))
+
+    def step(self, key: str, formula: str, code: str, numbers: Any = None, **values: Any) -> None:
+        """One step of the lesson: what it is (``key``), its formula, the code line, and what it produced.
+
+        ``numbers`` is a dict {name: value} (each printed as ``name = value``), a string, or None.
+        """
+        self.code_shown.append(code)
+        self.print(f"\n▸ {self.t(key, **values)}")
+        labels = {k: self.t(k) for k in ("formula", "code", "numbers")}
+        width = max(_display_width(label) for label in labels.values())
+
+        def label(key: str, first: bool = True) -> str:  # padded to the same number of terminal columns
+            text = labels[key] if first else ""
+            return text + " " * (width - _display_width(text))
+
+        self.print(f"    {label('formula')}  {formula}")
+        for i, line in enumerate(code.splitlines()):
+            self.print(f"    {label('code', i == 0)}  {line}")
+        if numbers is None:
+            return
+        if isinstance(numbers, str):
+            indent = " " * (4 + width + 2)
+            self.print(f"    {label('numbers')}  " + numbers.replace("\n", "\n" + indent))
+            return
+        for i, (name, value) in enumerate(numbers.items()):
+            indent = " " * (4 + width + 2 + _display_width(name) + 3)
+            text = fmt(value).replace("\n", "\n" + indent)
+            self.print(f"    {label('numbers', i == 0)}  {name} = {text}")
+
+    def table_rows(self, header: list[str], rows: list[list[Any]]) -> None:
+        """A small aligned table (numbers formatted with ``fmt``)."""
+        cells = [[str(h) for h in header]] + [[c if isinstance(c, str) else fmt(c) for c in r] for r in rows]
+        widths = [max(_display_width(row[i]) for row in cells) for i in range(len(header))]
+        numeric = [all(_NUMBER.match(row[i]) for row in cells[1:]) for i in range(len(header))]
+        for j, row in enumerate(cells):
+            padded = []
+            for c, w, right in zip(row, widths, numeric, strict=True):
+                space = " " * (w - _display_width(c))
+                padded.append(space + c if right else c + space)
+            self.print("    " + "  ".join(padded).rstrip())
+            if j == 0:
+                self.print("    " + "  ".join("─" * w for w in widths))
+
+    # ----------------------------------------------------------------------------------------------- plots
+
+    def figure(self, width: float = 8.0, height: float = 5.0) -> Any:
+        """A new figure on the Agg canvas (nothing is shown on screen)."""
+        from matplotlib.figure import Figure
+
+        return Figure(figsize=(width, height), layout="constrained")
+
+    def save(self, figure: Any, filename: str) -> Path:
+        """Write ``figure`` as ``<out>/<walkthrough>_<filename>.png``, print the path and remember it."""
+        self.out.mkdir(parents=True, exist_ok=True)
+        path = self.out / f"{self.name}_{filename}.png"
+        with self.fonts():
+            figure.savefig(path, dpi=72 if self.quick else 110)  # --quick: smaller files, faster drawing
+        self.plots.append(path)
+        self.print(f"    🖼  {self.t('plot_written')}: {path}")
+        return path
+
+    @contextlib.contextmanager
+    def fonts(self) -> Iterator[None]:
+        """Use the CJK font (when there is one) while drawing, without touching matplotlib's global settings."""
+        if self.font is None:
+            yield
+            return
+        import matplotlib
+
+        with matplotlib.rc_context({"font.sans-serif": [self.font, "DejaVu Sans"], "axes.unicode_minus": False}):
+            yield
+
+    # ------------------------------------------------------------------------------------------------ misc
+
+    def tensor(self, array: Any, requires_grad: bool = False) -> Tensor:
+        """A Tensor of the NumPy ``array`` on the chosen device (``--device``); its dtype is kept."""
+        return Tensor(backend.to_device(np.asarray(array), backend.current_device()), requires_grad=requires_grad)
+
+    def epochs(self, full: int, quick: int) -> int:
+        """The number of epochs (or steps) to run: ``--epochs`` when given, else ``quick`` or ``full``."""
+        if self.args.epochs is not None:
+            return max(1, int(self.args.epochs))
+        return quick if self.quick else full
+
+    @contextlib.contextmanager
+    def timed(self) -> Iterator[dict[str, float]]:
+        """``with n.timed() as clock: ...`` then ``clock["seconds"]``."""
+        clock = {"seconds": 0.0}
+        start = time.perf_counter()
+        try:
+            yield clock
+        finally:
+            clock["seconds"] = time.perf_counter() - start
