@@ -7,14 +7,18 @@
     array([2., 4., 6.], dtype=float32)
 
 Package map: ``tensor.py`` (Tensor and the backward pass), ``ops/`` (one Function per operation),
-``backend.py`` (NumPy ↔ CuPy), ``gradcheck.py`` (finite-difference checks), ``kernels/`` (Numba kernels).
+``backend.py`` (NumPy ↔ CuPy), ``gradcheck.py`` (finite-difference checks), ``kernels/`` (Numba kernels);
+seeing inside: ``viz/`` (graph and architecture drawings, gradient flow), ``explain/`` (saliency, integrated
+gradients, …), ``hooks.py``, ``anomaly.py`` (``detect_anomaly``), ``amp/`` (mixed precision).
 """
 
-from . import backend, data, nn, train
+from . import amp, backend, data, explain, nn, train, viz
+from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
 from .backend import manual_seed
 from .creation import arange, eye, full, ones, ones_like, rand, randint, randn, tensor, zeros, zeros_like
 from .grad_mode import enable_grad, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, GradcheckReport, gradcheck
+from .hooks import RemovableHandle
 from .serialization import CheckpointError, load, save
 from .tensor import Function, OpError, Tensor, cat, concatenate, maximum, minimum, split, stack, where
 
@@ -27,4 +31,5 @@ __all__ = [
     "zeros", "zeros_like",
     "CheckpointError", "load", "nn", "save",
     "data", "train",
+    "AnomalyError", "RemovableHandle", "amp", "detect_anomaly", "explain", "is_anomaly_enabled", "viz",
 ]

@@ -101,6 +101,11 @@ def gradcheck(
     for i in checked:
         x = args[i]
         analytic = np.zeros(x.shape) if x.grad is None else np.asarray(_host(x.grad), dtype=np.float64)
+        if analytic.shape != x.shape:
+            raise GradcheckError(
+                f"input {i} has shape {x.shape} but backward gave it a gradient of shape {analytic.shape}: the "
+                "gradient of a broadcast input must be summed back to its shape (ops.broadcast.unbroadcast)"
+            )
         numeric = np.zeros(x.shape)
         flat = x.data.reshape(-1)  # a view: writing into it perturbs the input in place
         for k in range(flat.size):

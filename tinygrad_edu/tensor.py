@@ -66,7 +66,7 @@ class Tensor:
     asks for double precision. Only floating-point tensors can require gradients.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_retains_grad", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_retains_grad", "_grad_hooks", "__weakref__")
     __array_ufunc__ = None  # make `ndarray * Tensor` call Tensor.__rmul__ instead of converting the tensor
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None):
@@ -74,6 +74,7 @@ class Tensor:
         self.grad: Any = None
         self._ctx: Function | None = None
         self._retains_grad = False
+        self._grad_hooks: dict | None = None  # Tensor.register_hook's hooks (None until one is registered)
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -86,6 +87,7 @@ class Tensor:
         out.grad = None
         out._ctx = ctx
         out._retains_grad = False
+        out._grad_hooks = None
         out.requires_grad = ctx is not None
         return out
 
@@ -239,6 +241,21 @@ class Tensor:
     def zero_grad(self) -> None:
         self.grad = None
 
+    def register_hook(self, hook: Any) -> Any:
+        """Call ``hook(grad)`` whenever the backward pass has computed this tensor's gradient ∂L/∂self (the sum
+        over all paths). A non-None return replaces the gradient: it is what flows on to the inputs and into
+        ``.grad``. ``grad`` is an array like ``.grad`` (read-only: return a new one, never modify it). Hooks run
+        in the order registered. Returns a handle: ``handle.remove()`` unregisters the hook (tinygrad_edu.hooks).
+        """
+        from .hooks import RemovableHandle
+
+        if not self.requires_grad:
+            raise RuntimeError(f"register_hook on a tensor of shape {self.shape} that does not require grad: no "
+                               "gradient will ever reach it (create it with requires_grad=True)")
+        if self._grad_hooks is None:
+            self._grad_hooks = {}
+        return RemovableHandle(self._grad_hooks, hook)
+
     def __repr__(self) -> str:
         values = np.array2string(
             self.numpy(), separator=", ", prefix="Tensor(", precision=4, threshold=100, edgeitems=3
@@ -296,6 +313,8 @@ class Tensor:
             node_grad = grads.pop(id(node), None)
             if node_grad is None:
                 continue
+            if node._grad_hooks:  # Tensor.register_hook: each hook may replace the gradient
+                node_grad = _run_grad_hooks(node, node_grad)
             fn = node._ctx
             if fn is None or node._retains_grad:
                 _accumulate_grad(node, node_grad, handed_out)
@@ -668,6 +687,25 @@ def _accumulate_grad(tensor: Tensor, grad: Any, handed_out: set[int]) -> None:
         tensor.grad = grad
     else:
         tensor.grad = tensor.grad + grad
+
+
+def _run_grad_hooks(tensor: Tensor, grad: Any) -> Any:
+    """Call the tensor's hooks in registration order; a non-None return replaces the gradient."""
+    from .hooks import read_only
+
+    for hook in list(tensor._grad_hooks.values()):
+        result = hook(read_only(grad))
+        if result is None:
+            continue
+        result = result.data if isinstance(result, Tensor) else result
+        if tuple(getattr(result, "shape", ())) != grad.shape or backend.device_of(result) != backend.device_of(grad):
+            raise RuntimeError(
+                f"a hook of a tensor of shape {tensor.shape} returned {type(result).__name__} of shape "
+                f"{tuple(getattr(result, 'shape', ()))} on {backend.device_of(result)}: a hook must return None "
+                f"or a gradient of shape {grad.shape} on {backend.device_of(grad)}"
+            )
+        grad = backend.get_array_module(grad).array(result, dtype=grad.dtype)  # a copy the engine may own
+    return grad
 
 
 def _topological_order(root: Tensor) -> list[Tensor]:

@@ -1,4 +1,5 @@
-"""Timing with the care a benchmark needs: warm-up (JIT compilation, caches), then the median of repeats."""
+"""Timing with the care a benchmark needs: warm-up (JIT compilation, caches), then the median of repeats,
+with the contenders of one workload taking turns so that a busy moment on the machine slows all of them alike."""
 
 from __future__ import annotations
 
@@ -7,22 +8,37 @@ import time
 from collections.abc import Callable
 
 
-def median_time(fn: Callable[[], object], repeats: int = 15, warmup: int = 3, min_block_s: float = 0.002) -> float:
-    """Median seconds per call of ``fn``.
-
-    Each repeat times a block of calls long enough (≥ ``min_block_s``) for the clock's resolution not to matter;
-    the median over repeats shrugs off the odd slow block caused by other work on the machine.
-    """
-    for _ in range(warmup):
-        fn()
+def _calls_per_block(fn: Callable[[], object], min_block_s: float) -> int:
     start = time.perf_counter()
     fn()
     once = max(time.perf_counter() - start, 1e-7)
-    calls = max(1, int(min_block_s / once))
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(calls):
+    return max(1, int(min_block_s / once))
+
+
+def time_in_turns(contenders: dict[str, Callable[[], object]], repeats: int = 15, warmup: int = 3,
+                  min_block_s: float = 0.005) -> dict[str, float]:
+    """Median seconds per call of each contender.
+
+    Each contender is warmed up (JIT compilation, first-touch allocations), then the contenders take turns:
+    one block of calls each per round — a block long enough (≥ ``min_block_s``) for the clock's resolution not
+    to matter. The median over rounds shrugs off the odd slow block, and since the rounds interleave, drift in
+    the machine's speed reaches every contender equally: ratios measured in one run are the reliable figures.
+    """
+    calls = {}
+    for name, fn in contenders.items():
+        for _ in range(warmup):
             fn()
-        samples.append((time.perf_counter() - start) / calls)
-    return statistics.median(samples)
+        calls[name] = _calls_per_block(fn, min_block_s)
+    samples: dict[str, list[float]] = {name: [] for name in contenders}
+    for _ in range(repeats):
+        for name, fn in contenders.items():
+            start = time.perf_counter()
+            for _ in range(calls[name]):
+                fn()
+            samples[name].append((time.perf_counter() - start) / calls[name])
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def median_time(fn: Callable[[], object], repeats: int = 15, warmup: int = 3, min_block_s: float = 0.005) -> float:
+    """Median seconds per call of one function (``time_in_turns`` with a single contender)."""
+    return time_in_turns({"fn": fn}, repeats, warmup, min_block_s)["fn"]

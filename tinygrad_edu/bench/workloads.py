@@ -13,7 +13,7 @@ import tinygrad_edu as tg
 from tinygrad_edu import nn, optim
 from tinygrad_edu.nn import functional as F
 
-from .timing import median_time
+from .timing import median_time, time_in_turns
 
 
 @dataclass
@@ -37,6 +37,17 @@ class Settings:
     def time(self, fn: Callable[[], object]) -> float:
         return median_time(fn, repeats=self.repeats, warmup=2 if self.quick else 3)
 
+    def compare(self, name: str, ours: Callable[[], object], numpy: Callable[[], object] | None = None,
+                torch: Callable[[], object] | None = None, **extra: Any) -> Result:
+        """Time our version, the NumPy-by-hand one and PyTorch's (when given) in turns; one table row."""
+        contenders = {"ours": ours}
+        if numpy is not None:
+            contenders["numpy"] = numpy
+        if torch is not None and self.torch is not None:
+            contenders["torch"] = torch
+        times = time_in_turns(contenders, repeats=self.repeats, warmup=2 if self.quick else 3)
+        return Result(name, times["ours"], times.get("numpy"), times.get("torch"), extra=dict(extra))
+
 
 # ----------------------------------------------------------------------------------------- op overhead
 
@@ -56,13 +67,17 @@ def op_overhead(s: Settings) -> list[Result]:
         _ = xa * ya
         _ = seed * ya, seed * xa
 
-    result = Result("op overhead (mul, 10 elements, fwd+bwd)", s.time(ours), s.time(by_hand))
+    torch_step = None
     if s.torch is not None:
         torch = s.torch
         tx = torch.randn(10, requires_grad=True)
         ty = torch.randn(10, requires_grad=True)
         tseed = torch.ones(10)
-        result.torch_s = s.time(lambda: (tx * ty).backward(tseed))
+
+        def torch_step() -> None:
+            (tx * ty).backward(tseed)
+
+    result = s.compare("op overhead (mul, 10 elements, fwd+bwd)", ours, by_hand, torch_step)
     return [result]
 
 
@@ -147,10 +162,9 @@ def _mlp_torch_step(torch: Any, sizes: list[int], batch: int) -> Callable[[], No
 def mlp_step(s: Settings) -> list[Result]:
     """The 784-256-128-10 MLP, one SGD-momentum training step at batch 128."""
     sizes, batch = [784, 256, 128, 10], 128
-    result = Result("MLP 784-256-128-10 step, batch 128", s.time(_mlp_ours_step(sizes, batch)),
-                    s.time(_mlp_numpy_step(sizes, batch)))
-    if s.torch is not None:
-        result.torch_s = s.time(_mlp_torch_step(s.torch, sizes, batch))
+    torch_step = _mlp_torch_step(s.torch, sizes, batch) if s.torch is not None else None
+    result = s.compare("MLP 784-256-128-10 step, batch 128", _mlp_ours_step(sizes, batch),
+                       _mlp_numpy_step(sizes, batch), torch_step)
     return [result]
 
 
@@ -166,17 +180,16 @@ def matmul_peak_gflops(s: Settings) -> float:
 def wide_mlp(s: Settings) -> list[Result]:
     """A wide MLP (1024-4096-4096-10, batch 256): is the engine BLAS-bound, as it should be?"""
     sizes, batch = [1024, 4096, 4096, 10], 256
-    ours = s.time(_mlp_ours_step(sizes, batch))
+    torch_step = _mlp_torch_step(s.torch, sizes, batch) if s.torch is not None else None
+    result = s.compare("wide MLP 1024-4096-4096-10 step, batch 256", _mlp_ours_step(sizes, batch),
+                       _mlp_numpy_step(sizes, batch), torch_step)
     # forward 2·B·in·out per layer, backward twice that, except no input gradient for the first layer
     layer_flops = [2 * batch * i * o for i, o in zip(sizes[:-1], sizes[1:], strict=True)]
     flops = 3 * sum(layer_flops) - layer_flops[0]
     peak = matmul_peak_gflops(s)
-    achieved = flops / ours / 1e9
-    result = Result("wide MLP 1024-4096-4096-10 step, batch 256", ours, s.time(_mlp_numpy_step(sizes, batch)),
-                    extra={"GFLOP/s": round(achieved, 1), "NumPy matmul peak GFLOP/s": round(peak, 1),
-                           "% of peak": round(100 * achieved / peak, 1)})
-    if s.torch is not None:
-        result.torch_s = s.time(_mlp_torch_step(s.torch, sizes, batch))
+    achieved = flops / result.ours_s / 1e9
+    result.extra = {"GFLOP/s": round(achieved, 1), "NumPy matmul peak GFLOP/s": round(peak, 1),
+                    "% of peak": round(100 * achieved / peak, 1)}
     return [result]
 
 
@@ -220,14 +233,15 @@ def optimizer_step(s: Settings) -> list[Result]:
               for shape in _OPTIMIZER_SHAPES]
     for p in params:
         p.grad = rng.standard_normal(p.shape, dtype=np.float32)
-    result = Result("Adam step, 20M parameters", s.time(optim.Adam(params, lr=1e-3).step),
-                    s.time(_adam_by_hand(params)))
+    torch_step = None
     if s.torch is not None:
         torch = s.torch
         tparams = [torch.nn.Parameter(torch.from_numpy(p.numpy().copy())) for p in params]
         for tp, p in zip(tparams, params, strict=True):
             tp.grad = torch.from_numpy(p.grad.copy())
-        result.torch_s = s.time(torch.optim.Adam(tparams, lr=1e-3).step)
+        torch_step = torch.optim.Adam(tparams, lr=1e-3).step
+    result = s.compare("Adam step, 20M parameters", optim.Adam(params, lr=1e-3).step, _adam_by_hand(params),
+                       torch_step)
     return [result]
 
 

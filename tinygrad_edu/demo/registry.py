@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import backend
-from . import autodiff, backprop, cnn, gpu, lstm, optimizers, regression, regularization, transformer
+from . import autodiff, backprop, cnn, gpu, inside, lstm, optimizers, regression, regularization, transformer
 from .narrate import Narrator, Unavailable
 from .strings import TABLES
 
@@ -44,6 +44,7 @@ WALKTHROUGHS: dict[str, Walkthrough] = {
         Walkthrough("cnn", cnn.run),
         Walkthrough("lstm", lstm.run),
         Walkthrough("transformer", transformer.run),
+        Walkthrough("inside", inside.run),
         Walkthrough("gpu", gpu.run),
     ]
 }

@@ -50,6 +50,9 @@ EN: dict[str, str] = {
                            "learns to reverse digit sequences; attention heatmaps",
     "summary.gpu": "the same CNN training step on the CPU (NumPy) and a CUDA GPU (CuPy): checked to agree, timed "
                    "(needs CuPy and a GPU)",
+    "summary.inside": "seeing inside and making it smaller: graph and architecture drawings, hooks, gradient flow, "
+                      "saliency / integrated gradients / occlusion / LIME, pruning to 80%, mixed precision, NaN "
+                      "hunting",
     # ---------------------------------------------------------------------------------------- backprop
     "backprop.title": "Backpropagation, one number at a time: a 2-layer MLP on one sample",
     "backprop.intro": "Input x (3 values) → hidden layer of 4 sigmoid neurons → 2 sigmoid outputs, loss L = ½‖a² − "
@@ -395,6 +398,87 @@ EN: dict[str, str] = {
     "autodiff.learned": "The learned w ≈ 3 and b ≈ −2: the gradients point the right way.",
     "autodiff.plot_fit": "Data and the fitted line",
     "autodiff.plot_loss": "Mean squared error",
+    # ------------------------------------------------------------------------------------------ inside
+    "inside.title": "Inside the network: drawings, hooks, gradient flow, explanations, pruning, mixed precision",
+    "inside.intro": "A small CNN trained on generated shapes, looked at from every side: the graph the engine builds, "
+                    "the architecture as a flowchart,\n"
+                    "the gradients flowing back layer by layer, which pixels a decision rests on — and then made "
+                    "smaller (pruning) and cheaper (float16).",
+    "inside.section_drawings": "Drawings: the computation graph and the architecture (Mermaid text and PNG)",
+    "inside.graph": "The graph behind the loss of one neuron, as Mermaid text (paste it into Markdown between "
+                    "```mermaid fences):",
+    "inside.plot_graph_title": "Computation graph of L = (σ(w·1.5 + b) − 1)²",
+    "inside.architecture": "The CNN's architecture, traced by running it once on zeros; the shapes ride on the arrows:",
+    "inside.plot_model_title": "The small CNN, layer by layer",
+    "inside.flowchart": "The documents' flowchart, from a model with a backbone, multi-head attention and a fully "
+                        "connected head:",
+    "inside.section_hooks": "Hooks: your code inside the forward and backward passes",
+    "inside.tensor_hook": "A tensor hook receives the gradient of z when backward reaches it — the delta of the "
+                          "neuron:",
+    "inside.module_hooks": "Forward hooks see each layer's output, a backward hook the gradient at the logits:",
+    "inside.section_flow": "Gradient flow: ten layers of sigmoid against ten layers of ReLU with He initialisation",
+    "inside.flow_sigmoid": "Sigmoid, default initialisation: the first layer's gradient is tiny beside the last's",
+    "inside.flow_relu": "ReLU with He initialisation: the gradient keeps its size from the last layer to the first",
+    "inside.flow_warnings": "    GradientFlow warnings: {warnings}",
+    "inside.flow_lesson": "σ′ ≤ ¼ shrinks δ at every sigmoid layer (vanishing gradients); ReLU passes it on unchanged "
+                          "where active, and He's Var w = 2/fan_in keeps its size.",
+    "inside.plot_flow_weight": "‖∂L/∂W‖ per layer",
+    "inside.plot_flow_delta": "‖δ‖ = ‖∂L/∂z‖ per layer",
+    "inside.plot_flow_depth": "by depth (mean of the last steps)",
+    "inside.plot_flow_step": "step",
+    "inside.plot_flow_layer": "layer (input → output)",
+    "inside.plot_flow_sigmoid": "10 sigmoid layers: the gradient vanishes towards the input",
+    "inside.plot_flow_relu": "10 ReLU layers, He initialisation: the gradient keeps its size",
+    "inside.section_cnn": "The CNN we look inside",
+    "inside.cnn": "Trained on generated shapes (circle, square, triangle, cross, ring):",
+    "inside.section_explain": "Explanations: which pixels did the decision rest on?",
+    "inside.saliency": "Saliency: how much the class score changes for a small change of each pixel:",
+    "inside.ig": "Integrated gradients with {steps} Gauss–Legendre points: the attributions add up to the change of "
+                 "the score from a black image:",
+    "inside.occlusion": "Occlusion: grey out a 4 × 4 patch at a time and watch the score drop (no gradients):",
+    "inside.plot_saliency": "saliency",
+    "inside.plot_occlusion": "occlusion",
+    "inside.noise": "noise",
+    "inside.permutation": "Tabular data — two moons plus two columns of noise. Permutation importance of each feature:",
+    "inside.surrogate": "A LIME-style local linear surrogate around one point: the local effect of each feature:",
+    "inside.plot_importance": "Permutation importance (drop in accuracy)",
+    "inside.plot_surrogate": "Local surrogate at one point",
+    "inside.section_prune": "Pruning: 80% of the weights set to zero",
+    "inside.dense": "dense",
+    "inside.pruned": "pruned, before fine-tuning",
+    "inside.prune": "Global magnitude pruning: the 80% smallest |w| of all layers together become 0:",
+    "inside.finetune": "One epoch of fine-tuning with the masks in place:",
+    "inside.tuned": "pruned and fine-tuned",
+    "inside.sparsity": "sparsity",
+    "inside.structured": "Structured pruning removes whole filters — those with the smallest L1 norm:",
+    "inside.removed": "removed filters",
+    "inside.plot_dense": "before pruning",
+    "inside.plot_pruned": "after pruning and fine-tuning",
+    "inside.plot_weights": "Weights of all layers",
+    "inside.plot_sparsity": "Sparsity per layer",
+    "inside.section_amp": "Mixed precision: float16 products, float32 sums, and loss scaling",
+    "inside.autocast": "Inside autocast, the convolution runs in float16, the loss in float32:",
+    "inside.underflow": "A loss term weighted by 10⁻⁵: its float16 gradients underflow to zero unless the loss is "
+                        "scaled first:",
+    "inside.nonzero_plain": "non-zero gradients, unscaled",
+    "inside.nonzero_scaled": "non-zero gradients, scaled by 2¹⁶",
+    "inside.max_error": "largest error of the scaled ones (relative)",
+    "inside.scaler": "GradScaler does this in a training loop, choosing S by itself:",
+    "inside.skipped": "steps skipped (inf in a gradient: S halved)",
+    "inside.cpu_speed": "The same product in float32 and float16 on this CPU:",
+    "inside.cpu_note": "    NumPy has no float16 arithmetic on the CPU: it converts to float32 and back around every "
+                       "operation, so float16 is slower here.\n"
+                       "    The method pays off on a GPU with tensor cores (CuPy); on the CPU it is here to learn "
+                       "and to check the numbers.",
+    "inside.plot_grad": "gradients (float32)",
+    "inside.plot_scaled": "× 2¹⁶ (loss scaling)",
+    "inside.plot_smallest": "smallest float16 (2⁻²⁴)",
+    "inside.plot_amp_title": "Why loss scaling: the gradients live below float16's range",
+    "inside.section_anomaly": "Anomaly detection: where does the NaN come from?",
+    "inside.anomaly": "Inside detect_anomaly(), the first op whose output is NaN or inf stops with this message:",
+    "inside.fused": "The fused op computes the same thing stably:",
+    "inside.closing": "Everything above is in tinygrad_edu.viz, .explain, .nn.utils.prune, .amp and detect_anomaly; "
+                      "docs/inside-the-network.md explains each.",
 }
 
 ZH: dict[str, str] = {
@@ -434,6 +518,8 @@ ZH: dict[str, str] = {
     "summary.transformer": "手算注意力，位置编码的图像，一个学会反转数字序列的小型 Transformer；注意力热图",
     "summary.gpu": "同一个 CNN 训练步骤分别在 CPU（NumPy）和 CUDA GPU（CuPy）上运行：核对结果一致，并计时（需要 CuPy "
                    "和 GPU）",
+    "summary.inside": "看清网络内部并让它变小：计算图与结构图、钩子、梯度流、显著图 / 积分梯度 / 遮挡 / LIME、"
+                      "剪枝到 80%、混合精度、追查 NaN",
     # ---------------------------------------------------------------------------------------- backprop
     "backprop.title": "反向传播，一个数一个数地算：两层 MLP，一个样本",
     "backprop.intro": "输入 x（3 个值）→ 含 4 个 sigmoid 神经元的隐藏层 → 2 个 sigmoid 输出，损失函数 L = ½‖a² − y‖²。"
@@ -748,6 +834,79 @@ ZH: dict[str, str] = {
     "autodiff.learned": "学到 w ≈ 3、b ≈ −2：梯度指向了正确的方向。",
     "autodiff.plot_fit": "数据与拟合的直线",
     "autodiff.plot_loss": "均方误差",
+    # ------------------------------------------------------------------------------------------ inside
+    "inside.title": "网络内部：绘图、钩子、梯度流、可解释性、剪枝、混合精度",
+    "inside.intro": "一个在生成图形上训练的小型卷积神经网络，从各个角度观察：引擎构建的计算图、画成流程图的网络结构，\n"
+                    "逐层反向流动的梯度、决策依赖哪些像素——然后让它更小（剪枝）、更省（float16）。",
+    "inside.section_drawings": "绘图：计算图与网络结构（Mermaid 文本和 PNG）",
+    "inside.graph": "一个神经元的损失背后的计算图，Mermaid 文本（放进 Markdown 的 ```mermaid 代码块即可显示）：",
+    "inside.plot_graph_title": "L = (σ(w·1.5 + b) − 1)² 的计算图",
+    "inside.architecture": "CNN 的结构：在全零输入上运行一次追踪得到；箭头上标着数据的形状：",
+    "inside.plot_model_title": "小型 CNN，逐层展示",
+    "inside.flowchart": "文档中的流程图，来自一个由主干网络、多头注意力和全连接层组成的模型：",
+    "inside.section_hooks": "钩子：在前向和反向传播中运行你自己的代码",
+    "inside.tensor_hook": "张量钩子在反向传播到达 z 时收到它的梯度——也就是该神经元的误差项 δ：",
+    "inside.module_hooks": "前向钩子看到每一层的输出，反向钩子看到 logits 处的梯度：",
+    "inside.section_flow": "梯度流：十层 sigmoid 对比十层使用 He 初始化的 ReLU",
+    "inside.flow_sigmoid": "sigmoid，默认初始化：第一层的梯度与最后一层相比微乎其微",
+    "inside.flow_relu": "ReLU 加 He 初始化：梯度从最后一层到第一层保持大小",
+    "inside.flow_warnings": "    GradientFlow 警告：{warnings}",
+    "inside.flow_lesson": "σ′ ≤ ¼，每经过一个 sigmoid 层 δ 就缩小（梯度消失）；ReLU 在激活处原样传递，He 初始化的 "
+                          "Var w = 2/fan_in 保持其大小。",
+    "inside.plot_flow_weight": "每层的 ‖∂L/∂W‖",
+    "inside.plot_flow_delta": "每层的 ‖δ‖ = ‖∂L/∂z‖",
+    "inside.plot_flow_depth": "按深度（最近几步的平均）",
+    "inside.plot_flow_step": "步数",
+    "inside.plot_flow_layer": "层（输入 → 输出）",
+    "inside.plot_flow_sigmoid": "10 个 sigmoid 层：梯度向输入端消失",
+    "inside.plot_flow_relu": "10 个 ReLU 层，He 初始化：梯度保持大小",
+    "inside.section_cnn": "我们要观察的 CNN",
+    "inside.cnn": "在生成的图形（圆、方块、三角形、十字、圆环）上训练：",
+    "inside.section_explain": "可解释性：决策依赖哪些像素？",
+    "inside.saliency": "显著图：每个像素微小变化时类别得分变化多少：",
+    "inside.ig": "积分梯度，使用 {steps} 个 Gauss–Legendre 点：各像素的归因之和等于从全黑图像出发得分的变化：",
+    "inside.occlusion": "遮挡法：每次把一个 4 × 4 的小块涂灰，观察得分下降（不需要梯度）：",
+    "inside.plot_saliency": "显著图",
+    "inside.plot_occlusion": "遮挡",
+    "inside.noise": "噪声",
+    "inside.permutation": "表格数据——双月数据加两列噪声。每个特征的置换重要性：",
+    "inside.surrogate": "在一个点附近拟合 LIME 式的局部线性代理模型：每个特征的局部影响：",
+    "inside.plot_importance": "置换重要性（准确率的下降）",
+    "inside.plot_surrogate": "一个点处的局部代理模型",
+    "inside.section_prune": "剪枝：把 80% 的权重置零",
+    "inside.dense": "稠密",
+    "inside.pruned": "剪枝后、微调前",
+    "inside.prune": "全局幅值剪枝：所有层合在一起，|w| 最小的 80% 变为 0：",
+    "inside.finetune": "保持掩码不变，微调一个轮次：",
+    "inside.tuned": "剪枝并微调后",
+    "inside.sparsity": "稀疏度",
+    "inside.structured": "结构化剪枝删除整个卷积核——L1 范数最小的那些：",
+    "inside.removed": "删除的卷积核",
+    "inside.plot_dense": "剪枝前",
+    "inside.plot_pruned": "剪枝并微调后",
+    "inside.plot_weights": "所有层的权重",
+    "inside.plot_sparsity": "每层的稀疏度",
+    "inside.section_amp": "混合精度：float16 做乘积，float32 做求和，再加上损失缩放",
+    "inside.autocast": "在 autocast 中，卷积以 float16 运行，损失以 float32 计算：",
+    "inside.underflow": "一个权重为 10⁻⁵ 的损失项：除非先放大损失，否则它的 float16 梯度会下溢为零：",
+    "inside.nonzero_plain": "非零梯度，未缩放",
+    "inside.nonzero_scaled": "非零梯度，乘以 2¹⁶",
+    "inside.max_error": "缩放后梯度的最大（相对）误差",
+    "inside.scaler": "GradScaler 在训练循环中完成这些，并自动选择 S：",
+    "inside.skipped": "跳过的步数（梯度中出现 inf：S 减半）",
+    "inside.cpu_speed": "同一个矩阵乘积在这台 CPU 上分别用 float32 和 float16：",
+    "inside.cpu_note": "    NumPy 在 CPU 上没有 float16 运算：每次运算都先转换成 float32 再转回来，所以这里 "
+                       "float16 更慢。\n"
+                       "    这种方法在带张量核心的 GPU（CuPy）上才有收益；在 CPU 上用于学习和核对数值。",
+    "inside.plot_grad": "梯度（float32）",
+    "inside.plot_scaled": "× 2¹⁶（损失缩放）",
+    "inside.plot_smallest": "float16 的最小值（2⁻²⁴）",
+    "inside.plot_amp_title": "为什么要缩放损失：梯度落在 float16 的表示范围之下",
+    "inside.section_anomaly": "异常检测：NaN 从哪里来？",
+    "inside.anomaly": "在 detect_anomaly() 中，第一个输出 NaN 或 inf 的运算会停下并给出这条信息：",
+    "inside.fused": "融合的运算以数值稳定的方式计算同样的结果：",
+    "inside.closing": "以上内容都在 tinygrad_edu.viz、.explain、.nn.utils.prune、.amp 和 detect_anomaly 中；"
+                      "docs/inside-the-network.md 逐一讲解。",
 }
 
 TABLES: dict[str, dict[str, str]] = {"en": EN, "zh": ZH}

@@ -25,6 +25,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .. import backend
+from ..hooks import RemovableHandle, call_module
 from ..tensor import Tensor
 
 
@@ -69,25 +70,33 @@ class Module:
         setattr_(self, "_non_persistent_buffers", set())
         setattr_(self, "_modules", OrderedDict())
         setattr_(self, "_forward_hooks", OrderedDict())
+        setattr_(self, "_forward_pre_hooks", OrderedDict())
+        setattr_(self, "_backward_hooks", OrderedDict())
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must define forward(...)")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        out = self.forward(*args, **kwargs)
-        if self._forward_hooks:
-            for hook in list(self._forward_hooks.values()):
-                result = hook(self, args, out)
-                if result is not None:
-                    out = result
-        return out
+        if self._forward_hooks or self._forward_pre_hooks or self._backward_hooks:
+            return call_module(self, args, kwargs)  # hooks.py: the hooks around forward, in PyTorch's order
+        return self.forward(*args, **kwargs)
 
-    def register_forward_hook(self, hook: Callable[[Module, tuple, Any], Any]) -> Callable[[], None]:
-        """Call ``hook(module, inputs, output)`` after every forward; a non-None return replaces the output.
-        Returns a function that removes the hook."""
-        key = object()
-        self._forward_hooks[key] = hook
-        return lambda: self._forward_hooks.pop(key, None)
+    def register_forward_pre_hook(self, hook: Callable[[Module, tuple], Any]) -> RemovableHandle:
+        """Call ``hook(module, args)`` before every forward; a non-None return (a tuple, or one value) replaces
+        the positional arguments. Returns a handle whose ``remove()`` unregisters the hook."""
+        return RemovableHandle(self._forward_pre_hooks, hook)
+
+    def register_forward_hook(self, hook: Callable[[Module, tuple, Any], Any]) -> RemovableHandle:
+        """Call ``hook(module, args, output)`` after every forward; a non-None return replaces the output.
+        Returns a handle whose ``remove()`` (or call) unregisters the hook."""
+        return RemovableHandle(self._forward_hooks, hook)
+
+    def register_full_backward_hook(self, hook: Callable[[Module, tuple, tuple], Any]) -> RemovableHandle:
+        """Call ``hook(module, grad_input, grad_output)`` when the gradients with respect to the module's inputs
+        have been computed: ``grad_input`` holds ∂L/∂input for each positional argument of ``forward`` (None where
+        it is not a tensor that requires grad), ``grad_output`` ∂L/∂output for each output tensor. A non-None
+        return (a tuple like ``grad_input``) replaces ∂L/∂input. Returns a handle; see tinygrad_edu/hooks.py."""
+        return RemovableHandle(self._backward_hooks, hook)
 
     # ------------------------------------------------------------------------------------- registration
 

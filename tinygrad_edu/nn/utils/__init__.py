@@ -1,7 +1,10 @@
-"""Helpers around training: weight penalties for the loss (``l1_penalty``, ``l2_penalty``) and gradient
-clipping (``clip_grad_norm_``, ``clip_grad_value_``)."""
+"""Helpers around training: weight penalties for the loss (``l1_penalty``, ``l2_penalty``), gradient
+clipping (``clip_grad_norm_``, ``clip_grad_value_``) and pruning (``prune``: magnitude and structured pruning,
+``sparsity``)."""
 
+from . import prune
 from .clip import clip_grad_norm_, clip_grad_value_
+from .prune import sparsity
 from .regularization import l1_penalty, l2_penalty
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_", "l1_penalty", "l2_penalty"]
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "l1_penalty", "l2_penalty", "prune", "sparsity"]

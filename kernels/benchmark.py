@@ -1,0 +1,236 @@
+"""Speed and memory of the convolution path, measured against PyTorch's CPU build in the same process.
+
+    python -m tinygrad_edu.kernels.benchmark              # im2col, training step, peak memory
+    python -m tinygrad_edu.kernels.benchmark --threading  # the training step under each threading policy
+    python -m tinygrad_edu.kernels.benchmark --cpu-time   # one thread each, CPU time instead of wall time
+
+The model is the documents' CNN (Conv2d(1, 32, 3) → ReLU → MaxPool2d(2) → Conv2d(32, 64, 3) → ReLU →
+MaxPool2d(2) → Conv2d(64, 64, 3) → ReLU → Flatten → Linear(576, 64) → ReLU → Linear(64, 10), 93,322
+parameters) on 28×28×1 images; one training step is zero_grad, forward, cross-entropy, backward and an Adam
+update, in float32. Times are medians over repeats that alternate between the two libraries, after a warm-up
+that also compiles the Numba kernels, so a busy machine slows both alike and the ratio stays meaningful.
+
+On a machine shared with other busy programs, threads that wait for a descheduled partner distort wall-clock
+times (a 2-thread library can lose far more than a 1-thread one). ``--cpu-time`` runs everything — OpenBLAS,
+the Numba kernels, PyTorch — on one thread and measures the CPU time the process used: the work each library
+does, which other programs do not change.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+
+def documents_cnn() -> Any:
+    """The documents' Keras CNN with PyTorch's layer names (input (N, 1, 28, 28), 10 classes)."""
+    from tinygrad_edu import nn
+
+    return nn.Sequential(
+        nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(64, 64, 3), nn.ReLU(),
+        nn.Flatten(), nn.Linear(576, 64), nn.ReLU(), nn.Linear(64, 10),
+    )
+
+
+def _torch_cnn(torch: Any) -> Any:
+    t = torch.nn
+    return t.Sequential(
+        t.Conv2d(1, 32, 3), t.ReLU(), t.MaxPool2d(2),
+        t.Conv2d(32, 64, 3), t.ReLU(), t.MaxPool2d(2),
+        t.Conv2d(64, 64, 3), t.ReLU(),
+        t.Flatten(), t.Linear(576, 64), t.ReLU(), t.Linear(64, 10),
+    )
+
+
+def _batch(batch: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return rng.random((batch, 1, 28, 28), dtype=np.float32), rng.integers(0, 10, batch)
+
+
+def our_training_step(batch: int = 64) -> Callable[[], float]:
+    """A closure running one training step of the documents' CNN; returns the loss."""
+    import tinygrad_edu as tg
+    from tinygrad_edu import optim
+    from tinygrad_edu.nn import functional as F
+
+    tg.manual_seed(0)
+    model = documents_cnn()
+    optimizer = optim.Adam(model.parameters(), lr=1e-3)
+    images, labels = _batch(batch)
+    x, y = tg.Tensor(images), tg.Tensor(labels)
+
+    def step() -> float:
+        optimizer.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        optimizer.step()
+        return loss.item()
+
+    return step
+
+
+def torch_training_step(torch: Any, batch: int = 64) -> Callable[[], float]:
+    torch.manual_seed(0)
+    model = _torch_cnn(torch)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    images, labels = _batch(batch)
+    x, y = torch.from_numpy(images), torch.from_numpy(labels)
+
+    def step() -> float:
+        optimizer.zero_grad()
+        loss = torch.nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        optimizer.step()
+        return loss.item()
+
+    return step
+
+
+CLOCK: Callable[[], float] = time.perf_counter  # time.process_time with --cpu-time
+
+
+def interleaved_medians(functions: dict[str, Callable[[], Any]], repeats: int, warmup: int = 3) -> dict[str, float]:
+    """Median seconds of each function, timing them in turn within every repeat."""
+    for fn in functions.values():
+        for _ in range(warmup):
+            fn()
+    times: dict[str, list[float]] = {name: [] for name in functions}
+    for _ in range(repeats):
+        for name, fn in functions.items():
+            start = CLOCK()
+            fn()
+            times[name].append(CLOCK() - start)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def im2col_speed(repeats: int = 30) -> dict[str, float]:
+    """Numba im2col against the NumPy stride-tricks reference on x (64, 32, 13, 13) with a 3×3 window, for an
+    NCHW input and for the same values stored channels-last (as that layer's input is inside the CNN)."""
+    from tinygrad_edu.kernels import im2col, reference
+
+    x = np.random.default_rng(0).random((64, 32, 13, 13), dtype=np.float32)
+    x_last = np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+    geometry = ((3, 3), (1, 1), (0, 0), (1, 1), (11, 11))
+    assert np.array_equal(im2col.im2col(x, *geometry), reference.im2col(x, *geometry))
+    return interleaved_medians({"numba NCHW": lambda: im2col.im2col(x, *geometry),
+                                "reference NCHW": lambda: reference.im2col(x, *geometry),
+                                "numba channels-last": lambda: im2col.im2col(x_last, *geometry),
+                                "reference channels-last": lambda: reference.im2col(x_last, *geometry)}, repeats)
+
+
+def step_speed(repeats: int = 30, batch: int = 64, torch_threads: int = 2) -> dict[str, float]:
+    """One training step, ours and (if installed) PyTorch's."""
+    functions = {"ours": our_training_step(batch)}
+    try:
+        import torch
+
+        torch.set_num_threads(torch_threads)
+        functions["torch"] = torch_training_step(torch, batch)
+    except ImportError:
+        print("PyTorch is not installed: timing our step only")
+    return interleaved_medians(functions, repeats)
+
+
+def _peak_rss_of_this_process_mib() -> float:
+    """VmHWM, the peak resident set of this process. (ru_maxrss is not used: on Linux it keeps the peak of the
+    parent process that forked this one, from before the exec.)"""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return float(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux, bytes on macOS
+
+
+def _memory_child(steps: int, batch: int) -> None:
+    step = our_training_step(batch)
+    for _ in range(steps):
+        step()
+    print(_peak_rss_of_this_process_mib())
+
+
+def peak_rss_mib(steps: int = 20, batch: int = 64) -> float:
+    """Peak resident memory (MiB) of a fresh process that runs ``steps`` training steps (no PyTorch loaded)."""
+    code = f"from tinygrad_edu.kernels.benchmark import _memory_child; _memory_child({steps}, {batch})"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return float(result.stdout.strip().splitlines()[-1])
+
+
+def _threading_child(repeats: int) -> None:
+    from tinygrad_edu.kernels import threads
+
+    times = step_speed(repeats)
+    ratio = f"{times['ours'] / times['torch']:.2f}× PyTorch" if "torch" in times else ""
+    print(f"{threads.describe():<50} ours {times['ours'] * 1e3:6.1f} ms  {ratio}")
+
+
+def threading_sweep(repeats: int) -> None:
+    """The training step in a fresh process per threading policy (the layer is chosen once per process), and
+    OpenMP with spinning idle threads (OMP_WAIT_POLICY=ACTIVE), the setting that fights OpenBLAS."""
+    from tinygrad_edu.kernels.threads import CHOICES
+
+    settings = [(policy, {"TINYGRAD_EDU_THREADING": policy}) for policy in CHOICES if policy != "numba"]
+    settings.append(("omp-active", {"TINYGRAD_EDU_THREADING": "omp", "OMP_WAIT_POLICY": "ACTIVE"}))
+    for name, variables in settings:
+        env = {**os.environ, **variables}
+        code = f"from tinygrad_edu.kernels.benchmark import _threading_child; _threading_child({repeats})"
+        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+        lines = (result.stdout if result.returncode == 0 else result.stderr).strip().splitlines()
+        print(f"{name:<11} {lines[-1] if lines else '(no output)'}")
+
+
+ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+              "TINYGRAD_EDU_THREADING": "serial"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    global CLOCK
+    parser = argparse.ArgumentParser(prog="python -m tinygrad_edu.kernels.benchmark", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeats", type=int, default=30, help="timed repeats per measurement (default 30)")
+    parser.add_argument("--threading", action="store_true", help="compare the threading policies instead")
+    parser.add_argument("--cpu-time", action="store_true", help="one thread each, process CPU time")
+    args = parser.parse_args(argv)
+    if args.threading:
+        threading_sweep(args.repeats)
+        return 0
+    if args.cpu_time and os.environ.get("OPENBLAS_NUM_THREADS") != "1":  # the thread counts are read at start-up
+        command = [sys.executable, "-m", "tinygrad_edu.kernels.benchmark", "--cpu-time", "--repeats",
+                   str(args.repeats)]
+        return subprocess.run(command, env={**os.environ, **ONE_THREAD}).returncode
+    if args.cpu_time:
+        CLOCK = time.process_time
+    from tinygrad_edu.kernels import threads
+
+    unit = "ms of CPU time, one thread" if args.cpu_time else "ms"
+    t = im2col_speed(args.repeats)
+    for layout in ("NCHW", "channels-last"):
+        numba_s, reference_s = t[f"numba {layout}"], t[f"reference {layout}"]
+        print(f"im2col (64, 32, 13, 13), 3×3, {layout} input: Numba {numba_s * 1e3:.3f}, NumPy reference "
+              f"{reference_s * 1e3:.3f} {unit}: {reference_s / numba_s:.1f}× faster")
+    step = step_speed(args.repeats, torch_threads=1 if args.cpu_time else 2)
+    line = f"training step, batch 64: ours {step['ours'] * 1e3:.1f}"
+    if "torch" in step:
+        line += f", PyTorch {step['torch'] * 1e3:.1f} {unit}: {step['ours'] / step['torch']:.2f}× PyTorch's time"
+    print(line)
+    if not args.cpu_time:
+        print(f"peak RSS of 20 training steps at batch 64: {peak_rss_mib():.0f} MiB")
+    print(f"threads: {threads.describe()}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,167 @@
+"""Max and average pooling as Numba kernels (forward and backward); reference.py has the NumPy versions.
+
+    max pooling:      y[n, c, oh, ow] = max_{i, j} x[n, c, oh·s_h − p_h + i·d_h, ow·s_w − p_w + j·d_w]
+    average pooling:  y[n, c, oh, ow] = (1 / divisor[oh, ow]) Σ_{i, j} x[n, c, oh·s_h − p_h + i, ow·s_w − p_w + j]
+
+Taps outside the image are skipped (max) or count as 0 (average). Backward, max pooling sends each output's
+gradient to the one pixel that was the maximum (its index h·W + w is saved by the forward pass); average
+pooling shares it equally among the pixels of the window.
+
+The kernels work on channels-last arrays, (N, H, W, C) in memory, with the channel loop innermost: pooling
+treats every channel alike, so that loop reads and writes consecutive memory (and a convolution's output is
+already channels-last, see layout.py). The Python wrappers take (N, C, H, W) arrays, copying an input to
+channels-last when it is not, and return (N, C, H, W) views of channels-last results. The forward kernels run
+one (n, oh) row of outputs per parallel iteration; the backward kernels one sample n, because overlapping
+windows of the same sample add into the same pixels.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+from numba import prange
+
+from . import threads
+from .layout import channels_last_memory
+
+threads.configure()
+
+Pair = tuple[int, int]
+
+
+@numba.njit(parallel=True, cache=True)
+def max_pool2d_kernel(x, out, argmax, kernel_size, stride, padding, dilation):
+    """out[n, oh, ow, c] = the window maximum; argmax = h·W + w of the first pixel holding it (NaN wins)."""
+    batch, height, width, channels = x.shape
+    out_h, out_w = out.shape[1], out.shape[2]
+    for block in prange(batch * out_h):
+        n, oh = block // out_h, block % out_h
+        top = oh * stride[0] - padding[0]
+        for ow in range(out_w):
+            left = ow * stride[1] - padding[1]
+            first = True
+            for i in range(kernel_size[0]):
+                h = top + i * dilation[0]
+                if h < 0 or h >= height:
+                    continue
+                for j in range(kernel_size[1]):
+                    w = left + j * dilation[1]
+                    if w < 0 or w >= width:
+                        continue
+                    where = h * width + w
+                    if first:  # the window's first pixel inside the image starts the search
+                        for c in range(channels):
+                            out[n, oh, ow, c] = x[n, h, w, c]
+                            argmax[n, oh, ow, c] = where
+                        first = False
+                        continue
+                    for c in range(channels):
+                        value, best = x[n, h, w, c], out[n, oh, ow, c]
+                        if value > best or (value != value and best == best):  # strictly larger: ties keep the first
+                            out[n, oh, ow, c] = value
+                            argmax[n, oh, ow, c] = where
+
+
+@numba.njit(parallel=True, cache=True)
+def max_pool2d_backward_kernel(grad, argmax, out):
+    """out[n, argmax, c] += grad[n, oh, ow, c], outputs in (oh, ow) order; out (N, H, W, C) starts at 0."""
+    batch, out_h, out_w, channels = grad.shape
+    width = out.shape[2]
+    for n in prange(batch):
+        for oh in range(out_h):
+            for ow in range(out_w):
+                for c in range(channels):
+                    where = argmax[n, oh, ow, c]
+                    out[n, where // width, where % width, c] += grad[n, oh, ow, c]
+
+
+@numba.njit(parallel=True, cache=True)
+def avg_pool2d_kernel(x, out, divisor, kernel_size, stride, padding):
+    """out[n, oh, ow, c] = (Σ of the window's pixels inside the image) / divisor[oh, ow], summed in (i, j)
+    order in the input's precision (as the reference)."""
+    batch, height, width, channels = x.shape
+    out_h, out_w = out.shape[1], out.shape[2]
+    for block in prange(batch * out_h):
+        n, oh = block // out_h, block % out_h
+        top = oh * stride[0] - padding[0]
+        for ow in range(out_w):
+            left = ow * stride[1] - padding[1]
+            for c in range(channels):
+                out[n, oh, ow, c] = 0
+            for i in range(kernel_size[0]):
+                h = top + i
+                if h < 0 or h >= height:
+                    continue
+                for j in range(kernel_size[1]):
+                    w = left + j
+                    if 0 <= w < width:
+                        for c in range(channels):
+                            out[n, oh, ow, c] += x[n, h, w, c]
+            for c in range(channels):
+                out[n, oh, ow, c] /= divisor[oh, ow]
+
+
+@numba.njit(parallel=True, cache=True)
+def avg_pool2d_backward_kernel(grad, divisor, out, kernel_size, stride, padding):
+    """out[n, h, w, c] += grad[n, oh, ow, c] / divisor[oh, ow] for every pixel (h, w) of window (oh, ow), the
+    windows in (oh, ow) order (as the reference's col2im)."""
+    batch, out_h, out_w, channels = grad.shape
+    height, width = out.shape[1], out.shape[2]
+    for n in prange(batch):
+        for oh in range(out_h):
+            for ow in range(out_w):
+                for i in range(kernel_size[0]):
+                    h = oh * stride[0] - padding[0] + i
+                    if h < 0 or h >= height:
+                        continue
+                    for j in range(kernel_size[1]):
+                        w = ow * stride[1] - padding[1] + j
+                        if 0 <= w < width:
+                            for c in range(channels):
+                                out[n, h, w, c] += grad[n, oh, ow, c] / divisor[oh, ow]
+
+
+# ------------------------------------------------------------------------------------- Python wrappers
+
+
+def max_pool2d(x: np.ndarray, kernel_size: Pair, stride: Pair, padding: Pair, dilation: Pair,
+               out_size: Pair) -> tuple[np.ndarray, np.ndarray]:
+    """(output, argmax) of max pooling ``x`` (N, C, H, W); argmax holds h·W + w of each maximum (int64).
+    Both are stored channels-last."""
+    batch, channels = x.shape[:2]
+    out = np.empty((batch, *out_size, channels), dtype=x.dtype)
+    argmax = np.empty(out.shape, dtype=np.int64)
+    with numba.parallel_chunksize(threads.chunk_size(batch * out_size[0])):
+        max_pool2d_kernel(channels_last_memory(x), out, argmax, kernel_size, stride, padding, dilation)
+    return out.transpose(0, 3, 1, 2), argmax.transpose(0, 3, 1, 2)
+
+
+def max_pool2d_backward(grad: np.ndarray, argmax: np.ndarray, input_shape: tuple[int, int, int, int]) -> np.ndarray:
+    """The gradient of max pooling: ``grad`` added at the saved maxima of an (N, C, H, W) array of zeros."""
+    batch, channels, height, width = input_shape
+    out = np.zeros((batch, height, width, channels), dtype=grad.dtype)
+    with numba.parallel_chunksize(threads.chunk_size(batch)):
+        max_pool2d_backward_kernel(channels_last_memory(grad), channels_last_memory(argmax), out)
+    return out.transpose(0, 3, 1, 2)
+
+
+def avg_pool2d(x: np.ndarray, kernel_size: Pair, stride: Pair, padding: Pair, out_size: Pair,
+               divisor: np.ndarray) -> np.ndarray:
+    """Average pooling of ``x`` (N, C, H, W); ``divisor`` (OH, OW) is each window's denominator."""
+    batch, channels = x.shape[:2]
+    out = np.empty((batch, *out_size, channels), dtype=x.dtype)
+    with numba.parallel_chunksize(threads.chunk_size(batch * out_size[0])):
+        avg_pool2d_kernel(channels_last_memory(x), out, np.ascontiguousarray(divisor, x.dtype), kernel_size, stride,
+                          padding)
+    return out.transpose(0, 3, 1, 2)
+
+
+def avg_pool2d_backward(grad: np.ndarray, divisor: np.ndarray, input_shape: tuple[int, int, int, int],
+                        kernel_size: Pair, stride: Pair, padding: Pair) -> np.ndarray:
+    """The gradient of average pooling: each output's gradient / divisor, added to every pixel of its window."""
+    batch, channels, height, width = input_shape
+    out = np.zeros((batch, height, width, channels), dtype=grad.dtype)
+    with numba.parallel_chunksize(threads.chunk_size(batch)):
+        avg_pool2d_backward_kernel(channels_last_memory(grad), np.ascontiguousarray(divisor, grad.dtype), out,
+                                   kernel_size, stride, padding)
+    return out.transpose(0, 3, 1, 2)

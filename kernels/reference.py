@@ -1,0 +1,146 @@
+"""The readable versions of the kernels, in plain NumPy (and CuPy: every line is written against ``xp``).
+
+These are the definitions; im2col.py, pool.py and cuda.py compute exactly the same numbers faster, and the
+tests check that bit for bit. Select them everywhere with ``TINYGRAD_EDU_KERNELS=numpy`` to step through a
+convolution in a debugger.
+
+Notation: x is (N, C, H, W); a window has kh × kw taps (i, j), dilation d puts taps d pixels apart, stride s
+moves the window s pixels per output, p_top / p_left are the zeros added before the image (the padding after it
+only shows in the output size OH × OW). The window of output (oh, ow) reads rows oh·s_h − p_top + i·d_h and
+columns ow·s_w − p_left + j·d_w.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+Pair = tuple[int, int]
+
+
+def _xp(array: Any) -> Any:
+    if type(array).__module__.startswith("cupy"):
+        import cupy
+
+        return cupy
+    return np
+
+
+def _padded(x: Any, padding: Pair, kernel_size: Pair, stride: Pair, dilation: Pair, out_size: Pair,
+            value: float) -> Any:
+    """x with ``value`` added around it: p_top rows above, p_left columns to the left, and after the image as
+    many as the last window needs (from the output size)."""
+    xp = _xp(x)
+    _, _, height, width = x.shape
+    bottom = max(0, (out_size[0] - 1) * stride[0] + (kernel_size[0] - 1) * dilation[0] + 1 - padding[0] - height)
+    right = max(0, (out_size[1] - 1) * stride[1] + (kernel_size[1] - 1) * dilation[1] + 1 - padding[1] - width)
+    widths = ((0, 0), (0, 0), (padding[0], bottom), (padding[1], right))
+    return xp.pad(x, widths, mode="constant", constant_values=value)
+
+
+def windows(x: Any, kernel_size: Pair, stride: Pair, padding: Pair, dilation: Pair, out_size: Pair,
+            value: float = 0.0) -> Any:
+    """All receptive fields as a view of shape (N, C, OH, OW, kh, kw), built with stride tricks: no copy.
+
+    windows[n, c, oh, ow, i, j] = padded[n, c, oh·s_h + i·d_h, ow·s_w + j·d_w]. Moving one output pixel to
+    the right moves s_w elements in memory, moving one tap to the right d_w elements: the view just has
+    those strides.
+    """
+    xp = _xp(x)
+    padded = _padded(x, padding, kernel_size, stride, dilation, out_size, value)
+    sn, sc, sh, sw = padded.strides
+    batch, channels = x.shape[:2]
+    shape = (batch, channels, out_size[0], out_size[1], kernel_size[0], kernel_size[1])
+    strides = (sn, sc, sh * stride[0], sw * stride[1], sh * dilation[0], sw * dilation[1])
+    return xp.lib.stride_tricks.as_strided(padded, shape=shape, strides=strides)
+
+
+def im2col(x: Any, kernel_size: Pair, stride: Pair, padding: Pair, dilation: Pair, out_size: Pair,
+           pad_value: float = 0.0) -> Any:
+    """cols[(n, oh, ow), (c, i, j)] = windows[n, c, oh, ow, i, j]: put the window axes last, then copy."""
+    view = windows(x, kernel_size, stride, padding, dilation, out_size, pad_value)
+    batch, channels = x.shape[:2]
+    rows = batch * out_size[0] * out_size[1]
+    return view.transpose(0, 2, 3, 1, 4, 5).reshape(rows, channels * kernel_size[0] * kernel_size[1])
+
+
+def col2im(cols: Any, input_shape: tuple[int, int, int, int], kernel_size: Pair, stride: Pair, padding: Pair,
+           dilation: Pair, out_size: Pair) -> Any:
+    """Add every row of cols back onto the window im2col copied it from, one output pixel (oh, ow) at a time.
+
+    Row (n, oh, ow) of cols, reshaped to (C, kh, kw), lands on the window of output (oh, ow) — a strided slice
+    of the padded image — with a plain ``+=``. Pixels in several windows collect the sum across the loop.
+    """
+    xp = _xp(cols)
+    batch, channels, height, width = input_shape
+    kernel_h, kernel_w = kernel_size
+    out_h, out_w = out_size
+    windows_of = cols.reshape(batch, out_h, out_w, channels, kernel_h, kernel_w)
+    padded = _padded(xp.zeros(input_shape, dtype=cols.dtype), padding, kernel_size, stride, dilation, out_size, 0.0)
+    for oh in range(out_h):
+        top = oh * stride[0]
+        rows = slice(top, top + (kernel_h - 1) * dilation[0] + 1, dilation[0])
+        for ow in range(out_w):
+            left = ow * stride[1]
+            columns = slice(left, left + (kernel_w - 1) * dilation[1] + 1, dilation[1])
+            padded[:, :, rows, columns] += windows_of[:, oh, ow]
+    return padded[:, :, padding[0]:padding[0] + height, padding[1]:padding[1] + width].copy()
+
+
+# ---------------------------------------------------------------------------------------------- pooling
+
+
+def max_pool2d(x: Any, kernel_size: Pair, stride: Pair, padding: Pair, dilation: Pair,
+               out_size: Pair) -> tuple[Any, Any]:
+    """y[n, c, oh, ow] = max over the window (padding never wins), and where it is: the index h·W + w of the
+    first pixel of the window that holds the maximum (PyTorch's tie rule), as int64.
+
+    A NaN in the window is the maximum (the first NaN), so NaNs propagate.
+    """
+    xp = _xp(x)
+    width = x.shape[3]
+    values = windows(x, kernel_size, stride, padding, dilation, out_size, -np.inf)
+    valid = windows(xp.ones(x.shape, dtype=bool), kernel_size, stride, padding, dilation, out_size, False)
+    flat_values = values.reshape(*values.shape[:4], -1)
+    flat_valid = valid.reshape(*valid.shape[:4], -1)
+    best = flat_values.max(axis=-1)
+    is_best = (flat_values == best[..., None]) | (xp.isnan(flat_values) & xp.isnan(best)[..., None])
+    tap = xp.argmax(is_best & flat_valid, axis=-1)  # the first True: the first valid pixel holding the max
+    i, j = tap // kernel_size[1], tap % kernel_size[1]
+    rows = xp.arange(out_size[0])[:, None] * stride[0] - padding[0] + i * dilation[0]
+    columns = xp.arange(out_size[1])[None, :] * stride[1] - padding[1] + j * dilation[1]
+    return best, (rows * width + columns).astype(np.int64)
+
+
+def max_pool2d_backward(grad: Any, argmax: Any, input_shape: tuple[int, int, int, int]) -> Any:
+    """x̄[n, c, argmax] += ȳ[n, c, oh, ow]: each output's gradient goes to the pixel that was its maximum."""
+    xp = _xp(grad)
+    batch, channels, height, width = input_shape
+    planes = xp.zeros((batch * channels, height * width), dtype=grad.dtype)
+    plane_index = xp.arange(batch * channels)[:, None]
+    xp.add.at(planes, (plane_index, argmax.reshape(batch * channels, -1)), grad.reshape(batch * channels, -1))
+    return planes.reshape(input_shape)
+
+
+def avg_pool2d(x: Any, kernel_size: Pair, stride: Pair, padding: Pair, out_size: Pair, divisor: Any) -> Any:
+    """y[n, c, oh, ow] = (Σ over the window of x, padding counting as 0) / divisor[oh, ow], summed tap by tap."""
+    xp = _xp(x)
+    view = windows(x, kernel_size, stride, padding, (1, 1), out_size, 0.0)
+    total = xp.zeros(view.shape[:4], dtype=x.dtype)
+    for i in range(kernel_size[0]):
+        for j in range(kernel_size[1]):
+            total += view[:, :, :, :, i, j]
+    return total / divisor
+
+
+def avg_pool2d_backward(grad: Any, divisor: Any, input_shape: tuple[int, int, int, int], kernel_size: Pair,
+                        stride: Pair, padding: Pair) -> Any:
+    """x̄ = col2im of ȳ / divisor copied to every tap: each pixel of a window gets an equal share."""
+    xp = _xp(grad)
+    share = grad / divisor
+    batch, channels, out_h, out_w = grad.shape
+    taps = xp.broadcast_to(share.transpose(0, 2, 3, 1)[..., None, None],
+                           (batch, out_h, out_w, channels, kernel_size[0], kernel_size[1]))
+    cols = taps.reshape(batch * out_h * out_w, -1)
+    return col2im(cols, input_shape, kernel_size, stride, padding, (1, 1), (out_h, out_w))

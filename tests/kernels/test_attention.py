@@ -1,0 +1,108 @@
+"""The fused Numba attention kernel against the matrix-product reference (kernels/attention.py).
+
+Both compute the same formulas; the kernel sums in a different order, so float32 results agree to rounding
+(1e-5). Shapes, masks and dropout masks are drawn by hypothesis. (float64 inputs take the reference path, see
+``ops.attention.use_fused_kernel``; compiling the kernel for them too would only lengthen the test run.)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from tinygrad_edu.kernels import attention as kernel
+
+
+@st.composite
+def attention_case(draw, with_mask: bool = True):
+    """Shapes (batch, heads, Lq, Lk, d, dᵥ), causal flag, an optional mask layout and an optional dropout mask."""
+    batch, heads = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    lq, lk = draw(st.integers(1, 9)), draw(st.integers(1, 9))
+    d, dv = draw(st.integers(1, 8)), draw(st.integers(1, 8))
+    causal = draw(st.booleans())
+    mask = draw(st.sampled_from(["none", "padding", "full", "2d", "heads only", "float"]) if with_mask
+                else st.just("none"))
+    dropout = draw(st.booleans()) if with_mask else False
+    seed = draw(st.integers(0, 2**16))
+    return batch, heads, lq, lk, d, dv, causal, mask, dropout, seed
+
+
+def make_inputs(case, dtype=np.float32):
+    batch, heads, lq, lk, d, dv, causal, mask, dropout, seed = case
+    rng = np.random.default_rng(seed)
+    q = rng.standard_normal((batch, heads, lq, d)).astype(dtype)
+    k = rng.standard_normal((batch, heads, lk, d)).astype(dtype)
+    v = rng.standard_normal((batch, heads, lk, dv)).astype(dtype)
+    grad_out = rng.standard_normal((batch, heads, lq, dv)).astype(dtype)
+    minus_inf = np.array(-np.inf, dtype=dtype)
+    layouts = {  # every layout the kernel handles: compact along leading axes, or expanded
+        "none": None,
+        "padding": np.where(rng.random((batch, 1, 1, lk)) < 0.3, minus_inf, 0).astype(dtype),
+        "full": np.where(rng.random((batch, heads, lq, lk)) < 0.3, minus_inf, 0).astype(dtype),
+        "2d": np.where(rng.random((lq, lk)) < 0.3, minus_inf, 0).astype(dtype),
+        "heads only": rng.standard_normal((heads, 1, lk)).astype(dtype),  # (1, h, 1, Lk): not a prefix layout
+        "float": rng.standard_normal((batch, 1, lq, lk)).astype(dtype),
+    }
+    keep = None
+    if dropout:
+        keep = ((rng.random((batch, heads, lq, lk)) >= 0.25) / 0.75).astype(dtype)
+    return q, k, v, grad_out, layouts[mask], causal, keep
+
+
+def both_paths(q, k, v, grad_out, bias, causal, keep):
+    out_ref, probs_ref = kernel.attention_forward_reference(q, k, v, bias, causal, keep=keep)
+    grads_ref = kernel.attention_backward_reference(grad_out, q, k, v, probs_ref, keep=keep)[:3]
+    out, probs = kernel.attention_forward(q, k, v, bias, causal, keep=keep)
+    grads = kernel.attention_backward(grad_out, q, k, v, probs, causal, keep=keep)
+    return (out_ref, probs_ref, *grads_ref), (out, probs, *grads)
+
+
+@given(attention_case())
+def test_kernel_matches_reference_float32(case):
+    expected, actual = both_paths(*make_inputs(case))
+    for name, e, a in zip(("out", "probs", "dq", "dk", "dv"), expected, actual, strict=True):
+        assert a.dtype == np.float32
+        np.testing.assert_allclose(a, e, rtol=1e-5, atol=1e-5, err_msg=name)
+
+
+def test_causal_rows_see_only_the_past():
+    q = k = v = np.random.default_rng(0).standard_normal((1, 2, 6, 4)).astype(np.float32)
+    _, probs = kernel.attention_forward(q, k, v, causal=True)
+    assert np.all(probs[..., np.triu_indices(6, 1)[0], np.triu_indices(6, 1)[1]] == 0)
+    np.testing.assert_allclose(probs.sum(-1), 1, rtol=1e-6)
+
+
+def test_fully_masked_row_gives_zeros_and_no_gradient():
+    """A query that may see no key: P = 0 and O = 0 (PyTorch's scaled_dot_product_attention), never nan."""
+    rng = np.random.default_rng(1)
+    q, k, v = (rng.standard_normal((1, 1, 3, 4)).astype(np.float32) for _ in range(3))
+    bias = np.zeros((3, 3), dtype=np.float32)
+    bias[1] = -np.inf
+    for forward in (kernel.attention_forward, kernel.attention_forward_reference):
+        out, probs = forward(q, k, v, bias)
+        assert np.all(out[0, 0, 1] == 0) and np.all(probs[0, 0, 1] == 0)
+        assert np.isfinite(out).all()
+    grad_q, _, _ = kernel.attention_backward(np.ones_like(out), q, k, v, probs)
+    assert np.all(grad_q[0, 0, 1] == 0)
+
+
+def test_vectorised_exp_is_accurate_over_float32_range():
+    x = np.linspace(-100, 0, 200_001, dtype=np.float32)
+    expected = np.exp(x.astype(np.float64))
+    actual = x.copy()
+    kernel._exp_nonpositive_float32(actual, np.empty(x.size, dtype=np.int32))
+    normal = x >= -87.3  # below, eˣ is under float32's normal range and the kernel returns 0
+    np.testing.assert_allclose(actual[normal], expected[normal], rtol=4e-7)  # a few float32 ulp
+    assert np.all(actual[~normal] == 0)
+    edge = np.array([-np.inf, 0.0], dtype=np.float32)
+    kernel._exp_nonpositive_float32(edge, np.empty(2, dtype=np.int32))
+    assert edge.tolist() == [0.0, 1.0]
+
+
+def test_mismatched_shapes_are_refused():
+    q = np.zeros((2, 3, 4), dtype=np.float32)
+    with pytest.raises(ValueError, match="same leading axes"):
+        kernel.attention_forward(q, np.zeros((1, 3, 4), np.float32), np.zeros((1, 3, 4), np.float32))
+    with pytest.raises(ValueError, match="same last axis"):
+        kernel.attention_forward(q, np.zeros((2, 3, 5), np.float32), np.zeros((2, 3, 4), np.float32))

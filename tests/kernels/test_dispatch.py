@@ -1,0 +1,73 @@
+"""The switch between the Numba kernels and the NumPy reference (TINYGRAD_EDU_KERNELS), and the threading
+policy (TINYGRAD_EDU_THREADING): both read from the environment, so some checks run in a fresh process."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from tinygrad_edu.kernels import dispatch
+
+import tinygrad_edu as tg
+from tests.kernels.run_in_subprocess import run_python
+from tinygrad_edu.nn import functional as F
+
+
+def _conv_and_pool_results() -> list[np.ndarray]:
+    """Forward and backward of a convolution and both pools, on the kernels currently selected.
+
+    Each op gets its own upstream gradient: a sum over the output would add in memory order, which differs
+    between the paths (the Numba kernels return channels-last arrays), and so would its last bit.
+    """
+    rng = np.random.default_rng(0)
+    x = tg.Tensor(rng.standard_normal((2, 4, 7, 6)).astype(np.float32), requires_grad=True)
+    weight = tg.Tensor(rng.standard_normal((6, 2, 2, 3)).astype(np.float32), requires_grad=True)
+    bias = tg.Tensor(rng.standard_normal(6).astype(np.float32), requires_grad=True)
+    y = F.conv2d(x, weight, bias, stride=(1, 2), padding=1, dilation=(2, 1), groups=2)
+    y.backward(rng.standard_normal(y.shape).astype(np.float32))
+    results = [y.numpy(), x.grad, weight.grad, bias.grad]
+    for pool in (lambda t: F.max_pool2d(t, 2, stride=1, padding=1),
+                 lambda t: F.avg_pool2d(t, 3, stride=2, padding=1, ceil_mode=True)):
+        image = tg.Tensor(y.numpy(), requires_grad=True)
+        pooled = pool(image)
+        pooled.backward(rng.standard_normal(pooled.shape).astype(np.float32))
+        results += [pooled.numpy(), image.grad]
+    return results
+
+
+def test_both_kernel_paths_give_identical_results():
+    with dispatch.using("numpy"):
+        assert dispatch.current() == "numpy"
+        by_reference = _conv_and_pool_results()
+    with dispatch.using("numba"):
+        by_numba = _conv_and_pool_results()
+    for a, b in zip(by_numba, by_reference, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_use_rejects_unknown_kernels():
+    with pytest.raises(ValueError, match="numba, numpy"):
+        dispatch.use("fortran")
+
+
+def test_environment_variable_selects_the_kernels():
+    code = ("from tinygrad_edu.kernels import dispatch, reference; "
+            "print(dispatch.current(), dispatch._im2col_module(__import__('numpy').zeros(1)) is reference)")
+    result = run_python(code, TINYGRAD_EDU_KERNELS="numpy")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["numpy", "True"]
+    result = run_python("import tinygrad_edu.kernels.dispatch", TINYGRAD_EDU_KERNELS="cython")
+    assert result.returncode != 0 and "TINYGRAD_EDU_KERNELS='cython' is not a kernel choice" in result.stderr
+
+
+def test_threading_policy_default_and_override():
+    run_kernel = ("import numpy as np; from tinygrad_edu.kernels import im2col, threads; "
+                  "im2col.im2col(np.ones((1, 1, 3, 3)), (2, 2), (1, 1), (0, 0), (1, 1), (2, 2)); "
+                  "print(threads.describe())")
+    default = run_python(run_kernel)
+    assert default.returncode == 0, default.stderr
+    assert "policy=workqueue, layer=workqueue" in default.stdout
+    serial = run_python(run_kernel, TINYGRAD_EDU_THREADING="serial")
+    assert serial.returncode == 0, serial.stderr
+    assert "policy=serial" in serial.stdout and "threads=1" in serial.stdout
+    wrong = run_python(run_kernel, TINYGRAD_EDU_THREADING="many")
+    assert wrong.returncode != 0 and "TINYGRAD_EDU_THREADING='many' is not a threading policy" in wrong.stderr

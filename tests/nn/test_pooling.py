@@ -1,0 +1,153 @@
+"""Pooling: gradients against finite differences, PyTorch's outputs and gradients (including its tie rule and
+count_include_pad), global average pooling, and the errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import tinygrad_edu as tg
+from tests.helpers import require_torch
+from tinygrad_edu import nn
+from tinygrad_edu.nn import functional as F
+
+
+@st.composite
+def pool_cases(draw, max_side: int = 7) -> dict:
+    kernel = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    stride = draw(st.sampled_from([None, 1, 2, (1, 2)]))
+    padding = (draw(st.integers(0, kernel[0] // 2)), draw(st.integers(0, kernel[1] // 2)))
+    sides = [draw(st.integers(max(1, kernel[a] - 2 * padding[a]), max_side)) for a in range(2)]
+    return dict(shape=(draw(st.integers(1, 2)), draw(st.integers(1, 3)), *sides), kernel_size=kernel,
+                stride=stride, padding=padding, ceil_mode=draw(st.booleans()))
+
+
+def _distinct(shape: tuple[int, ...], seed: int = 0) -> np.ndarray:
+    """Values at least 0.05 apart: no ties within a window, so max pooling is differentiable everywhere."""
+    rng = np.random.default_rng(seed)
+    return (rng.permutation(int(np.prod(shape))).reshape(shape) * 0.05 + rng.uniform(0, 0.01, shape)) - 1.0
+
+
+def _max_options(case: dict, dilation: int) -> dict:
+    return dict(kernel_size=case["kernel_size"], stride=case["stride"], padding=case["padding"],
+                ceil_mode=case["ceil_mode"], dilation=dilation)
+
+
+def _avg_options(case: dict, count_include_pad: bool, divisor_override: int | None) -> dict:
+    return dict(kernel_size=case["kernel_size"], stride=case["stride"], padding=case["padding"],
+                ceil_mode=case["ceil_mode"], count_include_pad=count_include_pad, divisor_override=divisor_override)
+
+
+@given(case=pool_cases(), dilation=st.sampled_from([1, 2]))
+def test_max_pool2d_gradcheck(case, dilation):
+    if dilation > 1 and min(case["shape"][2:]) < 2 * max(case["kernel_size"]):
+        dilation = 1  # keep the dilated window inside small inputs
+    x = tg.Tensor(_distinct(case["shape"]), requires_grad=True)
+    tg.gradcheck(lambda t: F.max_pool2d(t, **_max_options(case, dilation)), x)
+
+
+@given(case=pool_cases(), count_include_pad=st.booleans(), divisor_override=st.sampled_from([None, 3]))
+def test_avg_pool2d_gradcheck(case, count_include_pad, divisor_override):
+    x = tg.Tensor(np.random.default_rng(0).standard_normal(case["shape"]), requires_grad=True)
+    tg.gradcheck(lambda t: F.avg_pool2d(t, **_avg_options(case, count_include_pad, divisor_override)), x)
+
+
+@given(shape=st.tuples(st.integers(1, 2), st.integers(1, 3), st.integers(1, 7), st.integers(1, 7)),
+       output_size=st.sampled_from([1, 2, 3, (2, 1), (None, 2)]))
+def test_adaptive_avg_pool2d_gradcheck(shape, output_size):
+    x = tg.Tensor(np.random.default_rng(0).standard_normal(shape), requires_grad=True)
+    tg.gradcheck(lambda t: F.adaptive_avg_pool2d(t, output_size), x)
+
+
+def _compare_with_torch(ours_fn, theirs_fn, x: np.ndarray, rtol: float = 1e-12) -> None:
+    torch = require_torch()
+    mine, theirs = tg.Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    y, expected = ours_fn(mine), theirs_fn(theirs)
+    assert y.shape == tuple(expected.shape)
+    np.testing.assert_allclose(y.numpy(), expected.detach().numpy(), rtol=rtol, atol=rtol)
+    grad = np.random.default_rng(1).standard_normal(y.shape)
+    y.backward(grad)
+    expected.backward(torch.tensor(grad))
+    np.testing.assert_allclose(mine.grad, theirs.grad.numpy(), rtol=rtol, atol=rtol)
+
+
+@given(case=pool_cases(max_side=9), dilation=st.sampled_from([1, 2]), ties=st.booleans())
+def test_max_pool2d_matches_pytorch_including_ties(case, dilation, ties):
+    torch = require_torch()
+    x = np.random.default_rng(0).standard_normal(case["shape"])
+    if ties:
+        x = np.round(x)  # equal values in a window: the first maximum gets the gradient, as in PyTorch
+    span = [dilation * (k - 1) + 1 for k in case["kernel_size"]]
+    if any(case["padding"][a] > span[a] // 2 or case["shape"][2 + a] + 2 * case["padding"][a] < span[a]
+           for a in range(2)):
+        dilation = 1
+    options = _max_options(case, dilation)
+    _compare_with_torch(lambda t: F.max_pool2d(t, **options),
+                        lambda t: torch.nn.functional.max_pool2d(t, **options), x)
+
+
+@given(case=pool_cases(max_side=9), count_include_pad=st.booleans(), divisor_override=st.sampled_from([None, 3]))
+def test_avg_pool2d_matches_pytorch(case, count_include_pad, divisor_override):
+    torch = require_torch()
+    options = _avg_options(case, count_include_pad, divisor_override)
+    x = np.random.default_rng(0).standard_normal(case["shape"])
+    _compare_with_torch(lambda t: F.avg_pool2d(t, **options), lambda t: torch.nn.functional.avg_pool2d(t, **options),
+                        x)
+
+
+@pytest.mark.parametrize("output_size", [1, 2, 3, 4, (5, 2), (None, 3)])
+def test_adaptive_avg_pool2d_matches_pytorch(output_size):
+    torch = require_torch()
+    x = np.random.default_rng(0).standard_normal((2, 3, 7, 5))
+    _compare_with_torch(lambda t: F.adaptive_avg_pool2d(t, output_size),
+                        lambda t: torch.nn.functional.adaptive_avg_pool2d(t, output_size), x)
+
+
+def test_global_average_pooling_is_the_mean_of_each_channel():
+    x = np.random.default_rng(0).standard_normal((2, 5, 4, 3)).astype(np.float32)
+    y = nn.AdaptiveAvgPool2d(1)(tg.Tensor(x))
+    assert y.shape == (2, 5, 1, 1)
+    np.testing.assert_allclose(y.numpy()[:, :, 0, 0], x.mean(axis=(2, 3)), rtol=1e-6)
+
+
+def test_max_pool_backward_routes_the_gradient_to_the_first_maximum():
+    x = tg.Tensor(np.array([[[[1.0, 3.0], [3.0, 0.0]]]]), requires_grad=True)
+    F.max_pool2d(x, 2).sum().backward()
+    np.testing.assert_array_equal(x.grad[0, 0], [[0, 1], [0, 0]])
+
+
+def test_max_pool_return_indices_are_pytorchs():
+    torch = require_torch()
+    x = np.random.default_rng(0).standard_normal((2, 3, 6, 5))
+    out, indices = nn.MaxPool2d(3, stride=2, padding=1, return_indices=True)(tg.Tensor(x))
+    expected, expected_indices = torch.nn.functional.max_pool2d(torch.tensor(x), 3, 2, 1, return_indices=True)
+    np.testing.assert_array_equal(indices.numpy(), expected_indices.numpy())
+    np.testing.assert_array_equal(out.numpy(), expected.numpy())
+    with tg.no_grad():
+        _, indices = F.max_pool2d(tg.Tensor(x), 3, 2, 1, return_indices=True)
+    np.testing.assert_array_equal(indices.numpy(), expected_indices.numpy())
+
+
+def test_pooling_layers_have_no_parameters_and_pytorch_reprs():
+    assert list(nn.MaxPool2d(2).parameters()) == []
+    assert repr(nn.MaxPool2d(2)) == "MaxPool2d(kernel_size=2, stride=2, padding=0)"
+    assert repr(nn.AvgPool2d(3, 1, 1, count_include_pad=False)) == \
+        "AvgPool2d(kernel_size=3, stride=1, padding=1, count_include_pad=False)"
+    assert repr(nn.AdaptiveAvgPool2d(1)) == "AdaptiveAvgPool2d(output_size=1)"
+
+
+@pytest.mark.parametrize("layer, shape, fragments", [
+    (nn.MaxPool2d(2), (4, 6, 6), ["MaxPool2d(kernel_size=2", "(4, 6, 6)", "must be 4-D (N, C, H, W)"]),
+    (nn.AvgPool2d(5), (1, 2, 3, 8), ["AvgPool2d(kernel_size=5", "(1, 2, 3, 8)", "spans 5 pixels in height",
+                                     "padded input has only 3", "must fit in the padded input"]),
+    (nn.MaxPool2d(2, padding=2), (1, 1, 6, 6), ["MaxPool2d(kernel_size=2", "padding=(2, 2)",
+                                                "between 0 and half the window"]),
+    (nn.AdaptiveAvgPool2d(1), (6, 6), ["AdaptiveAvgPool2d(output_size=1)", "(6, 6)", "must be 4-D"]),
+])
+def test_pooling_errors_name_the_layer_the_shapes_and_the_rule(layer, shape, fragments):
+    with pytest.raises(tg.OpError) as error:
+        layer(tg.zeros(*shape))
+    for fragment in fragments:
+        assert fragment in str(error.value)

@@ -1,0 +1,19 @@
+"""Mixed-precision training: ``autocast`` (float16 matrix products, float32 for the sensitive ops) and
+``GradScaler`` (dynamic loss scaling so that small gradients do not underflow in float16).
+
+    >>> from tinygrad_edu.amp import GradScaler, autocast
+    >>> scaler = GradScaler()
+    >>> with autocast():                                        # doctest: +SKIP
+    ...     loss = F.cross_entropy(model(x), y)
+    >>> scaler.scale(loss).backward()                           # doctest: +SKIP
+    >>> scaler.step(optimizer); scaler.update()                 # doctest: +SKIP
+
+On the CPU, NumPy emulates float16 (each value is converted to float32 and back around every operation), so it
+is slower than float32: the module is there to teach the method and check its numerics; the speed-up comes on a
+GPU with CuPy. See docs/inside-the-network.md.
+"""
+
+from .autocast import FLOAT16_OPS, FLOAT32_OPS, autocast, is_autocast_enabled
+from .grad_scaler import GradScaler
+
+__all__ = ["FLOAT16_OPS", "FLOAT32_OPS", "GradScaler", "autocast", "is_autocast_enabled"]

@@ -1,0 +1,121 @@
+"""``autocast``: run the matrix products in half precision and keep the sensitive ops in single precision.
+
+Mixed-precision training keeps the weights in float32 ("master weights") and runs the expensive products in
+float16, which halves the memory traffic and, on GPUs with tensor cores, multiplies the arithmetic throughput.
+float16 has a 10-bit mantissa (about 3 decimal digits) and a range of 6·10⁻⁸ … 65504, so ops that add up many
+numbers, exponentiate or take logarithms stay in float32. Inside ``with autocast():``
+
+* ``FLOAT16_OPS`` — matrix products, linear layers, convolutions — cast their float32 inputs to float16;
+* ``FLOAT32_OPS`` — reductions (sum, mean, var, log-sum-exp), exp/log/pow/sqrt, softmax and log-softmax,
+  normalisation layers, attention (its softmax) and every loss — cast float16 inputs back to float32;
+* every other op runs in the type of its inputs (NumPy's promotion: float16 with float32 gives float32).
+
+The casts are ordinary ``Cast`` ops in the graph, so the backward pass converts the gradient back: a float32
+weight gets a float32 ``.grad`` although its product ran in float16. float64 tensors are never cast (as in
+PyTorch). Gradients that pass through float16 ops can underflow to zero (below 6·10⁻⁸): ``GradScaler``
+(grad_scaler.py) multiplies the loss by a large factor before backward to keep them representable.
+
+How: while a block is active, the ``apply`` of the ops in the two lists is replaced by a version that casts the
+inputs first (``_autocast_apply``); the outermost block puts the originals back on exit. Nesting works, and
+``autocast(enabled=False)`` switches casting off inside an enabled block. The state is process-wide, like
+``no_grad``.
+
+On the CPU, NumPy has no float16 arithmetic units to use: it converts each float16 to float32 and back around
+every operation, so float16 is *slower* than float32 there. This module is here to teach the method and to check
+its numerics on any machine; the speed-up needs a GPU (CuPy, tensor cores).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+import numpy as np
+
+from .. import ops
+from ..tensor import Function, Tensor
+
+FLOAT16_OPS: tuple[type[Function], ...] = (ops.MatMul, ops.Linear, ops.Conv2d)
+FLOAT32_OPS: tuple[type[Function], ...] = (
+    ops.Sum, ops.Mean, ops.Var, ops.LogSumExp, ops.Exp, ops.Log, ops.Pow, ops.Sqrt,
+    ops.Softmax, ops.LogSoftmax, ops.BatchNorm, ops.LayerNorm, ops.ScaledDotProductAttention,
+    ops.CrossEntropy, ops.NLLLoss, ops.MSELoss, ops.BinaryCrossEntropy, ops.BinaryCrossEntropyWithLogits,
+)
+SUPPORTED = ("float16",)
+
+_stack: list[np.dtype | None] = []  # the low-precision dtype of each active block (None: disabled)
+_saved: dict[type[Function], Any] = {}
+
+
+def _current() -> np.dtype | None:
+    return _stack[-1] if _stack else None
+
+
+def _cast(value: Any, source: np.dtype, target: np.dtype) -> Any:
+    """A float tensor of dtype ``source`` cast to ``target`` (a differentiable Cast); anything else unchanged."""
+    if isinstance(value, Tensor) and value.dtype == source:
+        return value.astype(target)
+    return value
+
+
+def _original_apply(cls: type[Function]) -> Any:
+    """The apply this class had before autocast (looked up at call time, so anomaly mode's apply is honoured)."""
+    own = _saved.get(cls)
+    return own.__func__ if own is not None else Function.apply.__func__
+
+
+def _autocast_apply(cls: type[Function], *inputs: Any, **options: Any) -> Tensor:
+    low = _current()
+    if low is not None:
+        if cls in FLOAT16_OPS:
+            inputs = tuple(_cast(x, np.dtype(np.float32), low) for x in inputs)
+        else:
+            inputs = tuple(_cast(x, low, np.dtype(np.float32)) for x in inputs)
+    return _original_apply(cls)(cls, *inputs, **options)
+
+
+def _install() -> None:
+    for cls in (*FLOAT16_OPS, *FLOAT32_OPS):
+        _saved[cls] = cls.__dict__.get("apply")  # None: the class inherits Function.apply
+        cls.apply = classmethod(_autocast_apply)
+
+
+def _uninstall() -> None:
+    for cls, own in _saved.items():
+        if own is None:
+            del cls.apply
+        else:
+            cls.apply = own
+    _saved.clear()
+
+
+def is_autocast_enabled() -> bool:
+    """True inside an enabled ``autocast`` block."""
+    return _current() is not None
+
+
+class autocast(contextlib.ContextDecorator):  # noqa: N801 (named like PyTorch's)
+    """``with autocast(): ...`` (or ``@autocast()``): matrix products and convolutions in ``dtype`` (float16),
+    reductions, softmax, normalisation and losses in float32. Run the forward pass and the loss inside, and the
+    backward pass outside (it follows the dtypes the forward pass chose)."""
+
+    def __init__(self, dtype: str | Any = "float16", enabled: bool = True) -> None:
+        self.dtype = np.dtype(dtype)
+        if self.dtype.name not in SUPPORTED:
+            raise ValueError(f"autocast(dtype={dtype!r}): supported low-precision dtypes are {SUPPORTED} "
+                             "(NumPy has no bfloat16)")
+        self.enabled = bool(enabled)
+
+    def _recreate_cm(self) -> autocast:
+        return type(self)(self.dtype, self.enabled)
+
+    def __enter__(self) -> autocast:
+        if not _stack:
+            _install()
+        _stack.append(self.dtype if self.enabled else None)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        _stack.pop()
+        if not _stack:
+            _uninstall()

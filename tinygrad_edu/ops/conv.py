@@ -1,0 +1,209 @@
+"""2-D convolution as im2col + one matrix product (the kernels are in ``kernels/``).
+
+Deep-learning "convolution" is a cross-correlation (the kernel is not flipped; docs/convolution.md shows the
+link with the documents' y(x, y) = Σₘ Σₙ x(m, n)·k(x − m, y − n)). With input x (N, C, H, W) and weight W
+(O, C/G, kh, kw) in G groups:
+
+    y[n, o, oh, ow] = b[o] + Σ_{c ∈ group(o)} Σ_{i, j} W[o, c, i, j] · x[n, c, h, w]
+    with  h = oh·s_h − p_top + i·d_h,  w = ow·s_w − p_left + j·d_w   (x is 0 outside the image)
+
+    OH = ⌊(H + p_top + p_bottom − d_h·(kh − 1) − 1) / s_h⌋ + 1     (likewise OW)
+
+im2col lays every receptive field out as a row of cols (N·OH·OW, C·kh·kw), so that each group is one product
+
+    Y = cols · Wᵀ          (N·OH·OW, O),  W reshaped to (O, C/G·kh·kw)
+
+and Y, one row of O channels per output pixel, is already the output in channels-last memory: it is returned
+as an (N, O, OH, OW) view without a copy (kernels/layout.py).
+
+Backward, with Ȳ = ∂L/∂Y laid out the same way:
+    ∂L/∂W = Ȳᵀ · cols        (a matrix product: O × C·kh·kw)
+    ∂L/∂b = Σ_rows Ȳ
+    ∂L/∂x = col2im(Ȳ · W)    (the matrix product gives ∂L/∂cols; col2im adds each entry back to its pixel)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..backend import get_array_module
+from ..kernels import dispatch as kernels
+from ..tensor import Function, OpError
+
+Pair = tuple[int, int]
+
+
+def pair(value: Any, name: str, layer: str) -> Pair:
+    """``3`` → (3, 3); ``(3, 2)`` stays; anything else is an error naming the argument."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return (value, value)
+    if isinstance(value, tuple | list) and len(value) == 2 and all(isinstance(v, int) for v in value):
+        return (int(value[0]), int(value[1]))
+    raise OpError(f"{layer}: {name}={value!r} must be an int or a pair of ints (height, width)")
+
+
+def conv_padding(padding: Any, kernel_size: Pair, stride: Pair, dilation: Pair, layer: str) -> tuple[int, ...]:
+    """(top, bottom, left, right) from an int, a pair, ``"valid"`` (no padding) or ``"same"`` (stride 1 only).
+
+    "same" pads d·(k − 1) in total so that the output has the input's size; an odd total puts the extra row
+    and column at the bottom and right (as PyTorch).
+    """
+    if isinstance(padding, str):
+        if padding == "valid":
+            return (0, 0, 0, 0)
+        if padding != "same":
+            raise OpError(f"{layer}: padding={padding!r} must be an int, a pair, 'same' or 'valid'")
+        if stride != (1, 1):
+            raise OpError(f"{layer}: padding='same' is not supported for strided convolutions (stride={stride}): "
+                          "use stride=1, or give the padding as numbers")
+        total_h, total_w = dilation[0] * (kernel_size[0] - 1), dilation[1] * (kernel_size[1] - 1)
+        return (total_h // 2, total_h - total_h // 2, total_w // 2, total_w - total_w // 2)
+    ph, pw = pair(padding, "padding", layer)
+    if ph < 0 or pw < 0:
+        raise OpError(f"{layer}: padding={padding!r} must not be negative")
+    return (ph, ph, pw, pw)
+
+
+def output_size(size: Pair, padding: tuple[int, ...], kernel_size: Pair, stride: Pair, dilation: Pair,
+                layer: str, input_shape: tuple[int, ...]) -> Pair:
+    """OH = ⌊(H + p_top + p_bottom − d·(k − 1) − 1) / s⌋ + 1, and the same for the width; at least 1."""
+    out = []
+    for axis, name in ((0, "height"), (1, "width")):
+        padded = size[axis] + padding[2 * axis] + padding[2 * axis + 1]
+        span = dilation[axis] * (kernel_size[axis] - 1) + 1
+        if span > padded:
+            raise OpError(
+                f"{layer} got input of shape {tuple(input_shape)}: the kernel spans {span} pixels in {name} "
+                f"(kernel {kernel_size[axis]}, dilation {dilation[axis]}) but the padded input has only {padded} "
+                f"({size[axis]} + padding {padding[2 * axis]} + {padding[2 * axis + 1]}): the kernel must fit in the "
+                "padded input; use a smaller kernel, more padding or a larger input"
+            )
+        out.append((padded - span) // stride[axis] + 1)
+    return (out[0], out[1])
+
+
+@dataclass(frozen=True)
+class ConvGeometry:
+    kernel_size: Pair
+    stride: Pair
+    padding: tuple[int, int, int, int]  # top, bottom, left, right
+    dilation: Pair
+    groups: int
+    out_size: Pair
+
+    @property
+    def before(self) -> Pair:
+        """The padding before the image, (top, left): all im2col needs besides the output size."""
+        return (self.padding[0], self.padding[2])
+
+
+def check_conv2d(input_shape: tuple[int, ...], weight_shape: tuple[int, ...], bias_shape: tuple[int, ...] | None,
+                 stride: Any, padding: Any, dilation: Any, groups: int, layer: str) -> ConvGeometry:
+    """Check every argument of a convolution against the shapes; return the geometry or raise an ``OpError``
+    that names the layer, the shapes and the rule."""
+    if len(weight_shape) != 4:
+        raise OpError(f"{layer}: the weight must be 4-D (out_channels, in_channels/groups, kh, kw), got shape "
+                      f"{tuple(weight_shape)}")
+    if len(input_shape) != 4:
+        hint = " (one image: add the batch axis with x.unsqueeze(0))" if len(input_shape) == 3 else ""
+        raise OpError(f"{layer} got input of shape {tuple(input_shape)}: the input must be 4-D (N, C, H, W){hint}")
+    if not isinstance(groups, int) or groups < 1:
+        raise OpError(f"{layer}: groups={groups!r} must be a positive int")
+    out_channels, group_channels = weight_shape[:2]
+    in_channels = input_shape[1]
+    if in_channels % groups or out_channels % groups:
+        raise OpError(f"{layer} with groups={groups}: in_channels={in_channels} and out_channels={out_channels} "
+                      f"must both be divisible by groups (input {tuple(input_shape)}, weight {tuple(weight_shape)})")
+    if in_channels != group_channels * groups:
+        raise OpError(
+            f"{layer} got input of shape {tuple(input_shape)} with {in_channels} channels, but its weight of shape "
+            f"{tuple(weight_shape)} expects in_channels = weight.shape[1] · groups = {group_channels} · {groups} = "
+            f"{group_channels * groups}: axis 1 of the input must be {group_channels * groups}"
+        )
+    if bias_shape is not None and tuple(bias_shape) != (out_channels,):
+        raise OpError(f"{layer}: the bias must have shape ({out_channels},) (one per output channel), got "
+                      f"{tuple(bias_shape)}")
+    kernel_size = (weight_shape[2], weight_shape[3])
+    stride, dilation = pair(stride, "stride", layer), pair(dilation, "dilation", layer)
+    if min(stride) < 1 or min(dilation) < 1:
+        raise OpError(f"{layer}: stride={stride} and dilation={dilation} must be at least 1")
+    pads = conv_padding(padding, kernel_size, stride, dilation, layer)
+    out_size = output_size(input_shape[2:], pads, kernel_size, stride, dilation, layer, input_shape)
+    return ConvGeometry(kernel_size, stride, pads, dilation, groups, out_size)
+
+
+def per_group_matmul(a: Any, b: Any, groups: int) -> Any:
+    """out[:, block g] = a[:, block g] · b[g] for each group g: a (M, G·K), b (G, K, P) → (M, G·P).
+
+    One batched product over the groups (one BLAS call when G = 1) whose result is written straight into the
+    (M, G·P) layout: no transposed copies.
+    """
+    xp = get_array_module(a)
+    rows, inner = a.shape[0], a.shape[1] // groups
+    if groups == 1:
+        return a @ b[0]
+    per_group = a.reshape(rows, groups, inner).transpose(1, 0, 2)  # (G, M, K), a view
+    if xp is not np:  # CuPy: let it choose the layout, then interleave the groups
+        return xp.matmul(per_group, b).transpose(1, 0, 2).reshape(rows, groups * b.shape[2])
+    out = xp.empty((rows, groups, b.shape[2]), dtype=a.dtype)
+    xp.matmul(per_group, b, out=out.transpose(1, 0, 2))
+    return out.reshape(rows, groups * b.shape[2])
+
+
+class Conv2d(Function):
+    """2-D convolution (cross-correlation) with stride, padding, dilation and groups, as im2col + matmul.
+
+        y[n, o, oh, ow] = b[o] + Σ_{c ∈ group(o), i, j} W[o, c, i, j] · x[n, c, h, w]
+
+    Forward:   cols = im2col(x) (N·OH·OW, C·kh·kw),   Y = cols · Wᵀ + b   per group.
+    Backward:  ∂L/∂W = Ȳᵀ · cols,   ∂L/∂b = Σ_rows Ȳ,   ∂L/∂x = col2im(Ȳ · W).
+    """
+
+    def forward(self, x: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0, dilation: Any = 1,
+                groups: int = 1, layer: str = "conv2d") -> Any:
+        geometry = check_conv2d(x.shape, weight.shape, None if bias is None else bias.shape, stride, padding,
+                                dilation, groups, layer)
+        batch = x.shape[0]
+        out_channels = weight.shape[0]
+        cols = kernels.im2col(x, geometry.kernel_size, geometry.stride, geometry.before, geometry.dilation,
+                              geometry.out_size)
+        weight_rows = weight.reshape(groups, out_channels // groups, -1)  # (G, O/G, C/G·kh·kw)
+        out = per_group_matmul(cols, weight_rows.transpose(0, 2, 1), groups)  # (N·OH·OW, O)
+        if bias is not None:
+            out += bias
+        needs = self.needs_input_grad
+        self.geometry, self.input_shape = geometry, x.shape
+        self.save_for_backward(cols if needs and needs[1] else None, weight)
+        return out.reshape(batch, *geometry.out_size, out_channels).transpose(0, 3, 1, 2)
+
+    def backward(self, grad: Any) -> tuple[Any, ...]:
+        cols, weight = self.saved
+        geometry, groups = self.geometry, self.geometry.groups
+        needs = self.needs_input_grad
+        out_channels = weight.shape[0]
+        grad_rows = grad.transpose(0, 2, 3, 1).reshape(-1, out_channels)  # (N·OH·OW, O); free when channels-last
+        grad_x = grad_w = grad_b = None
+        if needs[1]:
+            grad_w = _weight_grad(grad_rows, cols, groups).reshape(weight.shape)
+        if len(needs) > 2 and needs[2]:
+            grad_b = grad_rows.sum(axis=0)
+        if needs[0]:
+            weight_rows = weight.reshape(groups, out_channels // groups, -1)
+            grad_cols = per_group_matmul(grad_rows, weight_rows, groups)  # ∂L/∂cols (N·OH·OW, C·kh·kw)
+            grad_x = kernels.col2im(grad_cols, self.input_shape, geometry.kernel_size, geometry.stride,
+                                    geometry.before, geometry.dilation, geometry.out_size)
+        return grad_x, grad_w, grad_b
+
+
+def _weight_grad(grad_rows: Any, cols: Any, groups: int) -> Any:
+    """∂L/∂W = Ȳᵀ · cols for each group: (O/G, C/G·kh·kw) blocks stacked to (G, O/G, C/G·kh·kw)."""
+    xp = get_array_module(grad_rows)
+    if groups == 1:
+        return (grad_rows.T @ cols)[None]
+    rows = grad_rows.shape[0]
+    grad_per_group = grad_rows.reshape(rows, groups, -1).transpose(1, 2, 0)  # (G, O/G, M)
+    cols_per_group = cols.reshape(rows, groups, -1).transpose(1, 0, 2)  # (G, M, C/G·kh·kw)
+    return xp.matmul(grad_per_group, cols_per_group)

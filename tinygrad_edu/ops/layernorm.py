@@ -1,0 +1,55 @@
+"""Layer normalisation as one op, with its closed-form backward."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..backend import get_array_module
+from ..tensor import Function
+
+
+class LayerNorm(Function):
+    """Layer normalisation over the last ``normalized_ndim`` axes (the features of one example):
+
+        μ = mean(x),   σ² = mean((x − μ)²)  (biased, ÷N),   x̂ = (x − μ) / √(σ² + ε),   y = x̂ ⊙ γ + β
+
+    with γ (``weight``) and β (``bias``) of the normalised shape, both optional.
+
+    Backward, with r = 1/√(σ² + ε), g = ∂L/∂y ⊙ γ and means over the normalised axes:
+
+        ∂L/∂x = r · (g − mean(g) − x̂ ⊙ mean(g ⊙ x̂)),   ∂L/∂γ = Σ_batch ∂L/∂y ⊙ x̂,   ∂L/∂β = Σ_batch ∂L/∂y
+
+    (x̂ has mean 0 and mean square ≈ 1 whatever x was: the two subtracted terms remove the parts of g that
+    would change those.)
+    """
+
+    def forward(self, x: Any, weight: Any = None, bias: Any = None, normalized_ndim: int = 1,
+                eps: float = 1e-5) -> Any:
+        xp = get_array_module(x)
+        self.axes = tuple(range(x.ndim - normalized_ndim, x.ndim))
+        self.batch_axes = tuple(range(x.ndim - normalized_ndim))
+        centred = x - x.mean(axis=self.axes, keepdims=True)
+        variance = (centred * centred).mean(axis=self.axes, keepdims=True)
+        inv_std = 1 / xp.sqrt(variance + x.dtype.type(eps))
+        normalized = centred * inv_std
+        self.save_for_backward(normalized, inv_std, weight)
+        out = normalized
+        if weight is not None:
+            out = out * weight
+        if bias is not None:
+            out = out + bias
+        return out
+
+    def backward(self, grad: Any) -> tuple[Any, ...]:
+        normalized, inv_std, weight = self.saved
+        needs = self.needs_input_grad
+        grad_x = grad_weight = grad_bias = None
+        if needs[0]:
+            g = grad if weight is None else grad * weight
+            grad_x = inv_std * (g - g.mean(axis=self.axes, keepdims=True)
+                                - normalized * (g * normalized).mean(axis=self.axes, keepdims=True))
+        if len(needs) > 1 and needs[1]:
+            grad_weight = (grad * normalized).sum(axis=self.batch_axes)
+        if len(needs) > 2 and needs[2]:
+            grad_bias = grad.sum(axis=self.batch_axes)
+        return (grad_x, grad_weight, grad_bias)[: len(needs)]
