@@ -21,10 +21,10 @@ def _ratio(a: float | None, b: float | None) -> str:
 
 
 def format_table(results: list[Result]) -> str:
-    header = f"{'workload':<52} {'ours ms':>9} {'numpy ms':>9} {'torch ms':>9} {'ours/np':>8} {'ours/torch':>10}"
+    header = f"{'workload':<62} {'ours ms':>9} {'numpy ms':>9} {'torch ms':>9} {'ours/np':>8} {'ours/torch':>10}"
     lines = [header, "-" * len(header)]
     for r in results:
-        lines.append(f"{r.name:<52} {_ms(r.ours_s)} {_ms(r.numpy_s)} {_ms(r.torch_s)} "
+        lines.append(f"{r.name:<62} {_ms(r.ours_s)} {_ms(r.numpy_s)} {_ms(r.torch_s)} "
                      f"{_ratio(r.ours_s, r.numpy_s):>8} {_ratio(r.ours_s, r.torch_s):>10}")
         for key, value in r.extra.items():
             lines.append(f"    {key}: {value}")

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -28,25 +27,12 @@ from tinygrad_edu import nn, ops
 from tinygrad_edu.nn import functional as F
 from tinygrad_edu.nn.rnn import lstm_cell_composed
 
+from .timing import samples_in_turns
 
-def alternate(contenders: dict[str, Callable[[], object]], repeats: int, warmup: int = 3,
-              min_block_s: float = 0.02) -> dict[str, list[float]]:
+
+def alternate(contenders: dict[str, Callable[[], object]], repeats: int, warmup: int = 3) -> dict[str, list[float]]:
     """Seconds per call of each contender, one sample per turn, the contenders taking turns."""
-    calls = {}
-    for name, fn in contenders.items():
-        for _ in range(warmup):
-            fn()
-        start = time.perf_counter()
-        fn()
-        calls[name] = max(1, int(min_block_s / max(time.perf_counter() - start, 1e-7)))
-    samples: dict[str, list[float]] = {name: [] for name in contenders}
-    for _ in range(repeats):
-        for name, fn in contenders.items():
-            start = time.perf_counter()
-            for _ in range(calls[name]):
-                fn()
-            samples[name].append((time.perf_counter() - start) / calls[name])
-    return samples
+    return samples_in_turns(contenders, repeats, warmup, min_block_s=0.02)
 
 
 def attention_contenders(torch: Any, batch: int, heads: int, seq: int, head_dim: int,

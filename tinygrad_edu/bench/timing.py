@@ -15,9 +15,9 @@ def _calls_per_block(fn: Callable[[], object], min_block_s: float) -> int:
     return max(1, int(min_block_s / once))
 
 
-def time_in_turns(contenders: dict[str, Callable[[], object]], repeats: int = 15, warmup: int = 3,
-                  min_block_s: float = 0.005) -> dict[str, float]:
-    """Median seconds per call of each contender.
+def samples_in_turns(contenders: dict[str, Callable[[], object]], repeats: int = 15, warmup: int = 3,
+                     min_block_s: float = 0.005) -> dict[str, list[float]]:
+    """Seconds per call of each contender, one sample per round (``time_in_turns`` takes their medians).
 
     Each contender is warmed up (JIT compilation, first-touch allocations), then the contenders take turns:
     one block of calls each per round — a block long enough (≥ ``min_block_s``) for the clock's resolution not
@@ -36,6 +36,13 @@ def time_in_turns(contenders: dict[str, Callable[[], object]], repeats: int = 15
             for _ in range(calls[name]):
                 fn()
             samples[name].append((time.perf_counter() - start) / calls[name])
+    return samples
+
+
+def time_in_turns(contenders: dict[str, Callable[[], object]], repeats: int = 15, warmup: int = 3,
+                  min_block_s: float = 0.005) -> dict[str, float]:
+    """Median seconds per call of each contender, the contenders timed in turns (``samples_in_turns``)."""
+    samples = samples_in_turns(contenders, repeats, warmup, min_block_s)
     return {name: statistics.median(values) for name, values in samples.items()}
 
 

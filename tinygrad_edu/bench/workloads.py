@@ -245,9 +245,87 @@ def optimizer_step(s: Settings) -> list[Result]:
     return [result]
 
 
+# ------------------------------------------------------------------------------------------ convolution
+
+
+def cnn_step(s: Settings) -> list[Result]:
+    """The documents' CNN (conv32 → pool → conv64 → pool → conv64 → dense64 → dense10), one Adam step at batch 64,
+    and the peak resident memory of 20 such steps in a fresh process."""
+    from tinygrad_edu.kernels import benchmark as conv_bench
+
+    torch_step = conv_bench.torch_training_step(s.torch, 64) if s.torch is not None else None
+    result = s.compare("documents' CNN Adam step, batch 64", conv_bench.our_training_step(64), None, torch_step)
+    result.extra["peak RSS of 20 steps (MiB)"] = round(conv_bench.peak_rss_mib(20, 64), 1)
+    return [result]
+
+
+def _im2col_python_loop(x: np.ndarray, k: int) -> np.ndarray:
+    """im2col the way one first writes it: a Python loop over every output position and window element."""
+    channels, height, width = x.shape
+    out_h, out_w = height - k + 1, width - k + 1
+    cols = np.empty((out_h * out_w, channels * k * k), dtype=x.dtype)
+    for i in range(out_h):
+        for j in range(out_w):
+            col = 0
+            for c in range(channels):
+                for a in range(k):
+                    for b in range(k):
+                        cols[i * out_w + j, col] = x[c, i + a, j + b]
+                        col += 1
+    return cols
+
+
+def im2col(s: Settings) -> list[Result]:
+    """im2col of x (64, 32, 13, 13) with a 3×3 window: Numba kernel vs the NumPy stride-tricks reference (the
+    'numpy' column), and a naive Python loop on one image (scaled by 64 to the batch)."""
+    from tinygrad_edu.kernels import im2col as kernel
+    from tinygrad_edu.kernels import reference
+
+    x = np.random.default_rng(0).random((64, 32, 13, 13), dtype=np.float32)
+    geometry = ((3, 3), (1, 1), (0, 0), (1, 1), (11, 11))
+    if not np.array_equal(kernel.im2col(x, *geometry), reference.im2col(x, *geometry)):
+        raise AssertionError("im2col: the Numba kernel and the NumPy reference disagree")
+    result = s.compare("im2col 64x32x13x13, 3x3 (numpy = stride-tricks reference)",
+                       lambda: kernel.im2col(x, *geometry), lambda: reference.im2col(x, *geometry))
+    one_image = median_time(lambda: _im2col_python_loop(x[0], 3), repeats=3, warmup=0)
+    result.extra["naive Python loop, whole batch (ms, 64 x one image)"] = round(one_image * 64 * 1e3, 1)
+    result.extra["reference / Numba"] = round(result.numpy_s / result.ours_s, 1)
+    return [result]
+
+
+# ------------------------------------------------------------------------------------------- sequences
+
+
+def attention(s: Settings) -> list[Result]:
+    """Scaled dot-product attention forward + backward, batch 8, 4 heads, head size 32, sequence 128 and 512:
+    what ``F.scaled_dot_product_attention`` runs, against the NumPy reference path and PyTorch."""
+    from .sequence import attention_contenders
+
+    results = []
+    for seq in (128, 512):
+        contenders = attention_contenders(s.torch, 8, 4, seq, 32)
+        result = s.compare(f"attention fwd+bwd 8x4x{seq}x32 (numpy = reference path)", contenders["F.sdpa"],
+                           contenders["reference"], contenders.get("torch"))
+        results.append(result)
+    return results
+
+
+def lstm(s: Settings) -> list[Result]:
+    """nn.LSTM (input 32, hidden 128, sequence 100, batch 32) forward + backward."""
+    from .sequence import lstm_contenders
+
+    contenders = lstm_contenders(s.torch)
+    return [s.compare("LSTM fwd+bwd 32->128, seq 100, batch 32", contenders["sequence op"], None,
+                      contenders.get("torch"))]
+
+
 WORKLOADS: dict[str, Callable[[Settings], list[Result]]] = {
     "overhead": op_overhead,
     "mlp": mlp_step,
     "wide_mlp": wide_mlp,
+    "cnn": cnn_step,
+    "im2col": im2col,
+    "attention": attention,
+    "lstm": lstm,
     "optimizer": optimizer_step,
 }
