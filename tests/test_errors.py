@@ -107,3 +107,21 @@ def test_errors_keep_their_cause_for_debugging() -> None:
     with pytest.raises(ValueError) as caught:
         x23() + tg.ones(4)
     assert isinstance(caught.value, tg.OpError) and caught.value.__cause__ is not None
+
+
+def test_a_backward_returning_the_wrong_shape_is_named() -> None:
+    """A Function whose backward forgets to unbroadcast is caught at once, not stored as a wrong .grad."""
+    import tinygrad_edu as tg
+
+    class ForgetsToUnbroadcast(tg.Function):
+        def forward(self, x, y):
+            return x + y
+
+        def backward(self, grad):
+            return grad, grad  # wrong for a broadcast input
+
+    x = tg.ones(2, 3, requires_grad=True)
+    y = tg.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"ForgetsToUnbroadcast.backward returned a gradient of shape \(2, 3\) "
+                                           r"for an input of shape \(3,\)"):
+        ForgetsToUnbroadcast.apply(x, y).sum().backward()

@@ -326,6 +326,12 @@ class Tensor:
             for parent, parent_grad in zip(fn.parents, input_grads, strict=False):
                 if parent_grad is None or not parent.requires_grad:
                     continue
+                if parent_grad.shape != parent.data.shape:
+                    raise RuntimeError(
+                        f"{type(fn).__name__}.backward returned a gradient of shape {parent_grad.shape} for an "
+                        f"input of shape {parent.data.shape}: a backward must return ∂L/∂input with the input's "
+                        "shape (sum broadcast axes back with unbroadcast)"
+                    )
                 key = id(parent)
                 previous = grads.get(key)
                 grads[key] = parent_grad if previous is None else previous + parent_grad

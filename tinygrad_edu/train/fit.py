@@ -165,7 +165,10 @@ class Trainer:
 
     def train_epoch(self, epoch: int, epochs: int) -> dict[str, float]:
         """One pass over the training data, then validation and the schedule's epoch step; returns the logs."""
-        from tqdm.auto import tqdm
+        if self.progress:
+            from tqdm.auto import tqdm  # a widget in Jupyter, text in a terminal
+        else:
+            from tqdm import tqdm  # disabled anyway; tqdm.auto would warn in Jupyter without ipywidgets
 
         self._callbacks("on_epoch_begin", epoch, {})
         _set_mode(self.model, True)
