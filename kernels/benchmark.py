@@ -100,17 +100,20 @@ def torch_training_step(torch: Any, batch: int = 64) -> Callable[[], float]:
 CLOCK: Callable[[], float] = time.perf_counter  # time.process_time with --cpu-time
 
 
-def interleaved_medians(functions: dict[str, Callable[[], Any]], repeats: int, warmup: int = 3) -> dict[str, float]:
-    """Median seconds of each function, timing them in turn within every repeat."""
+def interleaved_medians(functions: dict[str, Callable[[], Any]], repeats: int, warmup: int = 3,
+                        block: int = 1) -> dict[str, float]:
+    """Median seconds of each function, timing them in turn: every repeat runs each function ``block`` times in
+    a row (so that a short kernel is timed with its data in cache, as inside a training step)."""
     for fn in functions.values():
         for _ in range(warmup):
             fn()
     times: dict[str, list[float]] = {name: [] for name in functions}
     for _ in range(repeats):
         for name, fn in functions.items():
-            start = CLOCK()
-            fn()
-            times[name].append(CLOCK() - start)
+            for _ in range(block):
+                start = CLOCK()
+                fn()
+                times[name].append(CLOCK() - start)
     return {name: statistics.median(values) for name, values in times.items()}
 
 
@@ -126,7 +129,8 @@ def im2col_speed(repeats: int = 30) -> dict[str, float]:
     return interleaved_medians({"numba NCHW": lambda: im2col.im2col(x, *geometry),
                                 "reference NCHW": lambda: reference.im2col(x, *geometry),
                                 "numba channels-last": lambda: im2col.im2col(x_last, *geometry),
-                                "reference channels-last": lambda: reference.im2col(x_last, *geometry)}, repeats)
+                                "reference channels-last": lambda: reference.im2col(x_last, *geometry)},
+                               max(1, repeats // 5), block=5)
 
 
 def step_speed(repeats: int = 30, batch: int = 64, torch_threads: int = 2) -> dict[str, float]:

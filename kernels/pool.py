@@ -12,7 +12,8 @@ treats every channel alike, so that loop reads and writes consecutive memory (an
 already channels-last, see layout.py). The Python wrappers take (N, C, H, W) arrays, copying an input to
 channels-last when it is not, and return (N, C, H, W) views of channels-last results. The forward kernels run
 one (n, oh) row of outputs per parallel iteration; the backward kernels one sample n, because overlapping
-windows of the same sample add into the same pixels.
+windows of the same sample add into the same pixels. As in im2col.py (where it made the code about 2× faster),
+each iteration's work is a plain function that the ``prange`` loop calls.
 """
 
 from __future__ import annotations
@@ -29,96 +30,121 @@ threads.configure()
 Pair = tuple[int, int]
 
 
-@numba.njit(parallel=True, cache=True)
-def max_pool2d_kernel(x, out, argmax, kernel_size, stride, padding, dilation):
-    """out[n, oh, ow, c] = the window maximum; argmax = h·W + w of the first pixel holding it (NaN wins)."""
+@numba.njit(cache=True)
+def max_pool2d_row(x, out, argmax, block, kernel_size, stride, padding, dilation):
+    """Outputs (n, oh, ·, ·) for block = n·OH + oh: the window maximum, and h·W + w of the first pixel holding
+    it (a NaN counts as the maximum)."""
     batch, height, width, channels = x.shape
     out_h, out_w = out.shape[1], out.shape[2]
-    for block in prange(batch * out_h):
-        n, oh = block // out_h, block % out_h
-        top = oh * stride[0] - padding[0]
-        for ow in range(out_w):
-            left = ow * stride[1] - padding[1]
-            first = True
-            for i in range(kernel_size[0]):
-                h = top + i * dilation[0]
-                if h < 0 or h >= height:
+    n, oh = block // out_h, block % out_h
+    top = oh * stride[0] - padding[0]
+    for ow in range(out_w):
+        left = ow * stride[1] - padding[1]
+        first = True
+        for i in range(kernel_size[0]):
+            h = top + i * dilation[0]
+            if h < 0 or h >= height:
+                continue
+            for j in range(kernel_size[1]):
+                w = left + j * dilation[1]
+                if w < 0 or w >= width:
                     continue
-                for j in range(kernel_size[1]):
-                    w = left + j * dilation[1]
-                    if w < 0 or w >= width:
-                        continue
-                    where = h * width + w
-                    if first:  # the window's first pixel inside the image starts the search
-                        for c in range(channels):
-                            out[n, oh, ow, c] = x[n, h, w, c]
-                            argmax[n, oh, ow, c] = where
-                        first = False
-                        continue
+                where = h * width + w
+                if first:  # the window's first pixel inside the image starts the search
                     for c in range(channels):
-                        value, best = x[n, h, w, c], out[n, oh, ow, c]
-                        if value > best or (value != value and best == best):  # strictly larger: ties keep the first
-                            out[n, oh, ow, c] = value
-                            argmax[n, oh, ow, c] = where
+                        out[n, oh, ow, c] = x[n, h, w, c]
+                        argmax[n, oh, ow, c] = where
+                    first = False
+                    continue
+                for c in range(channels):
+                    value, best = x[n, h, w, c], out[n, oh, ow, c]
+                    if value > best or (value != value and best == best):  # strictly larger: ties keep the first
+                        out[n, oh, ow, c] = value
+                        argmax[n, oh, ow, c] = where
+
+
+@numba.njit(parallel=True, cache=True)
+def max_pool2d_kernel(x, out, argmax, kernel_size, stride, padding, dilation):
+    """Max pooling of x (N, H, W, C) into out and argmax (N, OH, OW, C), one (n, oh) row per iteration."""
+    for block in prange(out.shape[0] * out.shape[1]):
+        max_pool2d_row(x, out, argmax, int(block), kernel_size, stride, padding, dilation)
+
+
+@numba.njit(cache=True)
+def max_pool2d_backward_sample(grad, argmax, out, n):
+    """out[n, argmax, c] += grad[n, oh, ow, c] for the outputs of sample n, in (oh, ow) order."""
+    _, out_h, out_w, channels = grad.shape
+    width = out.shape[2]
+    for oh in range(out_h):
+        for ow in range(out_w):
+            for c in range(channels):
+                where = argmax[n, oh, ow, c]
+                out[n, where // width, where % width, c] += grad[n, oh, ow, c]
 
 
 @numba.njit(parallel=True, cache=True)
 def max_pool2d_backward_kernel(grad, argmax, out):
-    """out[n, argmax, c] += grad[n, oh, ow, c], outputs in (oh, ow) order; out (N, H, W, C) starts at 0."""
-    batch, out_h, out_w, channels = grad.shape
-    width = out.shape[2]
-    for n in prange(batch):
-        for oh in range(out_h):
-            for ow in range(out_w):
-                for c in range(channels):
-                    where = argmax[n, oh, ow, c]
-                    out[n, where // width, where % width, c] += grad[n, oh, ow, c]
+    """The gradient of max pooling into out (N, H, W, C), zeroed; one sample per iteration."""
+    for n in prange(grad.shape[0]):
+        max_pool2d_backward_sample(grad, argmax, out, int(n))
+
+
+@numba.njit(cache=True)
+def avg_pool2d_row(x, out, divisor, block, kernel_size, stride, padding):
+    """Outputs (n, oh, ·, ·): (Σ of the window's pixels inside the image) / divisor[oh, ow], summed in (i, j)
+    order in the input's precision (as the reference)."""
+    batch, height, width, channels = x.shape
+    out_h, out_w = out.shape[1], out.shape[2]
+    n, oh = block // out_h, block % out_h
+    top = oh * stride[0] - padding[0]
+    for ow in range(out_w):
+        left = ow * stride[1] - padding[1]
+        for c in range(channels):
+            out[n, oh, ow, c] = 0
+        for i in range(kernel_size[0]):
+            h = top + i
+            if h < 0 or h >= height:
+                continue
+            for j in range(kernel_size[1]):
+                w = left + j
+                if 0 <= w < width:
+                    for c in range(channels):
+                        out[n, oh, ow, c] += x[n, h, w, c]
+        for c in range(channels):
+            out[n, oh, ow, c] /= divisor[oh, ow]
 
 
 @numba.njit(parallel=True, cache=True)
 def avg_pool2d_kernel(x, out, divisor, kernel_size, stride, padding):
-    """out[n, oh, ow, c] = (Σ of the window's pixels inside the image) / divisor[oh, ow], summed in (i, j)
-    order in the input's precision (as the reference)."""
-    batch, height, width, channels = x.shape
-    out_h, out_w = out.shape[1], out.shape[2]
-    for block in prange(batch * out_h):
-        n, oh = block // out_h, block % out_h
-        top = oh * stride[0] - padding[0]
+    """Average pooling of x (N, H, W, C) into out (N, OH, OW, C), one (n, oh) row per iteration."""
+    for block in prange(out.shape[0] * out.shape[1]):
+        avg_pool2d_row(x, out, divisor, int(block), kernel_size, stride, padding)
+
+
+@numba.njit(cache=True)
+def avg_pool2d_backward_sample(grad, divisor, out, n, kernel_size, stride, padding):
+    """out[n, h, w, c] += grad[n, oh, ow, c] / divisor[oh, ow] for every pixel (h, w) of window (oh, ow), the
+    windows in (oh, ow) order (as the reference's col2im)."""
+    _, out_h, out_w, channels = grad.shape
+    height, width = out.shape[1], out.shape[2]
+    for oh in range(out_h):
         for ow in range(out_w):
-            left = ow * stride[1] - padding[1]
-            for c in range(channels):
-                out[n, oh, ow, c] = 0
             for i in range(kernel_size[0]):
-                h = top + i
+                h = oh * stride[0] - padding[0] + i
                 if h < 0 or h >= height:
                     continue
                 for j in range(kernel_size[1]):
-                    w = left + j
+                    w = ow * stride[1] - padding[1] + j
                     if 0 <= w < width:
                         for c in range(channels):
-                            out[n, oh, ow, c] += x[n, h, w, c]
-            for c in range(channels):
-                out[n, oh, ow, c] /= divisor[oh, ow]
+                            out[n, h, w, c] += grad[n, oh, ow, c] / divisor[oh, ow]
 
 
 @numba.njit(parallel=True, cache=True)
 def avg_pool2d_backward_kernel(grad, divisor, out, kernel_size, stride, padding):
-    """out[n, h, w, c] += grad[n, oh, ow, c] / divisor[oh, ow] for every pixel (h, w) of window (oh, ow), the
-    windows in (oh, ow) order (as the reference's col2im)."""
-    batch, out_h, out_w, channels = grad.shape
-    height, width = out.shape[1], out.shape[2]
-    for n in prange(batch):
-        for oh in range(out_h):
-            for ow in range(out_w):
-                for i in range(kernel_size[0]):
-                    h = oh * stride[0] - padding[0] + i
-                    if h < 0 or h >= height:
-                        continue
-                    for j in range(kernel_size[1]):
-                        w = ow * stride[1] - padding[1] + j
-                        if 0 <= w < width:
-                            for c in range(channels):
-                                out[n, h, w, c] += grad[n, oh, ow, c] / divisor[oh, ow]
+    """The gradient of average pooling into out (N, H, W, C), zeroed; one sample per iteration."""
+    for n in prange(grad.shape[0]):
+        avg_pool2d_backward_sample(grad, divisor, out, int(n), kernel_size, stride, padding)
 
 
 # ------------------------------------------------------------------------------------- Python wrappers
