@@ -6,15 +6,12 @@ so a PyTorch state_dict loads unchanged. The formula and its backward are in ``o
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
-import numpy as np
-
-from .. import backend, ops
+from .. import ops
 from ..tensor import Tensor
 from . import init
-from .module import Module, Parameter
+from .module import Module, add_weight_and_bias
 
 IntOrPair = int | tuple[int, int]
 
@@ -64,22 +61,12 @@ class Conv2d(Module):
         self.dilation = ops.conv.pair(dilation, "dilation", name)
         self.groups = groups
         ops.conv.conv_padding(self.padding, kernel_size, self.stride, self.dilation, name)  # reject bad padding now
-        xp = backend.array_module(None if device is None else backend.normalize_device(device))
-        dtype = np.dtype(np.float32 if dtype is None else dtype)
-        self.weight = Parameter(xp.empty((out_channels, in_channels // groups, *kernel_size), dtype=dtype))
-        if bias:
-            self.bias = Parameter(xp.empty(out_channels, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
+        add_weight_and_bias(self, (out_channels, in_channels // groups, *kernel_size), bias, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
         """PyTorch's default: kaiming_uniform_(W, a=√5), i.e. U(±1/√fan_in), and the same bound for b."""
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init.calculate_fan_in_and_fan_out(self.weight)
-            bound = 1 / math.sqrt(fan_in)
-            init.uniform_(self.bias, -bound, bound)
+        init.layer_default_(self.weight, self.bias)
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         options = dict(stride=self.stride, padding=self.padding, dilation=self.dilation, groups=self.groups,

@@ -153,3 +153,13 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
     if rows < cols:
         q = q.T
     return _fill(tensor, (gain * q).reshape(tensor.shape))
+
+
+def layer_default_(weight: Tensor, bias: Tensor | None = None) -> None:
+    """PyTorch's default for ``Linear`` and ``Conv2d``: kaiming_uniform_(W, a=√5), which is W ~ U(±1/√fan_in),
+    and b ~ U(±1/√fan_in) with the same fan_in (inputs per output unit: in_features, or in/groups·kh·kw)."""
+    kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan_in, _ = calculate_fan_in_and_fan_out(weight)
+        bound = 1 / math.sqrt(fan_in)
+        uniform_(bias, -bound, bound)

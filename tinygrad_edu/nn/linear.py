@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
-import numpy as np
-
-from .. import backend, ops
+from .. import ops
 from ..tensor import Tensor
 from . import init
-from .module import Module, Parameter
+from .module import Module, add_weight_and_bias
 
 
 class Linear(Module):
@@ -32,21 +29,12 @@ class Linear(Module):
         if not 0.0 <= dropconnect < 1.0:
             raise ValueError(f"Linear(dropconnect={dropconnect}): the drop probability must be in [0, 1)")
         self.in_features, self.out_features, self.dropconnect = in_features, out_features, dropconnect
-        xp = backend.array_module(None if device is None else backend.normalize_device(device))
-        dtype = np.dtype(np.float32 if dtype is None else dtype)
-        self.weight = Parameter(xp.empty((out_features, in_features), dtype=dtype))
-        if bias:
-            self.bias = Parameter(xp.empty(out_features, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
+        add_weight_and_bias(self, (out_features, in_features), bias, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
         """PyTorch's default: kaiming_uniform_(W, a=√5), i.e. U(±1/√fan_in), and the same bound for b."""
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            bound = 1 / math.sqrt(self.in_features)
-            init.uniform_(self.bias, -bound, bound)
+        init.layer_default_(self.weight, self.bias)
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         params = self._parameters  # direct lookups: this runs for every layer of every step

@@ -551,3 +551,16 @@ def _checked_index(index: int, length: int, owner: str) -> int:
     if not -length <= index < length:
         raise IndexError(f"index {index} is out of range for a {owner} of {length} modules")
     return index % length
+
+
+def add_weight_and_bias(module: Module, weight_shape: tuple[int, ...], bias: bool, device: Any = None,
+                        dtype: Any = None) -> None:
+    """Register ``module.weight`` of ``weight_shape`` and ``module.bias`` (one per output unit, or None),
+    uninitialised, on ``device`` (default: the current backend) in ``dtype`` (default float32)."""
+    xp = backend.array_module(None if device is None else backend.normalize_device(device))
+    dtype = np.dtype(np.float32 if dtype is None else dtype)
+    module.weight = Parameter(xp.empty(weight_shape, dtype=dtype))
+    if bias:
+        module.bias = Parameter(xp.empty(weight_shape[0], dtype=dtype))
+    else:
+        module.register_parameter("bias", None)
