@@ -16,7 +16,7 @@ def _calls_per_block(fn: Callable[[], object], min_block_s: float) -> int:
 
 
 def samples_in_turns(contenders: dict[str, Callable[[], object]], repeats: int = 15, warmup: int = 3,
-                     min_block_s: float = 0.005) -> dict[str, list[float]]:
+                     min_block_s: float = 0.005, pause_s: float = 0.01) -> dict[str, list[float]]:
     """Seconds per call of each contender, one sample per round (``time_in_turns`` takes their medians).
 
     Each contender is warmed up (JIT compilation, first-touch allocations), then the contenders take turns:
@@ -32,6 +32,9 @@ def samples_in_turns(contenders: dict[str, Callable[[], object]], repeats: int =
     samples: dict[str, list[float]] = {name: [] for name in contenders}
     for _ in range(repeats):
         for name, fn in contenders.items():
+            # let the previous contender's idle threads (OpenMP spins for a while after each parallel region)
+            # fall asleep, so they do not steal cycles from this one
+            time.sleep(pause_s)
             start = time.perf_counter()
             for _ in range(calls[name]):
                 fn()

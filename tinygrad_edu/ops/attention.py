@@ -60,7 +60,7 @@ class ScaledDotProductAttention(Function):
         return grad_q, grad_k, grad_v, unbroadcast(grad_scores, self.bias_shape)
 
 
-KERNEL_MIN_SCORES = 2**19  # the measured crossover (docs/sequence-models.md, "Speed"): 8 × 4 heads × 128 × 128
+KERNEL_MIN_SCORES = 2**20  # the measured crossover lies between 8 × 4 heads × 128² (reference faster) and × 512²
 
 
 def use_fused_kernel(q: Any, k: Any, causal: bool = False) -> bool:
@@ -68,7 +68,7 @@ def use_fused_kernel(q: Any, k: Any, causal: bool = False) -> bool:
 
     ``TINYGRAD_EDU_KERNELS=numpy`` (``kernels.dispatch``) always selects the reference, and so does float64 (the
     precision of gradient checks, where the reference is exact and speed does not matter). CuPy arrays go to the
-    numba.cuda kernel. On the CPU the Numba kernel runs where it measured faster: at least 2¹⁹ attention scores
+    numba.cuda kernel. On the CPU the Numba kernel runs where it measured faster: at least 2²⁰ attention scores
     to compute (batch × heads × Lq × Lk, half of it under a causal mask) and more than one thread. Below that,
     batched BLAS products over many small heads beat the kernel's short loops; on one thread the reference was
     as fast or faster (by up to 1.4× at sequence length 512).
