@@ -327,7 +327,7 @@ class Tensor:
                 if parent_grad is None or not parent.requires_grad:
                     continue
                 if parent_grad.shape != parent.data.shape:
-                    raise RuntimeError(
+                    raise GradientShapeError(
                         f"{type(fn).__name__}.backward returned a gradient of shape {parent_grad.shape} for an "
                         f"input of shape {parent.data.shape}: a backward must return ∂L/∂input with the input's "
                         "shape (sum broadcast axes back with unbroadcast)"
@@ -637,6 +637,10 @@ class Function:
             return Tensor._from_op(out, None)
         fn.parents = tensors
         return Tensor._from_op(out, fn)
+
+
+class GradientShapeError(RuntimeError):
+    """A Function's backward returned ∂L/∂input of another shape than the input (a forgotten unbroadcast)."""
 
 
 class OpError(ValueError):
