@@ -16,7 +16,7 @@ def _calls_per_block(fn: Callable[[], object], min_block_s: float) -> int:
 
 
 def samples_in_turns(contenders: dict[str, Callable[[], object]], repeats: int = 15, warmup: int = 3,
-                     min_block_s: float = 0.005, pause_s: float = 0.01) -> dict[str, list[float]]:
+                     min_block_s: float = 0.005, pause_s: float = 0.05) -> dict[str, list[float]]:
     """Seconds per call of each contender, one sample per round (``time_in_turns`` takes their medians).
 
     Each contender is warmed up (JIT compilation, first-touch allocations), then the contenders take turns:
