@@ -139,7 +139,18 @@ class _RNNBase(Module):
         return output.transpose(0, 1) if self.batch_first else output
 
 
-class RNN(_RNNBase):
+class _SingleStateRNN(_RNNBase):
+    """RNN and GRU: one hidden state per layer and direction, returned as (output, h_n)."""
+
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:  # noqa: A002
+        x, unbatched = self._check_input(input)
+        h0 = self._initial_state(hx, x.shape[1], unbatched, x, "hx")
+        output, (h_n,) = self._run_layers(x, [h0])
+        h_n = stack(h_n)
+        return self._finish(output, unbatched), (h_n.squeeze(1) if unbatched else h_n)
+
+
+class RNN(_SingleStateRNN):
     """Elman RNN, the documents' h_t = f(W x_t + U h_{t−1} + b):  h_t = f(x_t W_ihᵀ + b_ih + h_{t−1} W_hhᵀ + b_hh),
     f = tanh (``nonlinearity="tanh"``, the default) or relu.
 
@@ -157,13 +168,6 @@ class RNN(_RNNBase):
         self.nonlinearity = nonlinearity
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, device,
                          dtype)
-
-    def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:  # noqa: A002
-        x, unbatched = self._check_input(input)
-        h0 = self._initial_state(hx, x.shape[1], unbatched, x, "hx")
-        output, (h_n,) = self._run_layers(x, [h0])
-        h_n = stack(h_n)
-        return self._finish(output, unbatched), (h_n.squeeze(1) if unbatched else h_n)
 
     def _run_direction(self, x: Tensor, states: list[Tensor],
                        params: tuple[Tensor, ...]) -> tuple[Tensor, list[Tensor]]:
@@ -211,7 +215,7 @@ class LSTM(_RNNBase):
         return both[:, :, :hidden], [last[:, :hidden], last[:, hidden:]]
 
 
-class GRU(_RNNBase):
+class GRU(_SingleStateRNN):
     """Gated recurrent unit, gates in PyTorch's order r, z, n (``ops.GRUSequence`` has the equations):
 
         h_t = (1 − z) ⊙ n + z ⊙ h_{t−1},   n = tanh(W_in x + b_in + r ⊙ (W_hn h_{t−1} + b_hn))
@@ -220,13 +224,6 @@ class GRU(_RNNBase):
     """
 
     mode = "GRU"
-
-    def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:  # noqa: A002
-        x, unbatched = self._check_input(input)
-        h0 = self._initial_state(hx, x.shape[1], unbatched, x, "hx")
-        output, (h_n,) = self._run_layers(x, [h0])
-        h_n = stack(h_n)
-        return self._finish(output, unbatched), (h_n.squeeze(1) if unbatched else h_n)
 
     def _run_direction(self, x: Tensor, states: list[Tensor],
                        params: tuple[Tensor, ...]) -> tuple[Tensor, list[Tensor]]:
