@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from tinygrad_edu.kernels import dispatch
 
 import tinygrad_edu as tg
 from tests.kernels.run_in_subprocess import run_python
+from tinygrad_edu.kernels import dispatch
 from tinygrad_edu.nn import functional as F
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
+
+from tests.kernels.geometry import geometries, random_array
 from tinygrad_edu.kernels import im2col as fast
 from tinygrad_edu.kernels import reference
 from tinygrad_edu.kernels.layout import channels_last_memory, is_channels_last
-
-from tests.kernels.geometry import geometries, random_array
 
 
 @given(geometry=geometries(), dtype=st.sampled_from([np.float32, np.float64]), channels_last=st.booleans(),

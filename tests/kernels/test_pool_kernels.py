@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
-from tinygrad_edu.kernels import pool as fast
-from tinygrad_edu.kernels import reference
 
 from tests.kernels.geometry import geometries, random_array
+from tinygrad_edu.kernels import pool as fast
+from tinygrad_edu.kernels import reference
 
 
 @given(geometry=geometries(pool_padding=True), dtype=st.sampled_from([np.float32, np.float64]),

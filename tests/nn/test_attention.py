@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from tinygrad_edu.kernels import dispatch
 
 import tinygrad_edu as tg
 from tests.helpers import assert_close, require_torch
 from tests.nn.module_check import gradcheck_module
 from tinygrad_edu import nn, ops
+from tinygrad_edu.kernels import dispatch
 from tinygrad_edu.nn import functional as F
 from tinygrad_edu.ops.attention import use_fused_kernel
 

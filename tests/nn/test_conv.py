@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from tinygrad_edu.kernels.benchmark import documents_cnn
 
 import tinygrad_edu as tg
 from tests.helpers import require_torch
 from tests.kernels.geometry import KERNEL_SIZES
 from tinygrad_edu import nn
+from tinygrad_edu.kernels.benchmark import documents_cnn
 from tinygrad_edu.nn import functional as F
 
 
