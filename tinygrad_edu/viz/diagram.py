@@ -13,6 +13,7 @@ that ``diagram.nodes`` / ``diagram.edges`` can be inspected, ``diagram.to("dot")
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 FORMATS = ("mermaid", "dot")
@@ -110,29 +111,37 @@ def _mermaid_node(node: Node) -> str:
     return f'{node.id}["{label}"]'
 
 
+def _nodes_in_clusters(nodes: list[Node], clusters: list[Cluster], node_line: Callable[[Node], str],
+                       opening: Callable[[Cluster], list[str]], closing: str) -> list[str]:
+    """The node declarations of either text format, indented: free nodes first, then each cluster (opened by
+    ``opening``, closed by ``closing``) with its members and, nested inside, its child clusters."""
+    lines: list[str] = []
+    clustered = {m for c in clusters for m in c.members}
+    lines += [f"    {node_line(node)}" for node in nodes if node.id not in clustered]
+    by_id = {n.id: n for n in nodes}
+
+    def emit(cluster: Cluster, indent: str) -> None:
+        lines.extend(indent + line for line in opening(cluster))
+        lines.extend(f"{indent}    {node_line(by_id[member])}" for member in cluster.members)
+        for child in clusters:
+            if child.parent == cluster.id:
+                emit(child, indent + "    ")
+        lines.append(indent + closing)
+
+    for cluster in clusters:
+        if cluster.parent is None:
+            emit(cluster, "    ")
+    return lines
+
+
 def to_mermaid(nodes: list[Node], edges: list[Edge], clusters: list[Cluster], title: str = "") -> str:
     lines = []
     if title:
         lines += ["---", f"title: {title}", "---"]
     lines.append("flowchart TB")
-    clustered = {m for c in clusters for m in c.members}
-    for node in nodes:
-        if node.id not in clustered:
-            lines.append(f"    {_mermaid_node(node)}")
-    by_id = {n.id: n for n in nodes}
-
-    def emit(cluster: Cluster, indent: str) -> None:
-        lines.append(f'{indent}subgraph {cluster.id}["{_mermaid_text(cluster.label)}"]')
-        for member in cluster.members:
-            lines.append(f"{indent}    {_mermaid_node(by_id[member])}")
-        for child in clusters:
-            if child.parent == cluster.id:
-                emit(child, indent + "    ")
-        lines.append(f"{indent}end")
-
-    for cluster in clusters:
-        if cluster.parent is None:
-            emit(cluster, "    ")
+    lines += _nodes_in_clusters(
+        nodes, clusters, _mermaid_node,
+        opening=lambda cluster: [f'subgraph {cluster.id}["{_mermaid_text(cluster.label)}"]'], closing="end")
     for edge in edges:
         arrow = f'-->|"{_mermaid_text(edge.label)}"|' if edge.label else "-->"
         lines.append(f"    {edge.source} {arrow} {edge.target}")
@@ -160,25 +169,11 @@ def to_dot(nodes: list[Node], edges: list[Edge], clusters: list[Cluster], title:
              '    edge [fontname="Helvetica", fontsize=9];']
     if title:
         lines.append(f'    label="{_dot_text(title)}"; labelloc=t;')
-    clustered = {m for c in clusters for m in c.members}
-    for node in nodes:
-        if node.id not in clustered:
-            lines.append(f"    {_dot_node(node)}")
-    by_id = {n.id: n for n in nodes}
-
-    def emit(cluster: Cluster, indent: str) -> None:
-        lines.append(f"{indent}subgraph cluster_{cluster.id} {{")
-        lines.append(f'{indent}    label="{_dot_text(cluster.label)}"; style=rounded; color="#888888";')
-        for member in cluster.members:
-            lines.append(f"{indent}    {_dot_node(by_id[member])}")
-        for child in clusters:
-            if child.parent == cluster.id:
-                emit(child, indent + "    ")
-        lines.append(f"{indent}}}")
-
-    for cluster in clusters:
-        if cluster.parent is None:
-            emit(cluster, "    ")
+    lines += _nodes_in_clusters(
+        nodes, clusters, _dot_node,
+        opening=lambda cluster: [f"subgraph cluster_{cluster.id} {{",
+                                 f'    label="{_dot_text(cluster.label)}"; style=rounded; color="#888888";'],
+        closing="}")
     for edge in edges:
         label = f' [label="{_dot_text(edge.label)}"]' if edge.label else ""
         lines.append(f"    {edge.source} -> {edge.target}{label};")
