@@ -154,30 +154,26 @@ class Module:
             registry.pop(name, None)
         self._non_persistent_buffers.discard(name)
 
-    def register_parameter(self, name: str, param: Parameter | None) -> None:
-        if param is not None and not isinstance(param, Parameter):
-            raise TypeError(f"register_parameter('{name}', ...) needs a Parameter or None, got {type(param).__name__}")
+    def _register(self, registry: dict[str, Any], caller: str, name: str, value: Any, kind: type) -> None:
+        """Check ``value`` (a ``kind`` or None) and ``name``, then file it under ``name`` in ``registry`` alone."""
+        if value is not None and not isinstance(value, kind):
+            raise TypeError(f"{caller}('{name}', ...) needs a {kind.__name__} or None, got {type(value).__name__}")
         self._check_name(name)
         self._forget(name)
-        self._parameters[name] = param
+        registry[name] = value
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        self._register(self._parameters, "register_parameter", name, param, Parameter)
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
         """Register state that is not trained (e.g. running statistics): moved by ``to()``, saved in
         ``state_dict()`` unless ``persistent=False``, never returned by ``parameters()``."""
-        if tensor is not None and not isinstance(tensor, Tensor):
-            raise TypeError(f"register_buffer('{name}', ...) needs a Tensor or None, got {type(tensor).__name__}")
-        self._check_name(name)
-        self._forget(name)
-        self._buffers[name] = tensor
+        self._register(self._buffers, "register_buffer", name, tensor, Tensor)
         if not persistent:
             self._non_persistent_buffers.add(name)
 
     def add_module(self, name: str, module: Module | None) -> None:
-        if module is not None and not isinstance(module, Module):
-            raise TypeError(f"add_module('{name}', ...) needs a Module or None, got {type(module).__name__}")
-        self._check_name(name)
-        self._forget(name)
-        self._modules[name] = module
+        self._register(self._modules, "add_module", name, module, Module)
 
     register_module = add_module
 
