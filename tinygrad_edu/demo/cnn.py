@@ -229,15 +229,8 @@ def _plot_mistakes(n: Narrator, data: ImageData, predictions: np.ndarray) -> Non
 def _plot_history(n: Narrator, history: train.History) -> None:
     figure = n.figure(10, 4)
     left, right = figure.subplots(1, 2)
-    epochs = np.arange(1, len(history["loss"]) + 1)
-    left.plot(epochs, history["loss"], marker="o", label=n.label("regularization.plot_train"))
-    left.plot(epochs, history["val_loss"], marker="o", label=n.label("cnn.plot_test"))
-    left.set_xlabel(n.label("plot_epoch"))
-    left.set_title(n.label("cnn.plot_loss"))
-    left.legend()
-    right.plot(epochs, history["accuracy"], marker="o", label=n.label("regularization.plot_train"))
-    right.plot(epochs, history["val_accuracy"], marker="o", label=n.label("cnn.plot_test"))
-    right.set_xlabel(n.label("plot_epoch"))
-    right.set_title(n.label("cnn.accuracy"))
-    right.legend()
+    n.plot_epochs(left, history, [("loss", "regularization.plot_train"), ("val_loss", "cnn.plot_test")],
+                  "cnn.plot_loss")
+    n.plot_epochs(right, history, [("accuracy", "regularization.plot_train"), ("val_accuracy", "cnn.plot_test")],
+                  "cnn.accuracy")
     n.save(figure, "training")

@@ -220,12 +220,8 @@ def _plot_adding(n: Narrator, history: train.History, x: np.ndarray, states: dic
 def _plot_classifier(n: Narrator, history: train.History, tokens: np.ndarray, running: np.ndarray) -> None:
     figure = n.figure(11, 4)
     left, right = figure.subplots(1, 2)
-    epochs = np.arange(1, len(history["loss"]) + 1)
-    left.plot(epochs, history["accuracy"], marker="o", label=n.label("regularization.plot_train"))
-    left.plot(epochs, history["val_accuracy"], marker="o", label=n.label("regularization.plot_val"))
-    left.set_xlabel(n.label("plot_epoch"))
-    left.set_title(n.label("cnn.accuracy"))
-    left.legend()
+    n.plot_epochs(left, history, [("accuracy", "regularization.plot_train"),
+                                  ("val_accuracy", "regularization.plot_val")], "cnn.accuracy")
     colors = ["C2" if t < 6 else "C3" if t < 12 else "C7" for t in tokens]
     steps = np.arange(len(tokens))
     right.bar(steps, running, color=colors)

@@ -155,6 +155,16 @@ class Narrator:
 
         return Figure(figsize=(width, height), layout="constrained")
 
+    def plot_epochs(self, axis: Any, history: Any, curves: list[tuple[str, str]], title_key: str) -> None:
+        """Per-epoch curves of a ``fit`` History on one axis: each (history key, legend label key), then the
+        epoch axis label, the title and the legend."""
+        epochs = np.arange(1, len(history[curves[0][0]]) + 1)
+        for key, label_key in curves:
+            axis.plot(epochs, history[key], marker="o", label=self.label(label_key))
+        axis.set_xlabel(self.label("plot_epoch"))
+        axis.set_title(self.label(title_key))
+        axis.legend()
+
     def save(self, figure: Any, filename: str) -> Path:
         """Write ``figure`` as ``<out>/<walkthrough>_<filename>.png``, print the path and remember it."""
         self.out.mkdir(parents=True, exist_ok=True)
