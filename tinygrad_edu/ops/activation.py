@@ -30,15 +30,20 @@ class Sigmoid(Function):
     """
 
     def forward(self, x: Any) -> Any:
-        xp = get_array_module(x)
-        e = xp.exp(-xp.abs(x))
-        out = xp.where(x >= 0, 1, e) / (1 + e)
+        out = stable_sigmoid(x)
         self.save_for_backward(out)
         return out
 
     def backward(self, grad: Any) -> Any:
         (out,) = self.saved
         return grad * out * (1 - out)
+
+
+def stable_sigmoid(x: Any) -> Any:
+    """σ(x) elementwise without overflow: with e = e^{−|x|} ≤ 1, σ = 1/(1 + e) for x ≥ 0 and e/(1 + e) for x < 0."""
+    xp = get_array_module(x)
+    e = xp.exp(-xp.abs(x))
+    return xp.where(x >= 0, 1, e) / (1 + e)
 
 
 class ReLU(Function):

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..backend import get_array_module
 from ..tensor import Function
+from .activation import stable_sigmoid
 from .broadcast import unbroadcast
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -310,13 +311,11 @@ class BinaryCrossEntropyWithLogits(Function):
 
     def backward(self, grad: Any) -> tuple[Any, Any]:
         z, y = self.saved
-        xp = get_array_module(z)
         per_element = _spread(grad, self.reduction, z.shape, z.size)
         need_z, need_y = self.needs_input_grad
         grad_z = grad_y = None
         if need_z:
-            e = xp.exp(-xp.abs(z))  # σ(−z) without overflow: 1/(1 + e^{z})
-            sigmoid_neg = xp.where(z >= 0, e, 1) / (1 + e)
+            sigmoid_neg = stable_sigmoid(-z)  # σ(−z) = 1/(1 + e^{z}), without overflow
             grad_z = per_element * self.w * ((1 - y) - self.log_weight * sigmoid_neg)
         if need_y:
             extra = 0 if self.pos_weight is None else (self.pos_weight - 1) * self.softplus_neg

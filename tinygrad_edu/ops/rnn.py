@@ -17,12 +17,7 @@ from typing import Any
 
 from ..backend import get_array_module
 from ..tensor import Function
-
-
-def _sigmoid(xp: Any, z: Any) -> Any:
-    """σ(z) without overflow: with e = e^{−|z|}, σ = 1/(1 + e) for z ≥ 0 and e/(1 + e) for z < 0."""
-    e = xp.exp(-xp.abs(z))
-    return xp.where(z >= 0, 1, e) / (1 + e)
+from .activation import stable_sigmoid
 
 
 def _input_projection(x: Any, w_ih: Any, *biases: Any) -> Any:
@@ -219,7 +214,7 @@ class GRUSequence(Function):
             if b_hh is not None:
                 recurrent = recurrent + b_hh
             gate = gates[t]
-            gate[:, : 2 * hidden] = _sigmoid(xp, projected[t, :, : 2 * hidden] + recurrent[:, : 2 * hidden])
+            gate[:, : 2 * hidden] = stable_sigmoid(projected[t, :, : 2 * hidden] + recurrent[:, : 2 * hidden])
             r, z = gate[:, :hidden], gate[:, hidden : 2 * hidden]
             recurrent_n[t] = recurrent[:, 2 * hidden :]
             gate[:, 2 * hidden :] = xp.tanh(projected[t, :, 2 * hidden :] + r * recurrent_n[t])
