@@ -84,8 +84,10 @@ def op_overhead(s: Settings) -> list[Result]:
 # ------------------------------------------------------------------------------------------------ MLPs
 
 
-def _mlp_numpy_step(sizes: list[int], batch: int, lr: float = 0.01, momentum: float = 0.9) -> Callable[[], None]:
-    """The MLP training step (ReLU hidden layers, softmax cross-entropy, SGD with momentum) in plain NumPy."""
+def _mlp_numpy_step(sizes: list[int], batch: int, lr: float = 0.01, momentum: float = 0.9,
+                    update: bool = True) -> Callable[[], None]:
+    """The MLP training step (ReLU hidden layers, softmax cross-entropy, SGD with momentum) in plain NumPy;
+    ``update=False`` stops after the gradients (forward + backward only)."""
     rng = np.random.default_rng(0)
     weights = [rng.standard_normal((o, i), dtype=np.float32) * np.float32(1 / np.sqrt(i))
                for i, o in zip(sizes[:-1], sizes[1:], strict=True)]
@@ -93,6 +95,7 @@ def _mlp_numpy_step(sizes: list[int], batch: int, lr: float = 0.01, momentum: fl
     velocity = [np.zeros_like(p) for p in weights + biases]
     x = rng.standard_normal((batch, sizes[0]), dtype=np.float32)
     y = rng.integers(0, sizes[-1], batch)
+    rows = np.arange(batch)
 
     def step() -> None:
         activations = [x]
@@ -102,9 +105,11 @@ def _mlp_numpy_step(sizes: list[int], batch: int, lr: float = 0.01, momentum: fl
         logits = activations[-1]
         shifted = logits - logits.max(axis=1, keepdims=True)
         probs = np.exp(shifted)
-        probs /= probs.sum(axis=1, keepdims=True)
+        total = probs.sum(axis=1, keepdims=True)
+        _loss = -(shifted[rows, y] - np.log(total[:, 0])).mean()  # the loss value, as cross_entropy returns it
+        probs /= total
         delta = probs
-        delta[np.arange(batch), y] -= 1
+        delta[rows, y] -= 1
         delta /= batch
         grads_w, grads_b = [], []
         for k in range(len(weights) - 1, -1, -1):
@@ -112,6 +117,8 @@ def _mlp_numpy_step(sizes: list[int], batch: int, lr: float = 0.01, momentum: fl
             grads_b.append(delta.sum(axis=0))
             if k > 0:
                 delta = (delta @ weights[k]) * (activations[k] > 0)
+        if not update:
+            return
         grads = grads_w[::-1] + grads_b[::-1]
         for p, g, v in zip(weights + biases, grads, velocity, strict=True):
             v *= momentum
@@ -121,7 +128,7 @@ def _mlp_numpy_step(sizes: list[int], batch: int, lr: float = 0.01, momentum: fl
     return step
 
 
-def _mlp_ours_step(sizes: list[int], batch: int) -> Callable[[], None]:
+def _mlp_ours_step(sizes: list[int], batch: int, update: bool = True) -> Callable[[], None]:
     layers: list[nn.Module] = []
     for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
         layers.append(nn.Linear(a, b))
@@ -135,12 +142,13 @@ def _mlp_ours_step(sizes: list[int], batch: int) -> Callable[[], None]:
     def step() -> None:
         opt.zero_grad()
         F.cross_entropy(model(x), y).backward()
-        opt.step()
+        if update:
+            opt.step()
 
     return step
 
 
-def _mlp_torch_step(torch: Any, sizes: list[int], batch: int) -> Callable[[], None]:
+def _mlp_torch_step(torch: Any, sizes: list[int], batch: int, update: bool = True) -> Callable[[], None]:
     layers: list[Any] = []
     for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
         layers.append(torch.nn.Linear(a, b))
@@ -154,18 +162,24 @@ def _mlp_torch_step(torch: Any, sizes: list[int], batch: int) -> Callable[[], No
     def step() -> None:
         opt.zero_grad()
         torch.nn.functional.cross_entropy(model(x), y).backward()
-        opt.step()
+        if update:
+            opt.step()
 
     return step
 
 
 def mlp_step(s: Settings) -> list[Result]:
-    """The 784-256-128-10 MLP, one SGD-momentum training step at batch 128."""
+    """The 784-256-128-10 MLP at batch 128: one SGD-momentum training step, and forward + backward alone (the
+    engine's overhead over the same computation written by hand)."""
     sizes, batch = [784, 256, 128, 10], 128
     torch_step = _mlp_torch_step(s.torch, sizes, batch) if s.torch is not None else None
     result = s.compare("MLP 784-256-128-10 step, batch 128", _mlp_ours_step(sizes, batch),
                        _mlp_numpy_step(sizes, batch), torch_step)
-    return [result]
+    torch_grads = _mlp_torch_step(s.torch, sizes, batch, update=False) if s.torch is not None else None
+    gradients = s.compare("MLP 784-256-128-10 forward+backward only, batch 128",
+                          _mlp_ours_step(sizes, batch, update=False), _mlp_numpy_step(sizes, batch, update=False),
+                          torch_grads)
+    return [result, gradients]
 
 
 def matmul_peak_gflops(s: Settings) -> float:
