@@ -77,3 +77,11 @@ def test_channels_last_memory_is_free_for_channels_last_and_single_channel_array
         assert memory.shape == (2, 4, 5, array.shape[1]) and memory.flags.c_contiguous
         assert np.shares_memory(memory, array) == free
     assert is_channels_last(fast.col2im(np.ones((2, 3)), (2, 3, 1, 1), (1, 1), (1, 1), (0, 0), (1, 1), (1, 1)))
+
+
+def test_im2col_reads_any_strided_view():
+    """A sliced or transposed input (neither NCHW- nor channels-last-contiguous) goes through the same kernel."""
+    base = np.random.default_rng(3).random((3, 4, 9, 10))
+    for x in (base[::2, 1:, ::2, 1::3], base.transpose(0, 1, 3, 2)[:, ::-1]):
+        geometry = ((3, 3), (1, 1), (1, 0), (1, 1), (x.shape[2], x.shape[3] - 2))
+        np.testing.assert_array_equal(fast.im2col(x, *geometry), reference.im2col(x, *geometry))
