@@ -8,7 +8,8 @@ The model is the documents' CNN (Conv2d(1, 32, 3) → ReLU → MaxPool2d(2) → 
 MaxPool2d(2) → Conv2d(64, 64, 3) → ReLU → Flatten → Linear(576, 64) → ReLU → Linear(64, 10), 93,322
 parameters) on 28×28×1 images; one training step is zero_grad, forward, cross-entropy, backward and an Adam
 update, in float32. Times are medians over repeats that alternate between the two libraries, after a warm-up
-that also compiles the Numba kernels, so a busy machine slows both alike and the ratio stays meaningful.
+that also compiles the Numba kernels, so a busy machine slows both alike and the ratio stays meaningful (the
+harness of ``python -m tinygrad_edu.bench``, tinygrad_edu/bench/timing.py).
 
 On a machine shared with other busy programs, threads that wait for a descheduled partner distort wall-clock
 times (a 2-thread library can lose far more than a 1-thread one). ``--cpu-time`` runs everything — OpenBLAS,
@@ -21,7 +22,6 @@ from __future__ import annotations
 import argparse
 import os
 import resource
-import statistics
 import subprocess
 import sys
 import time
@@ -100,21 +100,11 @@ def torch_training_step(torch: Any, batch: int = 64) -> Callable[[], float]:
 CLOCK: Callable[[], float] = time.perf_counter  # time.process_time with --cpu-time
 
 
-def interleaved_medians(functions: dict[str, Callable[[], Any]], repeats: int, warmup: int = 3,
-                        block: int = 1) -> dict[str, float]:
-    """Median seconds of each function, timing them in turn: every repeat runs each function ``block`` times in
-    a row (so that a short kernel is timed with its data in cache, as inside a training step)."""
-    for fn in functions.values():
-        for _ in range(warmup):
-            fn()
-    times: dict[str, list[float]] = {name: [] for name in functions}
-    for _ in range(repeats):
-        for name, fn in functions.items():
-            for _ in range(block):
-                start = CLOCK()
-                fn()
-                times[name].append(CLOCK() - start)
-    return {name: statistics.median(values) for name, values in times.items()}
+def _medians(functions: dict[str, Callable[[], Any]], repeats: int) -> dict[str, float]:
+    """Median seconds per call, the functions timed in turns by the project benchmark's harness."""
+    from tinygrad_edu.bench.timing import time_in_turns
+
+    return time_in_turns(functions, repeats=repeats, clock=CLOCK)
 
 
 def im2col_speed(repeats: int = 30) -> dict[str, float]:
@@ -126,11 +116,10 @@ def im2col_speed(repeats: int = 30) -> dict[str, float]:
     x_last = np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
     geometry = ((3, 3), (1, 1), (0, 0), (1, 1), (11, 11))
     assert np.array_equal(im2col.im2col(x, *geometry), reference.im2col(x, *geometry))
-    return interleaved_medians({"numba NCHW": lambda: im2col.im2col(x, *geometry),
-                                "reference NCHW": lambda: reference.im2col(x, *geometry),
-                                "numba channels-last": lambda: im2col.im2col(x_last, *geometry),
-                                "reference channels-last": lambda: reference.im2col(x_last, *geometry)},
-                               max(1, repeats // 5), block=5)
+    return _medians({"numba NCHW": lambda: im2col.im2col(x, *geometry),
+                     "reference NCHW": lambda: reference.im2col(x, *geometry),
+                     "numba channels-last": lambda: im2col.im2col(x_last, *geometry),
+                     "reference channels-last": lambda: reference.im2col(x_last, *geometry)}, repeats)
 
 
 def step_speed(repeats: int = 30, batch: int = 64, torch_threads: int = 2) -> dict[str, float]:
@@ -143,7 +132,7 @@ def step_speed(repeats: int = 30, batch: int = 64, torch_threads: int = 2) -> di
         functions["torch"] = torch_training_step(torch, batch)
     except ImportError:
         print("PyTorch is not installed: timing our step only")
-    return interleaved_medians(functions, repeats)
+    return _medians(functions, repeats)
 
 
 def _peak_rss_of_this_process_mib() -> float:

@@ -291,19 +291,25 @@ def _im2col_python_loop(x: np.ndarray, k: int) -> np.ndarray:
 
 def im2col(s: Settings) -> list[Result]:
     """im2col of x (64, 32, 13, 13) with a 3×3 window: Numba kernel vs the NumPy stride-tricks reference (the
-    'numpy' column), and a naive Python loop on one image (scaled by 64 to the batch)."""
+    'numpy' column) on an NCHW input; the same on the channels-last input the documents' CNN feeds that layer
+    (an extra figure); and a naive Python loop on one image (scaled by 64 to the batch)."""
     from tinygrad_edu.kernels import im2col as kernel
     from tinygrad_edu.kernels import reference
 
     x = np.random.default_rng(0).random((64, 32, 13, 13), dtype=np.float32)
+    x_last = np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)  # same values, NHWC memory
     geometry = ((3, 3), (1, 1), (0, 0), (1, 1), (11, 11))
-    if not np.array_equal(kernel.im2col(x, *geometry), reference.im2col(x, *geometry)):
-        raise AssertionError("im2col: the Numba kernel and the NumPy reference disagree")
+    for array in (x, x_last):
+        if not np.array_equal(kernel.im2col(array, *geometry), reference.im2col(array, *geometry)):
+            raise AssertionError("im2col: the Numba kernel and the NumPy reference disagree")
     result = s.compare("im2col 64x32x13x13, 3x3 (numpy = stride-tricks reference)",
                        lambda: kernel.im2col(x, *geometry), lambda: reference.im2col(x, *geometry))
+    result.extra["reference / Numba"] = round(result.numpy_s / result.ours_s, 1)
+    last = time_in_turns({"ours": lambda: kernel.im2col(x_last, *geometry),
+                          "numpy": lambda: reference.im2col(x_last, *geometry)}, repeats=s.repeats)
+    result.extra["channels-last input: reference / Numba"] = round(last["numpy"] / last["ours"], 1)
     one_image = median_time(lambda: _im2col_python_loop(x[0], 3), repeats=3, warmup=0)
     result.extra["naive Python loop, whole batch (ms, 64 x one image)"] = round(one_image * 64 * 1e3, 1)
-    result.extra["reference / Numba"] = round(result.numpy_s / result.ours_s, 1)
     return [result]
 
 
