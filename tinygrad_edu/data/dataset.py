@@ -92,12 +92,17 @@ class TensorDataset(Dataset):
     def __len__(self) -> int:
         return self.arrays[0].shape[0]
 
+    @property
+    def device(self) -> str:
+        """Where the arrays live: ``"cpu"`` or ``"cuda"``."""
+        return backend.device_of(self.arrays[0])
+
     def __getitem__(self, index: int) -> tuple:
         return tuple(a[index] for a in self.arrays)
 
     def get_batch(self, indices: np.ndarray) -> tuple:
-        if backend.device_of(self.arrays[0]) == "cuda":
-            indices = backend.to_device(indices, "cuda")
+        if self.device == "cuda":
+            indices = backend.to_device(indices, "cuda")  # no copy when the loader already sent the order
         return tuple(a[indices] for a in self.arrays)
 
     def __repr__(self) -> str:

@@ -37,7 +37,9 @@ class DataLoader:
       of augmentations; it receives and returns an array of the whole batch (vectorised, no per-sample loop).
 
     The batches are Tensors on the current device (``backend.use``), made once per batch from arrays indexed
-    once per batch. ``len(loader)`` is the number of batches per epoch.
+    once per batch (``fit`` moves them to the model's device). ``len(loader)`` is the number of batches per epoch.
+    The order is drawn on the host, so that a seeded run sees the same batches on the CPU and on the GPU; for a
+    dataset whose arrays live on the GPU it is copied there once per epoch and the batches never leave it.
     """
 
     def __init__(self, dataset: Dataset | tuple, batch_size: int = 1, shuffle: bool = False,
@@ -65,7 +67,9 @@ class DataLoader:
     def batch_indices(self) -> Iterator[np.ndarray]:
         """The index array of each batch of one epoch (a fresh permutation when shuffling)."""
         n = len(self.dataset)
-        order = self.generator.permutation(n) if self.shuffle else np.arange(n)
+        order = self.generator.permutation(n) if self.shuffle else np.arange(n)  # drawn on the host (see below)
+        if getattr(self.dataset, "device", "cpu") == "cuda":
+            order = backend.to_device(order, "cuda")  # once per epoch, not once per batch
         stop = n - n % self.batch_size if self.drop_last else n
         for start in range(0, stop, self.batch_size):
             yield order[start : start + self.batch_size]

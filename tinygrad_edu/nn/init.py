@@ -85,14 +85,19 @@ def _generator(tensor: Tensor) -> Any:
     return backend.generator(tensor.device)
 
 
+# The draws use only ``random`` and ``standard_normal``, the methods CuPy's generator shares with NumPy's (CuPy's
+# has no ``uniform`` or ``normal``); NumPy's own uniform(a, b) and normal(μ, σ) compute the same numbers this way.
+
+
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
-    """Fill with draws from U(a, b)."""
-    return _fill(tensor, _generator(tensor).uniform(a, b, size=tensor.shape))
+    """Fill with draws from U(a, b):  a + (b − a)·u  with u ~ U[0, 1)."""
+    return _fill(tensor, a + (b - a) * _generator(tensor).random(tensor.shape))
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
-    """Fill with draws from N(mean, std²) (the documents' Gaussian initialisation, e.g. std = 0.01)."""
-    return _fill(tensor, _generator(tensor).normal(mean, std, size=tensor.shape))
+    """Fill with draws from N(mean, std²):  mean + std·z  with z ~ N(0, 1) (the documents' Gaussian
+    initialisation, e.g. std = 0.01)."""
+    return _fill(tensor, mean + std * _generator(tensor).standard_normal(tensor.shape))
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
@@ -145,7 +150,7 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
         raise ValueError(f"orthogonal_ needs a tensor with at least 2 dimensions, got shape {tensor.shape}")
     rows = tensor.shape[0]
     cols = tensor.size // rows
-    flat = np.asarray(backend.to_device(_generator(tensor).normal(0.0, 1.0, size=(rows, cols)), "cpu"))
+    flat = np.asarray(backend.to_device(_generator(tensor).standard_normal((rows, cols)), "cpu"))
     if rows < cols:
         flat = flat.T
     q, r = np.linalg.qr(flat)

@@ -51,9 +51,19 @@ def as_loader(data: Any, batch_size: int, shuffle: bool = False, transform: Call
     raise TypeError(f"expected a DataLoader, a Dataset or a tuple (x, y) of arrays, got {type(data).__name__}")
 
 
-def _split_batch(batch: tuple) -> tuple[tuple, Any]:
-    """(inputs, target): the last field is the target; a batch of one field is its own target (autoencoders)."""
+def _split_batch(batch: tuple, device: str | None = None) -> tuple[tuple, Any]:
+    """(inputs, target): the last field is the target; a batch of one field is its own target (autoencoders).
+    With ``device``, fields elsewhere are moved there (no copy for those already on it)."""
+    if device is not None:
+        batch = tuple(f.to(device) if isinstance(f, Tensor) and f.device != device else f for f in batch)
     return (batch, batch[0]) if len(batch) == 1 else (batch[:-1], batch[-1])
+
+
+def _model_device(model: Any) -> str | None:
+    """The device of the model's first parameter (None for a model without parameters)."""
+    parameters = getattr(model, "parameters", None)
+    first = next(iter(parameters()), None) if callable(parameters) else None
+    return first.device if first is not None else None
 
 
 def _set_mode(model: Any, training: bool) -> None:
@@ -174,15 +184,16 @@ class Trainer:
         _set_mode(self.model, True)
         running = RunningMean()
         skipped = 0
+        device = _model_device(self.model)
         bar = tqdm(total=len(self.train_loader), desc=f"epoch {epoch}/{epochs}", unit="batch",
                    disable=not self.progress, leave=True, dynamic_ncols=True)
         try:
             for step, batch in enumerate(self.train_loader, start=1):
-                inputs, target = _split_batch(batch)
+                inputs, target = _split_batch(batch, device)
                 self.optimizer.zero_grad()
                 output = self.model(*inputs)
                 loss = self.loss_fn(output, target)
-                value = float(loss.item())
+                value = float(loss.item())  # the one device → host copy of a step: the NaN check needs it
                 size = len(target)
                 if not math.isfinite(value):
                     if self.on_nonfinite == "raise":
@@ -204,7 +215,7 @@ class Trainer:
                 running.update(values, size)
                 self._callbacks("on_batch_end", step, {"loss": value, "size": size})
                 bar.update(1)
-                bar.set_postfix(_format(running.means()), refresh=False)
+                bar.set_postfix(_format({"loss": running.mean("loss")}), refresh=False)  # metrics: at the end
             logs = running.means() or {"loss": math.nan}
             if skipped:
                 warnings.warn(f"fit: skipped {skipped} step(s) of epoch {epoch} whose loss was not finite",
@@ -288,12 +299,13 @@ def _evaluate_loader(model: Any, loader: DataLoader, loss_fn: Callable | None,
     was_training = getattr(model, "training", False)
     _set_mode(model, False)
     running = RunningMean()
+    device = _model_device(model)
     try:
         with no_grad():
             for batch in loader:
-                inputs, target = _split_batch(batch)
+                inputs, target = _split_batch(batch, device)
                 output = model(*inputs)
-                values = {} if loss_fn is None else {"loss": float(loss_fn(output, target).item())}
+                values = {} if loss_fn is None else {"loss": loss_fn(output, target).data}  # summed on its device
                 values.update({name: metric(output, target) for name, metric in metrics.items()})
                 running.update(values, len(target))
     finally:
@@ -313,10 +325,11 @@ def predict(model: Any, data: Any, batch_size: int = 256) -> Tensor:
     was_training = getattr(model, "training", False)
     _set_mode(model, False)
     outputs = []
+    device = _model_device(model)
     try:
         with no_grad():
             for batch in loader:
-                inputs = batch if len(batch) == 1 else batch[:-1]
+                inputs, _ = _split_batch(batch, device)  # one field: inputs only; else the last is ignored
                 outputs.append(model(*inputs).data)
     finally:
         _set_mode(model, was_training)

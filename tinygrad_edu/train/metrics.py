@@ -4,6 +4,10 @@ A metric is a function ``metric(output, target) -> float`` on a batch; ``fit`` a
 batch's value by its number of samples, so the epoch's value is the mean over all samples, not the mean of
 batch means. Metrics look at values only: no graph is built.
 
+On the GPU the built-in metrics return a 0-d CuPy array instead of a float, so that ``fit`` can add them up on
+the device and copy the sums to the host once per epoch (every ``float()`` of a GPU value is a device → host
+copy that waits for the GPU). ``float(metric(...))`` gives the number on either device.
+
 Names accepted by ``fit(metrics=...)``: ``"accuracy"`` (alias ``"acc"``), ``"binary_accuracy"``, ``"mse"``,
 ``"mae"``; any function with the signature above works too (its ``__name__`` names the column).
 """
@@ -13,6 +17,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
+
+from ..backend import get_array_module
 from ..tensor import Tensor
 
 Metric = Callable[[Any, Any], float]
@@ -20,6 +27,11 @@ Metric = Callable[[Any, Any], float]
 
 def _array(value: Any) -> Any:
     return value.data if isinstance(value, Tensor) else value
+
+
+def _number(mean: Any) -> Any:
+    """A NumPy result as a Python float; a CuPy one stays on the device (a 0-d array)."""
+    return float(mean) if get_array_module(mean) is np else mean
 
 
 def accuracy(output: Any, target: Any) -> float:
@@ -40,7 +52,7 @@ def accuracy(output: Any, target: Any) -> float:
         raise ValueError(f"accuracy: output of shape {tuple(output.shape)} (classes on axis 1) does not fit "
                          f"target of shape {tuple(target.shape)}: targets are class indices of shape "
                          f"{tuple(predicted.shape)}")
-    return float((predicted == target).mean())
+    return _number((predicted == target).mean())
 
 
 def binary_accuracy(output: Any, target: Any, threshold: float = 0.0) -> float:
@@ -51,19 +63,19 @@ def binary_accuracy(output: Any, target: Any, threshold: float = 0.0) -> float:
     """
     output, target = _array(output), _array(target)
     predicted = (output > threshold).reshape(target.shape)
-    return float((predicted == (target > 0.5)).mean())
+    return _number((predicted == (target > 0.5)).mean())
 
 
 def mse(output: Any, target: Any) -> float:
     """Mean squared error  (1/N) Σᵢ (ŷᵢ − yᵢ)²."""
     output, target = _array(output), _array(target)
-    return float(((output - target.reshape(output.shape)) ** 2).mean())
+    return _number(((output - target.reshape(output.shape)) ** 2).mean())
 
 
 def mae(output: Any, target: Any) -> float:
     """Mean absolute error  (1/N) Σᵢ |ŷᵢ − yᵢ|."""
     output, target = _array(output), _array(target)
-    return float(abs(output - target.reshape(output.shape)).mean())
+    return _number(abs(output - target.reshape(output.shape)).mean())
 
 
 METRICS: dict[str, Metric] = {
@@ -94,7 +106,8 @@ def resolve_metrics(metrics: Sequence[str | Metric] | str | None) -> dict[str, M
 
 
 class RunningMean:
-    """Sample-weighted running means of the loss and metrics over the batches of an epoch."""
+    """Sample-weighted running means of the loss and metrics over the batches of an epoch. The totals stay
+    where the values are (a metric of GPU arrays is summed on the GPU) until ``means()`` reads them."""
 
     def __init__(self) -> None:
         self.totals: dict[str, float] = {}
@@ -106,4 +119,8 @@ class RunningMean:
         self.count += n
 
     def means(self) -> dict[str, float]:
-        return {name: total / self.count for name, total in self.totals.items()} if self.count else {}
+        """The means as Python floats (for sums kept on the GPU: one device → host copy each)."""
+        return {name: float(total) / self.count for name, total in self.totals.items()} if self.count else {}
+
+    def mean(self, name: str) -> float:
+        return float(self.totals[name]) / self.count
