@@ -124,9 +124,11 @@ def _store(array: np.ndarray, path: list[str], arrays: dict[str, np.ndarray], fi
 # ---------------------------------------------------------------------------------------------- load
 
 
-def load(path: PathLike) -> Any:
+def load(path: PathLike, map_location: str | None = None) -> Any:
     """Read a checkpoint written by ``save``: the same nest, with Tensors (and Parameters) on the CPU, arrays as
-    NumPy arrays and plain values as they were. Never unpickles anything.
+    NumPy arrays and plain values as they were — or, with ``map_location="cuda"``, Tensors and arrays on the GPU
+    (as PyTorch's ``torch.load``). Never unpickles anything. A checkpoint saved from either device loads onto
+    either: ``save`` always writes host copies.
 
     Raises ``FileNotFoundError`` for a missing file and ``CheckpointError`` (naming the file) for one that is
     truncated, corrupt, or not a tinygrad_edu checkpoint.
@@ -150,7 +152,7 @@ def load(path: PathLike) -> Any:
             if manifest.get("version", 0) > VERSION:
                 raise CheckpointError(f"'{path}' was written by a newer version (format {manifest['version']}); "
                                       "upgrade tinygrad_edu to read it")
-            return _decode(manifest["tree"], archive, path)
+            tree = _decode(manifest["tree"], archive, path)
     except CheckpointError:
         raise
     except ValueError as error:
@@ -160,6 +162,20 @@ def load(path: PathLike) -> Any:
         raise CheckpointError(f"'{path}' is corrupt or truncated and cannot be loaded: {error}") from error
     except (zipfile.BadZipFile, EOFError, OSError, KeyError, TypeError) as error:
         raise CheckpointError(f"'{path}' is corrupt or truncated and cannot be loaded: {error}") from error
+    return tree if map_location is None else _to_device(tree, backend.normalize_device(map_location))
+
+
+def _to_device(node: Any, device: str) -> Any:
+    """The loaded nest with its Tensors and arrays on ``device``."""
+    if isinstance(node, Tensor):
+        return node.to(device)
+    if isinstance(node, np.ndarray):
+        return backend.to_device(node, device)
+    if isinstance(node, dict):
+        return {key: _to_device(value, device) for key, value in node.items()}
+    if isinstance(node, list | tuple):
+        return type(node)(_to_device(value, device) for value in node)
+    return node
 
 
 def _decode(node: dict, archive: Any, path: Path) -> Any:

@@ -34,11 +34,16 @@ def _to_array(data: Any, dtype: Any = None) -> Any:
     """Turn user data into a backend array with PyTorch's dtype rules.
 
     Python floats (and lists holding any float) become float32; Python ints stay integers (int64); bools stay
-    bool; NumPy and CuPy arrays keep their dtype unless ``dtype`` is given.
+    bool; NumPy and CuPy arrays keep their dtype unless ``dtype`` is given. Numbers, lists and NumPy arrays go to
+    the current backend (after ``backend.use("cupy")``: copied to the GPU, as ``torch.tensor`` copies to the
+    default device); a CuPy array stays on the GPU.
     """
     if isinstance(data, Tensor):
         data = data.data
     xp = backend.get_array_module(data)
+    if xp is np and backend.current() != "numpy" and isinstance(data, np.ndarray | np.generic):
+        data = backend.to_device(np.asarray(data), "cuda")
+        xp = backend.get_array_module(data)
     is_array = isinstance(data, np.ndarray | np.generic) or xp is not np
     if not is_array:
         xp = backend.array_module()

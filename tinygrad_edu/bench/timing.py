@@ -45,9 +45,10 @@ def samples_in_turns(contenders: dict[str, Callable[[], object]], repeats: int =
 
 
 def time_in_turns(contenders: dict[str, Callable[[], object]], repeats: int = 15, warmup: int = 3,
-                  min_block_s: float = 0.005, clock: Callable[[], float] = time.perf_counter) -> dict[str, float]:
+                  min_block_s: float = 0.005, pause_s: float = 0.05,
+                  clock: Callable[[], float] = time.perf_counter) -> dict[str, float]:
     """Median seconds per call of each contender, the contenders timed in turns (``samples_in_turns``)."""
-    samples = samples_in_turns(contenders, repeats, warmup, min_block_s, clock=clock)
+    samples = samples_in_turns(contenders, repeats, warmup, min_block_s, pause_s, clock=clock)
     return {name: statistics.median(values) for name, values in samples.items()}
 
 

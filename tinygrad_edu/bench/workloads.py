@@ -85,28 +85,29 @@ def op_overhead(s: Settings) -> list[Result]:
 
 
 def _mlp_numpy_step(sizes: list[int], batch: int, lr: float = 0.01, momentum: float = 0.9,
-                    update: bool = True) -> Callable[[], None]:
+                    update: bool = True, xp: Any = np) -> Callable[[], None]:
     """The MLP training step (ReLU hidden layers, softmax cross-entropy, SGD with momentum) in plain NumPy;
-    ``update=False`` stops after the gradients (forward + backward only)."""
+    ``update=False`` stops after the gradients (forward + backward only). ``xp=cupy`` runs the same lines on
+    the GPU (the arrays are drawn with NumPy, then copied there)."""
     rng = np.random.default_rng(0)
-    weights = [rng.standard_normal((o, i), dtype=np.float32) * np.float32(1 / np.sqrt(i))
+    weights = [xp.asarray(rng.standard_normal((o, i), dtype=np.float32) * np.float32(1 / np.sqrt(i)))
                for i, o in zip(sizes[:-1], sizes[1:], strict=True)]
-    biases = [np.zeros(o, dtype=np.float32) for o in sizes[1:]]
-    velocity = [np.zeros_like(p) for p in weights + biases]
-    x = rng.standard_normal((batch, sizes[0]), dtype=np.float32)
-    y = rng.integers(0, sizes[-1], batch)
-    rows = np.arange(batch)
+    biases = [xp.zeros(o, dtype=np.float32) for o in sizes[1:]]
+    velocity = [xp.zeros_like(p) for p in weights + biases]
+    x = xp.asarray(rng.standard_normal((batch, sizes[0]), dtype=np.float32))
+    y = xp.asarray(rng.integers(0, sizes[-1], batch))
+    rows = xp.arange(batch)
 
     def step() -> None:
         activations = [x]
         for k, (w, b) in enumerate(zip(weights, biases, strict=True)):
             z = activations[-1] @ w.T + b
-            activations.append(np.maximum(z, 0) if k < len(weights) - 1 else z)
+            activations.append(xp.maximum(z, 0) if k < len(weights) - 1 else z)
         logits = activations[-1]
         shifted = logits - logits.max(axis=1, keepdims=True)
-        probs = np.exp(shifted)
+        probs = xp.exp(shifted)
         total = probs.sum(axis=1, keepdims=True)
-        _loss = -(shifted[rows, y] - np.log(total[:, 0])).mean()  # the loss value, as cross_entropy returns it
+        _loss = -(shifted[rows, y] - xp.log(total[:, 0])).mean()  # the loss value, as cross_entropy returns it
         probs /= total
         delta = probs
         delta[rows, y] -= 1
@@ -128,16 +129,17 @@ def _mlp_numpy_step(sizes: list[int], batch: int, lr: float = 0.01, momentum: fl
     return step
 
 
-def _mlp_ours_step(sizes: list[int], batch: int, update: bool = True) -> Callable[[], None]:
+def _mlp_ours_step(sizes: list[int], batch: int, update: bool = True, device: str = "cpu") -> Callable[[], None]:
+    """Our MLP training step, its model and batch drawn on the current backend, then moved to ``device``."""
     layers: list[nn.Module] = []
     for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
         layers.append(nn.Linear(a, b))
         if i < len(sizes) - 2:
             layers.append(nn.ReLU())
-    model = nn.Sequential(*layers)
+    model = nn.Sequential(*layers).to(device)
     opt = optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    x = tg.randn(batch, sizes[0])
-    y = tg.randint(0, sizes[-1], batch)
+    x = tg.randn(batch, sizes[0]).to(device)
+    y = tg.randint(0, sizes[-1], batch).to(device)
 
     def step() -> None:
         opt.zero_grad()
@@ -148,16 +150,17 @@ def _mlp_ours_step(sizes: list[int], batch: int, update: bool = True) -> Callabl
     return step
 
 
-def _mlp_torch_step(torch: Any, sizes: list[int], batch: int, update: bool = True) -> Callable[[], None]:
+def _mlp_torch_step(torch: Any, sizes: list[int], batch: int, update: bool = True,
+                    device: str = "cpu") -> Callable[[], None]:
     layers: list[Any] = []
     for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
         layers.append(torch.nn.Linear(a, b))
         if i < len(sizes) - 2:
             layers.append(torch.nn.ReLU())
-    model = torch.nn.Sequential(*layers)
+    model = torch.nn.Sequential(*layers).to(device)
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    x = torch.randn(batch, sizes[0])
-    y = torch.randint(0, sizes[-1], (batch,))
+    x = torch.randn(batch, sizes[0]).to(device)
+    y = torch.randint(0, sizes[-1], (batch,)).to(device)
 
     def step() -> None:
         opt.zero_grad()

@@ -80,7 +80,9 @@ class DataLoader:
             fields = list(self.dataset.get_batch(indices))
             if self.transform is not None:
                 fields[0] = self.transform(fields[0])
-            yield tuple(Tensor._from_op(backend.to_device(f, device), None) for f in fields)
+            # host data goes to the current device; data already on the GPU stays there (never copied back)
+            yield tuple(Tensor._from_op(f if backend.device_of(f) == "cuda" else backend.to_device(f, device), None)
+                        for f in fields)
 
     def state_dict(self) -> dict:
         """The random state this loader owns (its own generator and its transform's), to resume bit for bit.

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ..backend import get_array_module
+from ..backend import get_array_module, to_device
 from ..tensor import Function
 from .activation import stable_sigmoid
 from .broadcast import unbroadcast
@@ -132,7 +132,8 @@ class CrossEntropy(Function):
             )
         classes = z.shape[1]
         rows = xp.arange(t.size)
-        lowest, highest = (int(t.min()), int(t.max())) if t.size else (0, 0)
+        # the range check needs the labels' bounds on the host: one copy of two numbers (on the GPU, a sync)
+        lowest, highest = (to_device(xp.stack((t.min(), t.max())), "cpu").tolist() if t.size else (0, 0))
         self.fast = (weight is None and not smoothing and self.reduction != "none" and 0 <= lowest
                      and highest < classes and not lowest <= ignore_index <= highest)
         if self.fast:  # the everyday case written out: L = (1/N) Σᵢ (ln Σ_c e^{z̃ᶜ} − z̃_{tᵢ}),  z̃ = z − m

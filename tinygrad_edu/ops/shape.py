@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from ..backend import get_array_module
 from ..tensor import Function
 from .broadcast import unbroadcast
@@ -157,9 +159,9 @@ def _convert_index(index: Any, xp: Any) -> Any:
     from ..tensor import Tensor
 
     if isinstance(index, Tensor):
-        return index.data
-    if isinstance(index, list):
-        return xp.asarray(index)
+        index = index.data
+    if isinstance(index, list) or (isinstance(index, np.ndarray) and xp is not np):
+        return xp.asarray(index)  # on the GPU, index arrays must live there too (one small copy)
     if isinstance(index, tuple):
         return tuple(_convert_index(i, xp) for i in index)
     return index

@@ -1,0 +1,28 @@
+"""Runs the GPU tests of this folder on the NumPy-backed CuPy stand-in, in a subprocess (the CUDA simulator and
+the stand-in must be in place before Numba and the library load). That executes every GPU code path of the
+library in CI — dispatch to the CUDA kernels (in Numba's simulator), device-side random numbers, no implicit
+host conversion, transfer counts — though not CUDA itself: real-GPU figures need a GPU (docs/gpu.md)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.gpu.conftest import STAND_IN
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(STAND_IN, reason="this is the run on the stand-in itself")
+def test_the_gpu_tests_pass_on_the_cupy_stand_in():
+    env = {**os.environ, "TINYGRAD_EDU_GPU_STAND_IN": "1", "NUMBA_ENABLE_CUDASIM": "1"}
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "gpu", "tests/gpu"]
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    summary = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else result.stderr[-2000:]
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+    assert "passed" in summary and "skipped" not in summary and "failed" not in summary, summary
