@@ -30,20 +30,21 @@ THREADS_PER_BLOCK = 128  # a power of two: the shared-memory reduction halves it
 
 
 def forward_cuda(q: Any, k: Any, v: Any, bias: Any, bias_group: int, keep: Any, keep_group: int, causal: bool,
-                 scale: Any, out: Any, probs: Any, threads: int = THREADS_PER_BLOCK) -> None:
+                 scale: Any, out: Any, probs: Any, threads: int | None = None) -> None:
     """Fill ``out`` (N, Lq, dᵥ) and ``probs`` (N, Lq, Lk); arguments as ``attention._forward_cpu``."""
     n_pairs, lq = q.shape[:2]
     if n_pairs == 0 or lq == 0:
         return
     bias, has_bias = _or_placeholder(bias, q)
     keep, has_keep = _or_placeholder(keep, q)
+    threads = threads or THREADS_PER_BLOCK
     kernels = _kernels(threads, np.dtype(q.dtype).name)
     kernels.forward[(n_pairs, lq), threads](q, k, v, bias, has_bias, bias_group, keep, has_keep, keep_group,
                                             causal, scale, out, probs)
 
 
 def backward_cuda(grad_out: Any, q: Any, k: Any, v: Any, probs: Any, keep: Any, keep_group: int, causal: bool,
-                  scale: Any, grad_q: Any, grad_k: Any, grad_v: Any, threads: int = THREADS_PER_BLOCK) -> None:
+                  scale: Any, grad_q: Any, grad_k: Any, grad_v: Any, threads: int | None = None) -> None:
     """Fill ``grad_q``, ``grad_k``, ``grad_v``; arguments as ``attention._backward_cpu``."""
     n_pairs, lq = q.shape[:2]
     lk = k.shape[1]
@@ -55,6 +56,7 @@ def backward_cuda(grad_out: Any, q: Any, k: Any, v: Any, probs: Any, keep: Any, 
         return
     keep, has_keep = _or_placeholder(keep, q)
     grad_scores = xp.empty((n_pairs, lq, lk), dtype=q.dtype)  # s · dS
+    threads = threads or THREADS_PER_BLOCK
     kernels = _kernels(threads, np.dtype(q.dtype).name)
     kernels.backward_rows[(n_pairs, lq), threads](grad_out, q, k, v, probs, keep, has_keep, keep_group, causal,
                                                   scale, grad_scores, grad_q)

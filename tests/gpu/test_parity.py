@@ -327,3 +327,111 @@ def test_a_training_loop_on_the_gpu_copies_two_small_reads_per_step(cupy):
     steps, epochs = 2 * len(loader), 2
     assert stand_in_cupy.TRANSFERS == {"to_device": epochs, "to_host": 2 * steps + epochs}
     assert len(history["loss"]) == epochs and all(np.isfinite(history["loss"]))
+
+
+# ------------------------------------------------------------- options, masks, data tools, training tools
+
+
+def _classes(n, classes, seed=7):
+    return np.random.default_rng(seed).integers(0, classes, n)
+
+
+LOSS_OPTIONS = {
+    "cross_entropy weight ignore_index": (
+        lambda x, t, w: F.cross_entropy(x, t, weight=w, ignore_index=2), "classes"),
+    "cross_entropy probabilities": (lambda x, t, w: F.cross_entropy(x, t.softmax(axis=1)), "values"),
+    "cross_entropy sum, (N, C, d)": (lambda x, t, w: F.cross_entropy(x.reshape(2, 5, 2), t.reshape(2, 2),
+                                                                     reduction="sum"), "classes"),
+    "binary_cross_entropy weighted": (lambda x, t, w: F.binary_cross_entropy(x.sigmoid(), t.sigmoid()), "values"),
+}
+
+
+@pytest.mark.parametrize("name", list(LOSS_OPTIONS))
+def test_loss_options_agree_on_both_backends(cupy, name):
+    fn, kind = LOSS_OPTIONS[name]
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((4, 5)).astype(np.float32)
+    target = _classes(4, 5) if kind == "classes" else rng.standard_normal((4, 5)).astype(np.float32)
+    weight = rng.uniform(0.5, 2.0, 5).astype(np.float32)
+    assert_same_on_both(fn, [x, target, weight])
+
+
+def test_attention_masks_and_causal_agree_on_both_backends(cupy):
+    rng = np.random.default_rng(9)
+    q, k, v = (rng.standard_normal((2, 2, 5, 4)).astype(np.float32) for _ in range(3))
+    bias = np.where(rng.random((5, 5)) < 0.3, -np.inf, 0.0).astype(np.float32)
+    np.fill_diagonal(bias, 0.0)  # every query keeps at least one key
+    assert_same_on_both(lambda a, b, c: F.scaled_dot_product_attention(a, b, c, is_causal=True), [q, k, v])
+    assert_same_on_both(lambda a, b, c, m: F.scaled_dot_product_attention(a, b, c, attn_mask=m), [q, k, v, bias])
+
+    tg.manual_seed(0)
+    layer = _SelfAttention()
+    padding = np.array([[False] * 4 + [True], [False] * 5])
+    x = rng.standard_normal((2, 5, 8)).astype(np.float32)
+    outs = []
+    for model, device in ((layer, "cpu"), (copy.deepcopy(layer).to("cuda"), "cuda")):
+        inputs = tg.tensor(backend.to_device(x, device))
+        mask = backend.to_device(padding, device)
+        outs.append(_host(model.attention(inputs, inputs, inputs, key_padding_mask=mask)[0]))
+    np.testing.assert_allclose(outs[1], outs[0], rtol=RTOL, atol=ATOL)
+
+
+def test_embedding_padding_idx_and_grad_tools_agree_on_both_backends(cupy):
+    tg.manual_seed(0)
+    model = nn.Sequential(nn.Embedding(6, 4, padding_idx=0), nn.Flatten(), nn.Linear(12, 3))
+    twin = copy.deepcopy(model).to("cuda")
+    tokens, target = np.array([[0, 3, 5], [2, 0, 1]]), np.array([1, 2])
+    norms, grads = [], []
+    for m, device in ((model, "cpu"), (twin, "cuda")):
+        loss = F.cross_entropy(m(tg.tensor(tokens).to(device)), tg.tensor(target).to(device))
+        loss = loss + nn.utils.l1_penalty(m.parameters(), 1e-3) + nn.utils.l2_penalty(m.parameters(), 1e-3)
+        loss.backward()
+        norms.append(float(nn.utils.clip_grad_norm_(m.parameters(), 0.1)))
+        nn.utils.clip_grad_value_(m.parameters(), 0.01)
+        grads.append([_host(p.grad) for p in m.parameters()])
+    np.testing.assert_allclose(norms[1], norms[0], rtol=RTOL)
+    for mine, reference in zip(grads[1], grads[0], strict=True):
+        np.testing.assert_allclose(mine, reference, rtol=RTOL, atol=ATOL)
+    assert not grads[1][0][0].any()  # padding_idx row gets no gradient
+
+
+def test_transforms_give_the_same_batches_on_both_backends(cupy):
+    from tinygrad_edu.data import transforms as T
+
+    images = np.random.default_rng(10).random((4, 1, 8, 8), dtype=np.float32)
+    outs = []
+    for device in ("cpu", "cuda"):
+        augment = T.Compose([T.RandomAffine(degrees=10, translate=0.1, zoom=0.1, shear=5, seed=3),
+                             T.RandomHorizontalFlip(seed=4), T.Normalize(0.5, 0.25)])
+        out = augment(backend.to_device(images, device))
+        assert backend.device_of(out) == device
+        outs.append(_host(out))
+    np.testing.assert_allclose(outs[1], outs[0], rtol=RTOL, atol=ATOL)
+
+
+def test_a_gpu_model_evaluates_and_predicts_host_data(cupy):
+    tg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    twin = copy.deepcopy(model).to("cuda")
+    rng = np.random.default_rng(11)
+    x, y = rng.standard_normal((10, 3)).astype(np.float32), rng.integers(0, 2, 10)
+    on_cpu = tg.train.evaluate(model, (x, y), F.cross_entropy, batch_size=4)
+    on_gpu = tg.train.evaluate(twin, (x, y), F.cross_entropy, batch_size=4)  # host data, moved batch by batch
+    assert on_gpu.keys() == on_cpu.keys() and all(isinstance(v, float) for v in on_gpu.values())
+    for key in on_cpu:
+        np.testing.assert_allclose(on_gpu[key], on_cpu[key], rtol=RTOL)
+    predicted = tg.train.predict(twin, x, batch_size=4)
+    assert predicted.device == "cuda"
+    np.testing.assert_allclose(_host(predicted), _host(tg.train.predict(model, x)), rtol=RTOL, atol=ATOL)
+
+
+def test_pruning_and_summary_work_on_a_gpu_model(cupy):
+    tg.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(64, 3))
+    twin = copy.deepcopy(model).to("cuda")
+    for m in (model, twin):
+        nn.utils.prune.global_unstructured(nn.utils.prune.prunable(m), amount=0.5)
+    for (key, mine), (_, reference) in zip(twin.state_dict().items(), model.state_dict().items(), strict=True):
+        assert mine.device == "cuda", key
+        np.testing.assert_array_equal(_host(mine), _host(reference))
+    assert "Total params" in str(nn.summary(twin, (1, 6, 6)))
