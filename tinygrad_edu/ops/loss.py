@@ -132,8 +132,13 @@ class CrossEntropy(Function):
             )
         classes = z.shape[1]
         rows = xp.arange(t.size)
-        # the range check needs the labels' bounds on the host: one copy of two numbers (on the GPU, a sync)
-        lowest, highest = (to_device(xp.stack((t.min(), t.max())), "cpu").tolist() if t.size else (0, 0))
+        # the range check needs the labels' bounds on the host: on the GPU one copy of both (a sync)
+        if not t.size:
+            lowest, highest = 0, 0
+        elif xp is np:
+            lowest, highest = int(t.min()), int(t.max())
+        else:
+            lowest, highest = to_device(xp.stack((t.min(), t.max())), "cpu").tolist()
         self.fast = (weight is None and not smoothing and self.reduction != "none" and 0 <= lowest
                      and highest < classes and not lowest <= ignore_index <= highest)
         if self.fast:  # the everyday case written out: L = (1/N) Σᵢ (ln Σ_c e^{z̃ᶜ} − z̃_{tᵢ}),  z̃ = z − m
