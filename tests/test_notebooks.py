@@ -44,13 +44,16 @@ def _figures(notebook: dict) -> int:
     return sum("image/png" in output.get("data", {}) for output in _outputs(notebook))
 
 
-def execute(path: Path, workdir: Path) -> tuple[object, float]:
-    """Run the notebook at ``path`` in a fresh kernel with ``workdir`` as its working directory; return the
-    executed notebook and the seconds it took. Raises nbclient's CellExecutionError at the first failing cell."""
+def execute(path: Path, workdir: Path, first_cell: str | None = None) -> tuple[object, float]:
+    """Run the notebook at ``path`` in a fresh kernel with ``workdir`` as its working directory (after
+    ``first_cell``, when given); return the executed notebook and the seconds it took. Raises nbclient's
+    CellExecutionError at the first failing cell."""
     import nbclient
     import nbformat
 
     notebook = nbformat.read(path, as_version=4)
+    if first_cell is not None:
+        notebook.cells.insert(0, nbformat.v4.new_code_cell(first_cell))
     client = nbclient.NotebookClient(notebook, timeout=CELL_TIMEOUT_S, kernel_name=KERNEL, record_timing=False,
                                      resources={"metadata": {"path": str(workdir)}})
     start = time.perf_counter()

@@ -121,6 +121,15 @@ def to_device(array: Any, device: str) -> Any:
     return _import_cupy().asarray(array)
 
 
+def to_numpy(value: Any) -> np.ndarray:
+    """A NumPy array of ``value`` — a Tensor, a NumPy or CuPy array, or a number — copied from the GPU when it
+    lives there. The one call that makes plotting and NumPy code work on either device (``tg.to_numpy(x.grad)``)."""
+    from .tensor import Tensor  # here: tensor.py imports this module
+
+    data = value.data if isinstance(value, Tensor) else value
+    return np.asarray(to_device(data, "cpu") if device_of(data) == "cuda" else data)
+
+
 # ----------------------------------------------------------------------------------------------- random
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.gpu.conftest import STAND_IN
+from tests.test_notebooks import NOTEBOOKS, execute
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,3 +27,24 @@ def test_the_gpu_tests_pass_on_the_cupy_stand_in():
     summary = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else result.stderr[-2000:]
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
     assert "passed" in summary and "skipped" not in summary and "failed" not in summary, summary
+
+
+# The notebooks whose work fits Numba's CUDA simulator (06, 08, 10 and 11 train CNNs or Transformers: minutes of
+# simulated GPU threads per cell). Their one-line switch is the last line of the cell below.
+LIGHT_NOTEBOOKS = ["01_autodiff_from_scratch", "02_mlp_and_backprop", "03_losses", "04_optimizers",
+                   "05_regularization", "07_rnn_lstm", "09_gradient_checking"]
+STAND_IN_CELL = f"""import os, sys
+os.environ["NUMBA_ENABLE_CUDASIM"] = "1"
+sys.path.insert(0, {str(ROOT)!r})
+from tests.gpu import stand_in_cupy
+stand_in_cupy.install()
+import tinygrad_edu
+tinygrad_edu.backend.use("cupy")"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(STAND_IN, reason="this is the run on the stand-in itself")
+@pytest.mark.parametrize("name", LIGHT_NOTEBOOKS)
+def test_a_notebook_runs_on_the_gpu_backend_by_changing_one_line(name, tmp_path):
+    pytest.importorskip("nbclient", reason="nbclient is not installed: notebooks not executed (pip install -e .[dev])")
+    execute(NOTEBOOKS / f"{name}.ipynb", tmp_path, first_cell=STAND_IN_CELL)

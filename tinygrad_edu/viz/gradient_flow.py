@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from ..backend import get_array_module
 from ..train.callbacks import Callback
 
 VANISHING_RATIO = 1e-3
@@ -49,9 +50,10 @@ class GradientFlowWarning(RuntimeWarning):
 
 
 def _norm(array: Any) -> float:
-    """‖a‖ = √(Σ a²), summed in float64 (float16/32 sums of squares overflow or lose digits)."""
-    values = array.get() if hasattr(array, "get") else array
-    return float(np.sqrt(np.sum(np.square(values, dtype=np.float64))))
+    """‖a‖ = √(Σ a²), summed in float64 (float16/32 sums of squares overflow or lose digits), on the array's
+    device: only the norm is copied to the host."""
+    xp = get_array_module(array)
+    return float(xp.sqrt(xp.sum(xp.square(array, dtype=np.float64))))
 
 
 class GradientFlow(Callback):
