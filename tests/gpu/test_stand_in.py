@@ -48,3 +48,20 @@ tinygrad_edu.backend.use("cupy")"""
 def test_a_notebook_runs_on_the_gpu_backend_by_changing_one_line(name, tmp_path):
     pytest.importorskip("nbclient", reason="nbclient is not installed: notebooks not executed (pip install -e .[dev])")
     execute(NOTEBOOKS / f"{name}.ipynb", tmp_path, first_cell=STAND_IN_CELL)
+
+
+LIGHT_WALKTHROUGHS = ["autodiff", "backprop", "regression", "optimizers", "regularization", "lstm"]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(STAND_IN, reason="this is the run on the stand-in itself")
+def test_the_walkthroughs_run_with_device_cuda_on_the_stand_in(tmp_path):
+    """``python -m tinygrad_edu.demo NAME --device cuda`` for the walkthroughs light enough for the simulator."""
+    code = ("import sys\nfrom tests.gpu import stand_in_cupy\nstand_in_cupy.install()\n"
+            "from tinygrad_edu.demo.registry import main\n"
+            f"sys.exit(main({LIGHT_WALKTHROUGHS!r} + ['--quick', '--device', 'cuda', '--out', {str(tmp_path)!r}]))")
+    env = {**os.environ, "NUMBA_ENABLE_CUDASIM": "1", "MPLBACKEND": "Agg"}
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=900)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert list(tmp_path.rglob("*.png")), "the walkthroughs drew no figure"
