@@ -53,7 +53,8 @@ def _torch_cnn(torch: Any) -> Any:
     )
 
 
-def _batch(batch: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def random_batch(batch: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Uniform noise images (batch, 1, 28, 28) and random labels 0–9: timing needs shapes, not meaning."""
     rng = np.random.default_rng(seed)
     return rng.random((batch, 1, 28, 28), dtype=np.float32), rng.integers(0, 10, batch)
 
@@ -67,7 +68,7 @@ def our_training_step(batch: int = 64) -> Callable[[], float]:
     tg.manual_seed(0)
     model = documents_cnn()
     optimizer = optim.Adam(model.parameters(), lr=1e-3)
-    images, labels = _batch(batch)
+    images, labels = random_batch(batch)
     x, y = tg.Tensor(images), tg.Tensor(labels)
 
     def step() -> float:
@@ -84,7 +85,7 @@ def torch_training_step(torch: Any, batch: int = 64) -> Callable[[], float]:
     torch.manual_seed(0)
     model = _torch_cnn(torch)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    images, labels = _batch(batch)
+    images, labels = random_batch(batch)
     x, y = torch.from_numpy(images), torch.from_numpy(labels)
 
     def step() -> float:

@@ -312,11 +312,12 @@ def install() -> types.ModuleType:
                    get_array_module=get_array_module, __version__=f"stand-in (NumPy {np.__version__})")
     cupy.__getattr__ = _numpy_attribute(np)
     cupy.random = _module("cupy.random", default_rng=_Generator)
+    cupy.get_default_memory_pool = lambda: types.SimpleNamespace(total_bytes=lambda: 0, used_bytes=lambda: 0)
     cupy.linalg = _module("cupy.linalg")
     cupy.linalg.__getattr__ = _numpy_attribute(np.linalg)
     cupy.lib = _module("cupy.lib", stride_tricks=_module(
         "cupy.lib.stride_tricks", as_strided=_on_device(np.lib.stride_tricks.as_strided)))
-    runtime = _module("cupy.cuda.runtime", getDeviceCount=lambda: 1,
+    runtime = _module("cupy.cuda.runtime", getDeviceCount=lambda: 1, runtimeGetVersion=lambda: 12040,
                       getDeviceProperties=lambda device: {"name": b"NumPy stand-in for CuPy (no GPU)"})
     cupy.cuda = _module("cupy.cuda", runtime=runtime, Device=_Device, get_current_stream=lambda: _Stream())
     special = _module("cupyx.scipy.special", erf=_erf)

@@ -107,9 +107,8 @@ def _our_cnn_step(batch: int, device: str) -> Callable[[], None]:
     with on_backend("numpy"):
         tg.manual_seed(0)
         model = conv_bench.documents_cnn().to(device)
-    images, labels = conv_bench._batch(batch)
-    x = tg.Tensor(backend.to_device(images, device))
-    y = tg.Tensor(backend.to_device(labels, device))
+    images, labels = conv_bench.random_batch(batch)
+    x, y = tg.Tensor(images).to(device), tg.Tensor(labels).to(device)  # made on the current backend, then moved
     optimizer = optim.Adam(model.parameters(), lr=1e-3)
 
     def step() -> None:
@@ -126,7 +125,7 @@ def _torch_cnn_step(torch: Any, batch: int) -> Callable[[], None]:
     torch.manual_seed(0)
     model = conv_bench._torch_cnn(torch).to(TORCH_DEVICE)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    images, labels = conv_bench._batch(batch)
+    images, labels = conv_bench.random_batch(batch)
     x, y = torch.from_numpy(images).to(TORCH_DEVICE), torch.from_numpy(labels).to(TORCH_DEVICE)
 
     def step() -> None:
