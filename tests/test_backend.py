@@ -163,3 +163,11 @@ def test_the_same_computation_on_the_gpu_matches_the_cpu() -> None:
     np.testing.assert_allclose(results["cuda"][1], results["cpu"][1], rtol=1e-5, atol=1e-6)
     backend.use("cupy")
     assert tg.randn(3).device == "cuda"
+
+
+def test_using_switches_the_backend_inside_a_block_only() -> None:
+    with pytest.raises(ValueError, match="backend must be one of"):
+        with backend.using("numpy"):
+            assert backend.current() == "numpy"
+            backend.use("tpu")
+    assert backend.current() == "numpy"

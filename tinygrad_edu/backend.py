@@ -14,6 +14,8 @@ reproducible bit for bit.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import ModuleType
 from typing import Any
 
@@ -65,6 +67,17 @@ def use(name: str) -> None:
     if name == "cupy":
         _import_cupy()
     _current = name
+
+
+@contextmanager
+def using(name: str) -> Iterator[None]:
+    """``with backend.using("numpy"): ...`` creates new tensors on that backend inside the block only."""
+    previous = current()
+    use(name)
+    try:
+        yield
+    finally:
+        use(previous)
 
 
 def current() -> str:

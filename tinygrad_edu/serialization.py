@@ -152,7 +152,8 @@ def load(path: PathLike, map_location: str | None = None) -> Any:
             if manifest.get("version", 0) > VERSION:
                 raise CheckpointError(f"'{path}' was written by a newer version (format {manifest['version']}); "
                                       "upgrade tinygrad_edu to read it")
-            tree = _decode(manifest["tree"], archive, path)
+            with backend.using("numpy"):  # Tensor(array) would go to the GPU under backend.use("cupy")
+                tree = _decode(manifest["tree"], archive, path)
     except CheckpointError:
         raise
     except ValueError as error:

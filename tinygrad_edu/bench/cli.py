@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
-from .gpu import GPU_WORKLOADS, gpu_facts, on_backend, torch_on_gpu, why_no_gpu
+from .. import backend
+from .gpu import GPU_WORKLOADS, gpu_facts, torch_on_gpu, why_no_gpu
 from .machine import machine_facts
 from .workloads import WORKLOADS, Result, Settings
 
@@ -114,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = Settings(quick=args.quick, torch=torch)
     names = args.only or list(workloads)
     if args.device == "cuda":
-        with on_backend("cupy"):
+        with backend.using("cupy"):
             results = _run(names, workloads, settings)
     else:
         results = _run(names, workloads, settings)

@@ -11,8 +11,7 @@ to the GPU, as a user would do with ``model.to("cuda")``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -67,17 +66,6 @@ def gpu_facts(torch: Any = None) -> dict[str, Any]:
     return facts
 
 
-@contextmanager
-def on_backend(name: str) -> Iterator[None]:
-    """Create new tensors on backend ``name`` inside the block; the previous backend comes back after it."""
-    previous = backend.current()
-    backend.use(name)
-    try:
-        yield
-    finally:
-        backend.use(previous)
-
-
 def cupy_synchronize() -> Callable[[], None]:
     """A function that waits until the current CUDA device has finished all work queued on it (every stream)."""
     return backend.array_module("cupy").cuda.Device().synchronize
@@ -104,7 +92,7 @@ def _our_cnn_step(batch: int, device: str) -> Callable[[], None]:
     """One Adam step of the documents' CNN with its model and batch on ``device`` (``"cpu"`` or ``"cuda"``)."""
     from tinygrad_edu.kernels import benchmark as conv_bench
 
-    with on_backend("numpy"):
+    with backend.using("numpy"):
         tg.manual_seed(0)
         model = conv_bench.documents_cnn().to(device)
     images, labels = conv_bench.random_batch(batch)
@@ -163,7 +151,7 @@ def mlp_step(s: Settings) -> list[Result]:
     cupy, wait = backend.array_module("cupy"), cupy_synchronize()
     rows = []
     for update, what in ((True, "step"), (False, "fwd+bwd only")):
-        with on_backend("numpy"):  # weights and batch drawn by NumPy's generator, then moved to the GPU
+        with backend.using("numpy"):  # weights and batch drawn by NumPy's generator, then moved to the GPU
             ours = _mlp_ours_step(sizes, batch, update=update, device="cuda")
         by_hand = _mlp_numpy_step(sizes, batch, update=update, xp=cupy)
         torch_step = (_mlp_torch_step(s.torch, sizes, batch, update=update, device=TORCH_DEVICE)
