@@ -451,3 +451,22 @@ def test_the_gpu_benchmark_runs(cupy, tmp_path, capsys):
     assert len(report["results"]) == 2 and all(r["ours_s"] > 0 for r in report["results"])
     assert "baseline = CuPy by hand" in capsys.readouterr().out
     assert backend.current() == "numpy"  # the benchmark gives the backend back
+
+
+def test_the_gpu_path_runs_the_cuda_kernels(cupy, monkeypatch):
+    """Convolution goes through kernels/cuda.py (im2col forward, col2im backward) and attention through
+    kernels/attention_cuda.py when the arrays live on the GPU."""
+    from tinygrad_edu.kernels import attention_cuda
+    from tinygrad_edu.kernels import cuda as conv_cuda
+
+    calls = []
+    for module, name in ((conv_cuda, "im2col"), (conv_cuda, "col2im"), (attention_cuda, "forward_cuda"),
+                         (attention_cuda, "backward_cuda")):
+        original = getattr(module, name)
+        monkeypatch.setattr(module, name, lambda *a, _f=original, _n=name, **k: calls.append(_n) or _f(*a, **k))
+    conv = nn.Conv2d(2, 3, 3).to("cuda")
+    x = tg.tensor(np.ones((1, 2, 5, 5), np.float32)).to("cuda").requires_grad_(True)
+    conv(x).sum().backward()
+    q = tg.tensor(np.random.default_rng(12).random((1, 2, 4, 8), dtype=np.float32)).to("cuda").requires_grad_(True)
+    F.scaled_dot_product_attention(q, q, q).sum().backward()
+    assert calls == ["im2col", "col2im", "forward_cuda", "backward_cuda"]
