@@ -22,8 +22,9 @@ iteration and first copies it, padded, into a small channels-last buffer, readin
 order it lies in memory (NCHW or channels-last): the copy is kh·kw times smaller than that sample's rows of
 cols, it replaces a separate padding copy and layout conversion of the whole batch (1.9 → 1.1 ms for an NCHW
 x of shape (64, 32, 13, 13)), and the windows are then read from the core's cache with no bounds checks
-(which cost 1.5×). col2im adds into a zeroed, padded channels-last image and returns its NCHW view. The
-readable NumPy versions are in reference.py; the tests check that the two agree bit for bit.
+(which cost 1.5×). col2im walks the same windows per sample, adding into a zeroed, padded buffer whose middle
+becomes the sample's slice of the result: one function, ``walk_windows``, serves both, with = for im2col and
++= for col2im. The readable NumPy versions are in reference.py; the tests check that the two agree bit for bit.
 ``NUMBA_DISABLE_JIT=1`` turns these kernels back into Python for a debugger, or ``TINYGRAD_EDU_KERNELS=numpy``
 selects the reference (dispatch.py).
 
@@ -65,9 +66,11 @@ def copy_into_padded(image, n, padded, top, left, channels_fastest):
 
 
 @numba.njit(cache=True)
-def sample_rows(padded, cols, n, h_taps, w_taps, stride, out_size):
-    """Rows (n, oh, ow) of cols, for every oh and ow: cols[(n, oh, ow), (c, i, j)] =
-    padded[oh·s_h + h_taps[i], ow·s_w + w_taps[j], c], from one padded, channels-last sample."""
+def walk_windows(padded, cols, n, h_taps, w_taps, stride, out_size, scatter):
+    """The one loop of both kernels, over the rows (n, oh, ow) of sample n and their columns (c, i, j), each
+    paired with the pixel it stands for: padded[oh·s_h + h_taps[i], ow·s_w + w_taps[j], c] of the padded,
+    channels-last sample. im2col gathers, ``cols[row, col] = pixel``; col2im (``scatter``) adds back,
+    ``pixel += cols[row, col]`` — the adjoint is the same walk with = turned into +=."""
     padded_width, channels = padded.shape[1], padded.shape[2]
     pixels = padded.reshape((padded.shape[0] * padded_width, channels))  # one row of C channels per pixel
     out_h, out_w = out_size
@@ -82,7 +85,10 @@ def sample_rows(padded, cols, n, h_taps, w_taps, stride, out_size):
                 for j in range(kernel_w):
                     pixel = (top + h_taps[i]) * padded_width + left + w_taps[j]
                     for c in range(channels):  # column (c, i, j) of cols is c·kh·kw + i·kw + j
-                        cols[row, c * window + i * kernel_w + j] = pixels[pixel, c]
+                        if scatter:
+                            pixels[pixel, c] += cols[row, c * window + i * kernel_w + j]
+                        else:
+                            cols[row, c * window + i * kernel_w + j] = pixels[pixel, c]
 
 
 @numba.njit(parallel=True, cache=True)
@@ -102,42 +108,25 @@ def im2col_kernel(image, pads, channels_fastest, pad_value, h_taps, w_taps, stri
         if top or bottom or left or right:
             padded[:] = pad_value
         copy_into_padded(image, n, padded, top, left, channels_fastest)
-        sample_rows(padded, cols, n, h_taps, w_taps, stride, out_size)
+        walk_windows(padded, cols, n, h_taps, w_taps, stride, out_size, False)
     return cols
 
 
-@numba.njit(cache=True)
-def col2im_sample(cols, pixels, n, image_size, h_taps, w_taps, stride, out_size):
-    """pixels[(n·H + oh·s_h + h_taps[i])·W + ow·s_w + w_taps[j], c] += cols[(n, oh, ow), (c, i, j)] for all rows
-    of sample n, in order."""
-    height, width = image_size
-    out_h, out_w = out_size
-    kernel_h, kernel_w = len(h_taps), len(w_taps)
-    window = kernel_h * kernel_w
-    for oh in range(out_h):
-        top = oh * stride[0]
-        for ow in range(out_w):
-            row = (n * out_h + oh) * out_w + ow
-            left = ow * stride[1]
-            for i in range(kernel_h):
-                for j in range(kernel_w):
-                    pixel = (n * height + top + h_taps[i]) * width + left + w_taps[j]
-                    for c in range(pixels.shape[1]):
-                        pixels[pixel, c] += cols[row, c * window + i * kernel_w + j]
-
-
 @numba.njit(parallel=True, cache=True)
-def col2im_kernel(cols, out, h_taps, w_taps, stride, out_size):
-    """out[n, oh·s_h + h_taps[i], ow·s_w + w_taps[j], c] += cols[(n, oh, ow), (c, i, j)], with ``out`` a zeroed,
-    padded, channels-last image.
+def col2im_kernel(cols, out, pads, h_taps, w_taps, stride, out_size):
+    """out[n, h, w, c] = Σ cols[(n, oh, ow), (c, i, j)] over the windows that cover pixel (h, w), with ``out`` the
+    (N, H, W, C) result and pads = (top, bottom, left, right).
 
-    Each thread owns whole samples n, so no two threads add to the same pixel; within a sample the rows are
-    added in order, as the reference does, so both give the same floating-point sums.
+    One sample per iteration, added into a zeroed, padded buffer whose middle is then copied out: each thread
+    owns whole samples, so no two threads add to the same pixel; within a sample the rows are added in order, as
+    the reference does, so both give the same floating-point sums.
     """
     batch, height, width, channels = out.shape
-    pixels = out.reshape((batch * height * width, channels))
+    top, bottom, left, right = pads
     for n in prange(batch):
-        col2im_sample(cols, pixels, int(n), (height, width), h_taps, w_taps, stride, out_size)
+        padded = np.zeros((height + top + bottom, width + left + right, channels), dtype=out.dtype)
+        walk_windows(padded, cols, n, h_taps, w_taps, stride, out_size, True)
+        out[n] = padded[top:top + height, left:left + width]
 
 
 def _padding_after(size: int, before: int, out: int, step: int, span: int) -> int:
@@ -164,15 +153,13 @@ def im2col(x: np.ndarray, kernel_size: Pair, stride: Pair, padding: Pair, dilati
 def col2im(cols: np.ndarray, input_shape: tuple[int, int, int, int], kernel_size: Pair, stride: Pair,
            padding: Pair, dilation: Pair, out_size: Pair) -> np.ndarray:
     """Add the rows of ``cols`` back into an (N, C, H, W) array (the adjoint of ``im2col``), stored
-    channels-last; with padding, into a padded array whose border is then cut away."""
+    channels-last."""
     batch, channels, height, width = input_shape
-    top, bottom, left, right = _pads(input_shape, kernel_size, stride, padding, dilation, out_size)
-    out = np.zeros((batch, height + top + bottom, width + left + right, channels), dtype=cols.dtype)
+    out = np.empty((batch, height, width, channels), dtype=cols.dtype)
     h_taps, w_taps = _taps(kernel_size, dilation)
+    pads = _pads(input_shape, kernel_size, stride, padding, dilation, out_size)
     with numba.parallel_chunksize(threads.chunk_size(batch)):
-        col2im_kernel(np.ascontiguousarray(cols), out, h_taps, w_taps, tuple(stride), tuple(out_size))
-    if top or bottom or left or right:
-        out = np.ascontiguousarray(out[:, top:top + height, left:left + width])
+        col2im_kernel(np.ascontiguousarray(cols), out, pads, h_taps, w_taps, tuple(stride), tuple(out_size))
     return out.transpose(0, 3, 1, 2)
 
 
