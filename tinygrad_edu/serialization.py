@@ -168,8 +168,8 @@ def load(path: PathLike, map_location: str | None = None) -> Any:
 
 def _to_device(node: Any, device: str) -> Any:
     """The loaded nest with its Tensors and arrays on ``device``."""
-    if isinstance(node, Tensor):
-        return node.to(device)
+    if isinstance(node, Tensor):  # a fresh leaf of the same class (a Parameter stays one), not a graph node
+        return type(node)(backend.to_device(node.data, device), requires_grad=node.requires_grad)
     if isinstance(node, np.ndarray):
         return backend.to_device(node, device)
     if isinstance(node, dict):

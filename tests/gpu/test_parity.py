@@ -294,6 +294,7 @@ def test_checkpoints_save_from_either_device_and_load_onto_either(cupy, tmp_path
     for key, value in gpu_model.state_dict().items():
         np.testing.assert_array_equal(_host(on_cpu["model"][key]), _host(value))
         assert on_cpu["model"][key].device == "cpu" and on_gpu["model"][key].device == "cuda"
+        assert type(on_gpu["model"][key]) is type(on_cpu["model"][key]) and on_gpu["model"][key].grad_fn is None
     restored = copy.deepcopy(model)
     restored.load_state_dict(on_gpu["model"])  # GPU values into a CPU model
     resumed = optim.Adam(gpu_model.parameters(), lr=1e-2)
