@@ -151,6 +151,41 @@ def test_layers_agree_on_both_backends(cupy, name):
         np.testing.assert_allclose(gpu_x, cpu_x, rtol=RTOL, atol=ATOL)
 
 
+@st.composite
+def _conv_cases(draw):
+    """A convolution drawn whole: batch, channels and groups, kernel size, stride, symmetric padding, dilation."""
+    groups = draw(st.sampled_from([1, 2]))
+    in_channels, out_channels = groups * draw(st.integers(1, 2)), groups * draw(st.integers(1, 2))
+    kernel = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    stride, dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2))), (draw(st.integers(1, 2)), 1)
+    padding = (draw(st.integers(0, kernel[0] // 2)), draw(st.integers(0, kernel[1] // 2)))
+    span = tuple(dilation[a] * (kernel[a] - 1) + 1 for a in range(2))
+    side = tuple(draw(st.integers(max(1, span[a] - 2 * padding[a]), 6)) for a in range(2))
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    x = rng.standard_normal((draw(st.integers(1, 2)), in_channels, *side)).astype(np.float32)
+    w = rng.standard_normal((out_channels, in_channels // groups, *kernel)).astype(np.float32)
+    b = rng.standard_normal(out_channels).astype(np.float32)
+    return x, w, b, dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+
+
+@settings(max_examples=EXAMPLES)
+@given(case=_conv_cases())
+def test_conv2d_agrees_on_drawn_geometries(cupy, case):
+    x, w, b, options = case
+    assert_same_on_both(lambda a, k, c: F.conv2d(a, k, c, **options), [x, w, b])
+
+
+@settings(max_examples=EXAMPLES)
+@given(data=st.data())
+def test_pooling_agrees_on_drawn_geometries(cupy, data):
+    kernel = data.draw(st.integers(1, 3))
+    stride, padding = data.draw(st.integers(1, 3)), data.draw(st.integers(0, kernel // 2))
+    side = data.draw(st.integers(kernel, 7))
+    x = np.asarray(data.draw(S.distinct((2, 2, side, side))), dtype=np.float32)  # no ties: one arg-max each
+    assert_same_on_both(lambda a: F.max_pool2d(a, kernel, stride, padding), [x])
+    assert_same_on_both(lambda a: F.avg_pool2d(a, kernel, stride, padding), [x])
+
+
 # ------------------------------------------------------------------------------------------------ losses
 
 
