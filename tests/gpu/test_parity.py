@@ -506,3 +506,29 @@ def test_the_gpu_path_runs_the_cuda_kernels(cupy, monkeypatch):
     q = tg.tensor(np.random.default_rng(12).random((1, 2, 4, 8), dtype=np.float32)).to("cuda").requires_grad_(True)
     F.scaled_dot_product_attention(q, q, q).sum().backward()
     assert calls == ["im2col", "col2im", "forward_cuda", "backward_cuda"]
+
+
+def test_mixed_precision_training_agrees_on_both_backends(cupy):
+    """autocast (float16 products) with a GradScaler: three SGD steps give the same weights and scale."""
+    from tinygrad_edu import amp
+
+    tg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+    rng = np.random.default_rng(13)
+    x, y = rng.standard_normal((6, 4)).astype(np.float32), np.array([0, 1, 2, 0, 1, 2])
+    results = []
+    for m, device in ((model, "cpu"), (copy.deepcopy(model).to("cuda"), "cuda")):
+        optimizer, scaler = optim.SGD(m.parameters(), lr=0.1), amp.GradScaler()
+        inputs, target = tg.tensor(x).to(device), tg.tensor(y).to(device)
+        for _ in range(3):
+            optimizer.zero_grad()
+            with amp.autocast():
+                loss = F.cross_entropy(m(inputs), target)
+            scaler.scale(loss).backward()
+            scaler.step(optimizer)
+            scaler.update()
+        results.append(([_host(p) for p in m.parameters()], scaler.get_scale()))
+    (cpu_weights, cpu_scale), (gpu_weights, gpu_scale) = results
+    assert gpu_scale == cpu_scale
+    for mine, reference in zip(gpu_weights, cpu_weights, strict=True):
+        np.testing.assert_allclose(mine, reference, rtol=1e-3, atol=1e-3)  # float16 products
