@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from .backend import to_numpy
 from .tensor import Function, Tensor
 
 _PACKAGE = Path(__file__).resolve().parent
@@ -110,7 +111,7 @@ def describe_array(array: Any) -> str:
     """``shape (3, 4) float32, min -1.2, max 3.4`` (+ the counts of NaN and ±inf when there are any)."""
     if not hasattr(array, "dtype"):
         return f"the number {array!r}"
-    values = np.asarray(array.get() if hasattr(array, "get") else array)
+    values = to_numpy(array)
     text = f"shape {values.shape} {values.dtype}"
     if values.size == 0 or not np.issubdtype(values.dtype, np.number):
         return text
@@ -142,7 +143,7 @@ def _message(op: str, stage: str, inputs: list[Any], bad: Any, site: CreationSit
 
 
 def _what(array: Any) -> str:
-    values = np.asarray(array.get() if hasattr(array, "get") else array)
+    values = to_numpy(array)
     kinds = [name for name, test in (("NaN", np.isnan), ("inf", np.isinf)) if test(values).any()]
     return " and ".join(kinds) or "a non-finite value"
 

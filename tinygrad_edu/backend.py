@@ -139,8 +139,7 @@ def to_numpy(value: Any) -> np.ndarray:
     lives there. The one call that makes plotting and NumPy code work on either device (``tg.to_numpy(x.grad)``)."""
     from .tensor import Tensor  # here: tensor.py imports this module
 
-    data = value.data if isinstance(value, Tensor) else value
-    return np.asarray(to_device(data, "cpu") if device_of(data) == "cuda" else data)
+    return np.asarray(to_device(value.data if isinstance(value, Tensor) else value, "cpu"))
 
 
 # ----------------------------------------------------------------------------------------------- random

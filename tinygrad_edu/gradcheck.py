@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from .backend import to_numpy
 from .tensor import GradientShapeError, Tensor
 
 
@@ -103,7 +104,7 @@ def gradcheck(
     report = GradcheckReport()
     for i in checked:
         x = args[i]
-        analytic = np.zeros(x.shape) if x.grad is None else np.asarray(_host(x.grad), dtype=np.float64)
+        analytic = np.zeros(x.shape) if x.grad is None else np.asarray(to_numpy(x.grad), dtype=np.float64)
         numeric = np.zeros(x.shape)
         flat = x.data.reshape(-1)  # a view: writing into it perturbs the input in place
         for k in range(flat.size):
@@ -127,10 +128,6 @@ def _to_float64(x: Any) -> Any:
         copy.requires_grad = x.requires_grad
         return copy
     return x
-
-
-def _host(array: Any) -> np.ndarray:
-    return array.get() if hasattr(array, "get") else array
 
 
 def _compare(index: int, analytic: np.ndarray, numeric: np.ndarray, atol: float, rtol: float) -> InputReport:

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from ..backend import to_numpy
 from ..grad_mode import no_grad
 from ..tensor import Tensor
 
@@ -106,7 +107,7 @@ def _gradients(model: Any, inputs: np.ndarray, indices: np.ndarray | None, batch
         x = _device_like(model, inputs[start:stop]).requires_grad_()
         score = class_scores(model(x), None if indices is None else indices[start:stop])
         score.sum().backward()
-        grads[start:stop] = x.grad.get() if hasattr(x.grad, "get") else x.grad
+        grads[start:stop] = to_numpy(x.grad)
         scores[start:stop] = score.numpy()
     return grads, scores
 

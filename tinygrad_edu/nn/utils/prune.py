@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from ...backend import to_device
+from ...backend import to_device, to_numpy
 from ...tensor import Tensor
 from ..module import Module
 
@@ -54,11 +54,6 @@ def _count(amount: float | int, available: int, where: str) -> int:
     if not 0.0 <= amount <= 1.0:
         raise ValueError(f"{where}: amount={amount} must be a fraction between 0 and 1 (or an int count)")
     return int(round(amount * available))
-
-
-def _host(array: Any) -> np.ndarray:
-    array = array.data if isinstance(array, Tensor) else array
-    return array.get() if hasattr(array, "get") else np.asarray(array)
 
 
 # ---------------------------------------------------------------------------------------- the mechanism
@@ -87,10 +82,10 @@ def _apply_mask(module: Module, name: str) -> None:
 def custom_from_mask(module: Module, name: str, mask: Any) -> Module:
     """Prune ``module.<name>`` where ``mask`` (an array or Tensor of its shape) is 0, on top of earlier pruning."""
     weight = _weight_of(module, name)
-    if tuple(np.shape(_host(mask))) != tuple(weight.shape):
-        raise ValueError(f"prune: a mask of shape {tuple(np.shape(_host(mask)))} for {name} of shape "
+    if tuple(np.shape(to_numpy(mask))) != tuple(weight.shape):
+        raise ValueError(f"prune: a mask of shape {tuple(np.shape(to_numpy(mask)))} for {name} of shape "
                          f"{tuple(weight.shape)}")
-    mask = to_device(np.asarray(_host(mask) != 0).astype(weight.dtype), weight.device)
+    mask = to_device(np.asarray(to_numpy(mask) != 0).astype(weight.dtype), weight.device)
     hooks = module.__dict__.setdefault("_prune_hooks", {})
     if name in hooks:  # pruned before: the masks multiply
         module._buffers[name + "_mask"].data = module._buffers[name + "_mask"].data * mask
@@ -133,14 +128,14 @@ def _smallest(scores: np.ndarray, alive: np.ndarray, k: int) -> np.ndarray:
 
 def _current_mask(module: Module, name: str) -> np.ndarray:
     if name in getattr(module, "_prune_hooks", {}):
-        return _host(module._buffers[name + "_mask"].data) != 0
+        return to_numpy(module._buffers[name + "_mask"].data) != 0
     return np.ones(tuple(_weight_of(module, name).shape), dtype=bool)
 
 
 def l1_unstructured(module: Module, name: str = "weight", amount: float | int = 0.5,
                     importance_scores: Any = None) -> Module:
     """Zero the ``amount`` entries of ``module.<name>`` with the smallest |w| (or ``importance_scores``)."""
-    scores = np.abs(_host(_weight_of(module, name) if importance_scores is None else importance_scores))
+    scores = np.abs(to_numpy(_weight_of(module, name) if importance_scores is None else importance_scores))
     alive = _current_mask(module, name)
     k = _count(amount, int(alive.sum()), f"l1_unstructured({type(module).__name__}.{name})")
     return custom_from_mask(module, name, ~_smallest(scores, alive, k))
@@ -163,7 +158,7 @@ def global_unstructured(parameters: Iterable[tuple[Module, str]], amount: float 
     parameters = list(parameters)
     if not parameters:
         raise ValueError("global_unstructured: no parameters given — pass [(module, 'weight'), ...]")
-    scores = [np.abs(_host(_weight_of(m, n))).reshape(-1) for m, n in parameters]
+    scores = [np.abs(to_numpy(_weight_of(m, n))).reshape(-1) for m, n in parameters]
     alive = [_current_mask(m, n).reshape(-1) for m, n in parameters]
     all_scores, all_alive = np.concatenate(scores), np.concatenate(alive)
     k = _count(amount, int(all_alive.sum()), "global_unstructured")
@@ -180,7 +175,7 @@ def ln_structured(module: Module, name: str = "weight", amount: float | int = 0.
     """Zero whole slices ``W[..., c, ...]`` along ``dim`` — the ``amount`` with the smallest Lₙ norm
     ‖W_c‖ₙ = (Σ |w|ⁿ)^{1/n} among the slices not pruned yet. For a Conv2d weight (out, in, kh, kw), dim 0 removes
     output filters, dim 1 input channels; for a Linear weight (out, in), dim 0 removes neurons."""
-    values = _host(_weight_of(module, name) if importance_scores is None else importance_scores).astype(np.float64)
+    values = to_numpy(_weight_of(module, name) if importance_scores is None else importance_scores).astype(np.float64)
     dim = dim % values.ndim
     others = tuple(a for a in range(values.ndim) if a != dim)
     norms = (np.abs(values) ** n).sum(axis=others) ** (1.0 / n)
@@ -270,9 +265,9 @@ def sparsity(model: Module, names: Sequence[str] = ("weight",)) -> SparsityRepor
                 weight = _weight_of(module, name)
             except AttributeError:
                 continue
-            values = _host(weight)
+            values = to_numpy(weight)
             if name in getattr(module, "_prune_hooks", {}):  # what the next forward will use: w ⊙ m
-                values = values * _host(module._buffers[name + "_mask"])
+                values = values * to_numpy(module._buffers[name + "_mask"])
             label = f"{module_name}.{name}" if module_name else name
             rows.append(SparsityRow(label, int(values.size - np.count_nonzero(values)), int(values.size)))
     return SparsityReport(rows)
