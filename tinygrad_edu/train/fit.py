@@ -55,7 +55,7 @@ def _split_batch(batch: tuple, device: str | None = None) -> tuple[tuple, Any]:
     """(inputs, target): the last field is the target; a batch of one field is its own target (autoencoders).
     With ``device``, fields elsewhere are moved there (no copy for those already on it)."""
     if device is not None:
-        batch = tuple(f.to(device) if isinstance(f, Tensor) and f.device != device else f for f in batch)
+        batch = tuple(f.to(device) if isinstance(f, Tensor) else f for f in batch)  # .to is free when already there
     return (batch, batch[0]) if len(batch) == 1 else (batch[:-1], batch[-1])
 
 

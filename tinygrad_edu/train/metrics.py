@@ -120,7 +120,7 @@ class RunningMean:
 
     def means(self) -> dict[str, float]:
         """The means as Python floats (for sums kept on the GPU: one device → host copy each)."""
-        return {name: float(total) / self.count for name, total in self.totals.items()} if self.count else {}
+        return {name: self.mean(name) for name in self.totals} if self.count else {}
 
     def mean(self, name: str) -> float:
         return float(self.totals[name]) / self.count
