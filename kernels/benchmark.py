@@ -59,17 +59,19 @@ def random_batch(batch: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return rng.random((batch, 1, 28, 28), dtype=np.float32), rng.integers(0, 10, batch)
 
 
-def our_training_step(batch: int = 64) -> Callable[[], float]:
-    """A closure running one training step of the documents' CNN; returns the loss."""
+def our_training_step(batch: int = 64, device: str = "cpu") -> Callable[[], float]:
+    """A closure running one training step of the documents' CNN on ``device``; returns the loss. The model and
+    batch are made on the NumPy backend (the same seeded values everywhere), then moved."""
     import tinygrad_edu as tg
-    from tinygrad_edu import optim
+    from tinygrad_edu import backend, optim
     from tinygrad_edu.nn import functional as F
 
-    tg.manual_seed(0)
-    model = documents_cnn()
+    with backend.using("numpy"):
+        tg.manual_seed(0)
+        model = documents_cnn().to(device)
+        images, labels = random_batch(batch)
+        x, y = tg.Tensor(images).to(device), tg.Tensor(labels).to(device)
     optimizer = optim.Adam(model.parameters(), lr=1e-3)
-    images, labels = random_batch(batch)
-    x, y = tg.Tensor(images), tg.Tensor(labels)
 
     def step() -> float:
         optimizer.zero_grad()
@@ -81,12 +83,12 @@ def our_training_step(batch: int = 64) -> Callable[[], float]:
     return step
 
 
-def torch_training_step(torch: Any, batch: int = 64) -> Callable[[], float]:
+def torch_training_step(torch: Any, batch: int = 64, device: str = "cpu") -> Callable[[], float]:
     torch.manual_seed(0)
-    model = _torch_cnn(torch)
+    model = _torch_cnn(torch).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     images, labels = random_batch(batch)
-    x, y = torch.from_numpy(images), torch.from_numpy(labels)
+    x, y = torch.from_numpy(images).to(device), torch.from_numpy(labels).to(device)
 
     def step() -> float:
         optimizer.zero_grad()
