@@ -15,13 +15,8 @@ STAND_IN = os.environ.get("TINYGRAD_EDU_GPU_STAND_IN") == "1"
 
 if STAND_IN:
     from tests.gpu import stand_in_cupy
-    from tinygrad_edu.kernels import attention_cuda, cuda
 
     stand_in_cupy.install()
-    # Numba's simulator runs every GPU thread as a Python thread: small blocks keep it quick (the kernels are
-    # correct for any power-of-two block, tests/kernels/test_attention_cuda.py checks several)
-    attention_cuda.THREADS_PER_BLOCK = 8
-    cuda.THREADS_PER_BLOCK = 32
 
 
 @pytest.fixture(scope="module")

@@ -326,7 +326,17 @@ def install() -> types.ModuleType:
                         "cupy.cuda": cupy.cuda, "cupy.cuda.runtime": runtime, "cupyx": cupyx,
                         "cupyx.scipy": cupyx.scipy, "cupyx.scipy.special": special})
     _let_the_simulator_take_cupy_streams()
+    _small_simulated_blocks()
     return cupy
+
+
+def _small_simulated_blocks() -> None:
+    """Numba's simulator runs every GPU thread as a Python thread: small blocks keep it quick (the kernels are
+    correct for any power-of-two block; tests/kernels/test_attention_cuda.py checks several)."""
+    from tinygrad_edu.kernels import attention_cuda, cuda
+
+    attention_cuda.THREADS_PER_BLOCK = 8
+    cuda.THREADS_PER_BLOCK = 32
 
 
 def _let_the_simulator_take_cupy_streams() -> None:
