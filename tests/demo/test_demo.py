@@ -177,3 +177,18 @@ def test_cnn_trains_on_mnist_files_found_in_data_dir(tmp_path, capsys):
 
 def test_default_tour_is_backprop_optimizers_cnn():
     assert DEFAULT_TOUR == tuple(name for name in ("backprop", "optimizers", "cnn") if name in WALKTHROUGHS)
+
+
+def test_register_adds_both_languages_and_refuses_a_key_twice():
+    from tinygrad_edu.demo import strings
+
+    strings.register({"test_only.hello": ("hello {name}", "你好 {name}")})
+    try:
+        assert strings.EN["test_only.hello"] == "hello {name}" and strings.ZH["test_only.hello"] == "你好 {name}"
+        with pytest.raises(KeyError, match="registered twice"):
+            strings.register({"test_only.hello": ("again", "再")})
+        with pytest.raises(TypeError, match="English, Chinese"):
+            strings.register({"test_only.bad": "english only"})
+    finally:
+        for table in (strings.EN, strings.ZH):
+            table.pop("test_only.hello", None)

@@ -910,3 +910,18 @@ ZH: dict[str, str] = {
 }
 
 TABLES: dict[str, dict[str, str]] = {"en": EN, "zh": ZH}
+
+
+def register(texts: dict[str, tuple[str, str]]) -> None:
+    """Add a walkthrough's sentences, written beside its code as ``{key: (English, 中文)}``.
+
+    A walkthrough module calls this once at import (``strings.register(TEXT)``), so both languages of every
+    sentence sit side by side where they are used; the registry imports every walkthrough before the first
+    sentence is looked up. A key may be registered once only: two walkthroughs cannot claim the same sentence.
+    """
+    for key, pair in texts.items():
+        if key in EN:
+            raise KeyError(f"narration key {key!r} is registered twice")
+        if not (isinstance(pair, tuple) and len(pair) == 2):
+            raise TypeError(f"narration key {key!r}: give (English, Chinese), got {pair!r}")
+        EN[key], ZH[key] = pair
