@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 import tinygrad_edu as tg
 from tests.helpers import assert_close, require_torch
 from tests.nn.module_check import gradcheck_module
-from tinygrad_edu import nn, optim
+from tinygrad_edu import models, nn, optim
 from tinygrad_edu.nn import functional as F
 from tinygrad_edu.nn.transformer import positional_encoding_table
 
@@ -131,7 +131,7 @@ def test_encoder_layer_errors():
 
 def test_causal_lm_sees_only_the_past():
     tg.manual_seed(0)
-    model = nn.CausalLM(vocab_size=11, d_model=16, nhead=2, num_layers=2, dim_feedforward=32, max_len=12)
+    model = models.CausalLM(vocab_size=11, d_model=16, nhead=2, num_layers=2, dim_feedforward=32, max_len=12)
     model.eval()
     tokens = np.random.default_rng(0).integers(0, 11, (2, 8))
     logits = model(tokens).numpy()
@@ -147,7 +147,7 @@ def test_causal_lm_sees_only_the_past():
 
 def test_causal_lm_learns_a_repeating_pattern():
     tg.manual_seed(0)
-    model = nn.CausalLM(vocab_size=5, d_model=16, nhead=2, num_layers=1, dim_feedforward=32, max_len=16,
+    model = models.CausalLM(vocab_size=5, d_model=16, nhead=2, num_layers=1, dim_feedforward=32, max_len=16,
                         dropout=0.0)
     optimizer = optim.Adam(model.parameters(), lr=0.01)
     sequence = np.tile(np.arange(5), 4)[None, :13]  # 0 1 2 3 4 0 1 …

@@ -14,7 +14,7 @@ import numpy as np
 
 import tinygrad_edu as tg
 
-from .. import backend, nn, optim, train
+from .. import backend, models, nn, optim, train
 from ..data import SHAPE_CLASSES, DatasetNotFoundError, mnist, shapes
 from ..kernels import dispatch as kernels
 from ..nn import functional as F
@@ -32,17 +32,6 @@ class ImageData:
     y_train: np.ndarray
     x_test: np.ndarray
     y_test: np.ndarray
-
-
-def build(classes: int) -> nn.Sequential:
-    """The documents' Keras CNN in PyTorch's layout (N, 1, 28, 28)."""
-    return nn.Sequential(
-        nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2),  # Conv2D(32, (3, 3), activation='relu'), MaxPooling2D
-        nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),  # Conv2D(64, (3, 3), activation='relu'), MaxPooling2D
-        nn.Conv2d(64, 64, 3), nn.ReLU(),  # Conv2D(64, (3, 3), activation='relu')
-        nn.Flatten(), nn.Linear(64 * 3 * 3, 64), nn.ReLU(),  # Flatten, Dense(64, activation='relu')
-        nn.Linear(64, classes),  # Dense(10): softmax is inside the cross-entropy loss
-    )
 
 
 def load_data(n: Narrator) -> ImageData:
@@ -84,7 +73,7 @@ def run(n: Narrator) -> None:
             "y_train[:12]": data.y_train[:12]})
 
     n.section("cnn.section_model")
-    model = build(len(data.classes))
+    model = models.DocumentsCNN(len(data.classes))
     table = nn.summary(model, (1, 28, 28), print_fn=None)
     n.step("cnn.model", n.t("cnn.model_formula"),
            "table = nn.summary(model, (1, 28, 28), print_fn=None)", {"table.total_parameters": table.total_parameters})

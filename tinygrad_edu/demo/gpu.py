@@ -12,10 +12,9 @@ import numpy as np
 
 import tinygrad_edu as tg
 
-from .. import backend, nn, optim
+from .. import backend, models, nn, optim
 from ..data import shapes
 from ..nn import functional as F
-from . import cnn
 from .narrate import Narrator, Unavailable
 
 
@@ -52,7 +51,7 @@ def step_seconds(model: nn.Module, x: tg.Tensor, y: tg.Tensor, repeats: int, war
 
 def model_on(device: str, classes: int) -> nn.Module:
     """The documents' CNN with its parameters on ``device``."""
-    return cnn.build(classes).to(device)
+    return models.DocumentsCNN(classes).to(device)
 
 
 def run(n: Narrator, devices: tuple[str, str] = ("cpu", "cuda")) -> None:

@@ -8,7 +8,7 @@ import numpy as np
 
 import tinygrad_edu as tg
 
-from .. import nn, optim, train
+from .. import models, nn, optim, train
 from ..data import adding_problem
 from ..nn import functional as F
 from .narrate import Narrator
@@ -34,28 +34,6 @@ class Adder(nn.Module):
     def forward(self, x: tg.Tensor) -> tg.Tensor:
         output, (h_n, c_n) = self.lstm(x)
         return self.head(h_n[-1])
-
-
-class ReviewClassifier(nn.Module):
-    """The documents' Keras model: Embedding → LSTM(return_sequences=True) → LSTM → Dense(num_classes)."""
-
-    def __init__(self, vocabulary: int, classes: int = 2) -> None:
-        super().__init__()
-        self.embedding = nn.Embedding(vocabulary, 16)  # layers.Embedding(vocab_size, embedding_dim)
-        self.lstm1 = nn.LSTM(16, HIDDEN, batch_first=True)  # layers.LSTM(64, return_sequences=True)
-        self.lstm2 = nn.LSTM(HIDDEN, HIDDEN, batch_first=True)  # layers.LSTM(64)
-        self.dense = nn.Linear(HIDDEN, classes)  # layers.Dense(num_classes): softmax is in the loss
-
-    def forward(self, tokens: tg.Tensor) -> tg.Tensor:
-        sequence, _ = self.lstm1(self.embedding(tokens))
-        _, (h_n, _) = self.lstm2(sequence)
-        return self.dense(h_n[-1])
-
-    def running_scores(self, tokens: tg.Tensor) -> tg.Tensor:
-        """The classifier applied after every word: what the model would answer if the review ended there."""
-        sequence, _ = self.lstm1(self.embedding(tokens))
-        outputs, _ = self.lstm2(sequence)
-        return self.dense(outputs)
 
 
 def reviews(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -161,7 +139,7 @@ def _classifier(n: Narrator) -> None:
            "x_train, y_train = reviews(count, seed=n.args.seed)",
            {"x_train.shape": x_train.shape, "x_train[0]": x_train[0], "y_train[0]": y_train[0],
             n.t("lstm.positive_share"): f"{y_train.mean():.0%}"})
-    model = ReviewClassifier(VOCABULARY)
+    model = models.LSTMClassifier(VOCABULARY, embedding_dim=16, hidden_size=HIDDEN)
     table = nn.summary(model, (REVIEW_LENGTH,), dtype=np.int64, print_fn=None)
     n.step("lstm.classifier", "Embedding(20, 16) → LSTM(16, 32) → LSTM(32, 32) → Linear(32, 2)",
            "sequence, _ = self.lstm1(self.embedding(tokens))", {"table.total_parameters": table.total_parameters})

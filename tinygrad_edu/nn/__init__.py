@@ -22,7 +22,7 @@
 | ``rnn.py`` | RNN, LSTM, GRU, RNNCell, LSTMCell, GRUCell |
 | ``layernorm.py`` | LayerNorm |
 | ``attention.py`` | MultiHeadAttention (and ``F.scaled_dot_product_attention``) |
-| ``transformer.py`` | PositionalEncoding, TransformerEncoderLayer, TransformerEncoder, CausalLM |
+| ``transformer.py`` | PositionalEncoding, TransformerEncoderLayer, TransformerEncoder (the language model on top: ``models.CausalLM``) |
 
 Other parts of the project add their layers here: import them below and add the names to ``__all__``.
 """
@@ -50,7 +50,7 @@ from .module import (
 from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .summary import SummaryTable, summary
-from .transformer import CausalLM, PositionalEncoding, TransformerEncoder, TransformerEncoderLayer
+from .transformer import PositionalEncoding, TransformerEncoder, TransformerEncoderLayer
 
 __all__ = [
     "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d", "CrossEntropyLoss", "DropConnect", "Dropout",
@@ -58,6 +58,6 @@ __all__ = [
     "Module", "ModuleDict", "ModuleList", "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax",
     "StateDictError", "SummaryTable", "Tanh", "functional", "init", "summary", "utils",
     "AdaptiveAvgPool2d", "AvgPool2d", "Conv2d", "MaxPool2d",
-    "CausalLM", "Embedding", "GRU", "GRUCell", "LSTM", "LSTMCell", "LayerNorm", "MultiHeadAttention",
+    "Embedding", "GRU", "GRUCell", "LSTM", "LSTMCell", "LayerNorm", "MultiHeadAttention",
     "PositionalEncoding", "RNN", "RNNCell", "TransformerEncoder", "TransformerEncoderLayer",
 ]
