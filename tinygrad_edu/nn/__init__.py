@@ -22,7 +22,7 @@
 | ``rnn.py`` | RNN, LSTM, GRU, RNNCell, LSTMCell, GRUCell |
 | ``layernorm.py`` | LayerNorm |
 | ``attention.py`` | MultiHeadAttention (and ``F.scaled_dot_product_attention``) |
-| ``transformer.py`` | PositionalEncoding, TransformerEncoderLayer, TransformerEncoder (the language model on top: ``models.CausalLM``) |
+| ``transformer.py`` | PositionalEncoding, TransformerEncoderLayer, TransformerEncoder (LM on top: ``models``) |
 
 Other parts of the project add their layers here: import them below and add the names to ``__all__``.
 """
