@@ -14,6 +14,7 @@ import tinygrad_edu as tg
 from tests.helpers import require_torch
 from tests.kernels.geometry import KERNEL_SIZES
 from tinygrad_edu import nn
+from tinygrad_edu.gradcheck import gradcheck
 from tinygrad_edu.models import DocumentsCNN
 from tinygrad_edu.nn import functional as F
 
@@ -148,9 +149,7 @@ def test_conv2d_initialisation_is_pytorchs_uniform_bound():
 
 
 def test_conv2d_layer_gradcheck():
-    from tests.nn.module_check import gradcheck_module
-
-    gradcheck_module(nn.Conv2d(2, 4, 3, padding="same", groups=2), tg.randn(1, 2, 4, 4, requires_grad=True))
+    gradcheck(nn.Conv2d(2, 4, 3, padding="same", groups=2), tg.randn(1, 2, 4, 4, requires_grad=True), params=True)
 
 
 # ---------------------------------------------------------------------------------------------- errors
