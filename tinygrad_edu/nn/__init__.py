@@ -27,6 +27,7 @@
 Other parts of the project add their layers here: import them below and add the names to ``__all__``.
 """
 
+from .. import serialization
 from . import functional, init, utils
 from .activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .attention import MultiHeadAttention
@@ -51,6 +52,8 @@ from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .summary import SummaryTable, summary
 from .transformer import PositionalEncoding, TransformerEncoder, TransformerEncoderLayer
+
+serialization.register_tensor_kind("parameter", Parameter)  # tg.save / tg.load keep a Parameter a Parameter
 
 __all__ = [
     "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d", "CrossEntropyLoss", "DropConnect", "Dropout",
