@@ -25,6 +25,9 @@
 | ``transformer.py`` | PositionalEncoding, TransformerEncoderLayer, TransformerEncoder (LM on top: ``models``) |
 
 Other parts of the project add their layers here: import them below and add the names to ``__all__``.
+
+May import: the engine (``tensor``, ``ops``, ``grad_mode``, ``serialization``, …), ``backend``; never ``train``,
+``models``, ``demo`` or ``bench``. Whole networks live in ``models``.
 """
 
 from .. import serialization
