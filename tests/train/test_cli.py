@@ -50,6 +50,7 @@ def test_training_on_shapes_saves_a_model_that_loads_and_resumes(tmp_path, capsy
     assert cli.main([*common, "--epochs", "2", "--resume", str(checkpoint), "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "shapes / cnn" in printed and "test accuracy after 2 epochs" in printed
+    assert "(earlier run)" in printed.split("shapes / cnn")[-1]  # the resumed run timed only its own epoch
     model = models.DocumentsCNN(5)
     model.load_state_dict(tg.load(out))
     assert model(tg.Tensor(np.zeros((1, 1, 28, 28), np.float32))).shape == (1, 5)

@@ -149,8 +149,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def _print_history(history: Any, seconds: list[float]) -> None:
     print("epoch  train loss  train acc  test loss  test acc  seconds")
+    resumed = len(history.epochs) - len(seconds)  # epochs of the checkpoint's run, timed there (--resume)
     for i, epoch in enumerate(history.epochs):
-        timing = f"{seconds[i]:7.1f}" if i < len(seconds) else "  (resumed)"
+        timing = f"{seconds[i - resumed]:7.1f}" if i >= resumed else "  (earlier run)"
         print(f"{epoch:5d}  {history['loss'][i]:10.4f}  {history['accuracy'][i]:9.4f}  "
               f"{history['val_loss'][i]:9.4f}  {history['val_accuracy'][i]:8.4f}  {timing}")
 
@@ -202,9 +203,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     augmentation = transforms.RandomAffine(degrees=8, translate=0.07, zoom=0.07) if augment else None
     loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, transform=augmentation)
     if args.model == "cnn":
-        optimizer = optim.Adam(model.parameters(), lr=args.lr or 2e-3)
+        optimizer = optim.Adam(model.parameters(), lr=2e-3 if args.lr is None else args.lr)
     else:
-        optimizer = optim.SGD(model.parameters(), lr=args.lr or 0.05, momentum=0.9)
+        optimizer = optim.SGD(model.parameters(), lr=0.05 if args.lr is None else args.lr, momentum=0.9)
     scheduler = optim.lr_scheduler.LambdaLR(optimizer, one_cycle(args.epochs * len(loader)))
     timer = EpochTimer()
     callbacks: list[Callback] = [timer]
