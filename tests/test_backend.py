@@ -1,8 +1,8 @@
 """The NumPy/CuPy backend: choosing it, the errors without CuPy or a GPU, device mixing, the seeded generator.
 
-CuPy need not be installed: its absence is simulated by blocking the import, a machine without a GPU by a fake
-``cupy`` module, and a CUDA tensor by marking an array as living on "cuda". One test runs on a real GPU when
-there is one.
+CuPy need not be installed: its absence is simulated by blocking the import, a machine without a GPU by the
+project's one fake ``cupy`` (tests/gpu/stand_in_cupy.py) with another device count, and a CUDA tensor by marking
+an array as living on "cuda". One test runs on a real GPU when there is one.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import tinygrad_edu as tg
+from tests.gpu import stand_in_cupy
 from tinygrad_edu import backend
 
 
@@ -43,8 +44,7 @@ def test_asking_for_cupy_without_cupy_says_what_is_missing(without_cupy) -> None
 
 
 def _fake_cupy(monkeypatch, get_device_count) -> types.ModuleType:
-    cupy = types.ModuleType("cupy")
-    cupy.cuda = types.SimpleNamespace(runtime=types.SimpleNamespace(getDeviceCount=get_device_count))
+    cupy = stand_in_cupy.build(get_device_count)
     monkeypatch.setitem(sys.modules, "cupy", cupy)
     return cupy
 
@@ -72,9 +72,9 @@ def test_get_array_module_and_device() -> None:
 
 def test_get_array_module_recognises_cupy_arrays(monkeypatch) -> None:
     cupy = _fake_cupy(monkeypatch, lambda: 1)
-    fake_array_type = type("ndarray", (), {"__module__": "cupy._core.core"})
-    assert backend.get_array_module(fake_array_type()) is cupy
-    assert backend.device_of(fake_array_type()) == "cuda"
+    on_device = cupy.ndarray(np.ones(2))  # its class lives in "cupy._core.core", as CuPy's does
+    assert backend.get_array_module(on_device) is cupy
+    assert backend.device_of(on_device) == "cuda"
 
 
 @pytest.mark.parametrize(("spelling", "device"), [("cpu", "cpu"), ("numpy", "cpu"), ("CUDA", "cuda"),

@@ -114,3 +114,47 @@ def test_bad_calls_are_explained() -> None:
         gradcheck(lambda a: a * 2, tg.tensor([1.0]))
     with pytest.raises(TypeError, match="fn must return a Tensor"):
         gradcheck(lambda a: 3.0, _input())
+
+
+# ------------------------------------------------------------------------------ params=True: a layer's parameters
+
+
+class ScaleWrongWeightGrad(Function):
+    """z = x ⊙ w with a wrong ∂L/∂w (2 x instead of x); ∂L/∂x = ∂L/∂z ⊙ w is right."""
+
+    def forward(self, x, w):
+        self.save_for_backward(x, w)
+        return x * w
+
+    def backward(self, grad):
+        x, w = self.saved
+        return grad * w, (grad * 2 * x).sum(axis=0)
+
+
+class Scale(tg.nn.Module):
+    def __init__(self, op: type[Function]) -> None:
+        super().__init__()
+        self.weight = tg.nn.Parameter(tg.randn(3).data)
+        self.op = op
+
+    def forward(self, x):
+        return self.op.apply(x, self.weight)
+
+
+def test_params_checks_a_layers_parameters_by_name_in_float64() -> None:
+    layer = tg.nn.Linear(3, 2)
+    report = gradcheck(layer, tg.randn(4, 3, requires_grad=True), params=True)
+    assert [row.index for row in report.inputs] == [0, "weight", "bias"] and report.passed
+    assert layer.weight.dtype == np.float64  # converted in place: the central difference needs float64
+
+
+def test_params_catches_a_wrong_parameter_gradient_the_input_check_misses() -> None:
+    x = tg.randn(4, 3, requires_grad=True)
+    assert gradcheck(Scale(ScaleWrongWeightGrad), x).passed  # inputs only: ∂L/∂x is right
+    report = gradcheck(Scale(ScaleWrongWeightGrad), x, params=True, raise_on_failure=False)
+    assert [(row.index, row.passed) for row in report.inputs] == [(0, True), ("weight", False)]
+
+
+def test_params_needs_a_module() -> None:
+    with pytest.raises(TypeError, match=r"gradcheck\(params=True\) needs a Module"):
+        gradcheck(lambda x: x * 2, tg.randn(2, requires_grad=True), params=True)

@@ -10,6 +10,9 @@ Package map: ``tensor.py`` (Tensor and the backward pass), ``ops/`` (one Functio
 ``backend.py`` (NumPy ↔ CuPy), ``gradcheck.py`` (finite-difference checks), ``kernels/`` (Numba kernels);
 seeing inside: ``viz/`` (graph and architecture drawings, gradient flow), ``explain/`` (saliency, integrated
 gradients, …), ``hooks.py``, ``anomaly.py`` (``detect_anomaly``), ``amp/`` (mixed precision).
+
+Layers (docs/architecture.md): this root re-exports the public API and so imports ``train``, ``viz`` …;
+modules below the train layer import the modules they need, never ``tinygrad_edu`` itself.
 """
 
 from . import amp, backend, data, explain, nn, train, viz

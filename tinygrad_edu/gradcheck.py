@@ -7,7 +7,8 @@ with the central difference
 
 whose error is O(ε²). Everything runs in float64 (in float32, ε² would drown in rounding error). A
 non-scalar output f is reduced to the scalar Σ f ⊙ w with fixed random weights w, so that one backward pass
-checks the gradient of every output at once.
+checks the gradient of every output at once. With ``params=True`` the function is a layer (a ``Module``) and its
+parameters are checked as well, perturbed in place one element at a time by the same loop.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ class GradcheckError(AssertionError):
 class InputReport:
     """How one input's gradient compared: the largest errors and where the worst one sits."""
 
-    index: int
+    index: int | str  # the position of an input, or the name of a parameter (``params=True``)
     shape: tuple[int, ...]
     max_abs_error: float
     max_rel_error: float
@@ -73,18 +74,30 @@ def gradcheck(
     rtol: float = 1e-4,
     raise_on_failure: bool = True,
     seed: int = 0,
+    params: bool = False,
 ) -> GradcheckReport:
     """Compare ``backward`` with central differences for every element of every input that requires grad.
 
     ``fn(*inputs)`` must return a Tensor. Inputs that are Tensors with ``requires_grad=True`` are checked
-    (converted to float64 copies first); other arguments are passed through unchanged. An element passes when
+    (converted to float64 copies first); other arguments are passed through unchanged. With ``params=True``,
+    ``fn`` is a layer (``gradcheck(nn.Linear(3, 2), x, params=True)``): it is converted to float64 in place
+    (``fn.double()``) and every parameter is checked too, under its name. An element passes when
     |analytic − numeric| ≤ atol + rtol·|numeric|. Returns a ``GradcheckReport``; raises ``GradcheckError``
     with the report's table when any element fails (unless ``raise_on_failure=False``).
     """
     args = [_to_float64(x) for x in inputs]
-    checked = [i for i, x in enumerate(args) if isinstance(x, Tensor) and x.requires_grad]
+    checked: list[tuple[int | str, Tensor]] = [
+        (i, x) for i, x in enumerate(args) if isinstance(x, Tensor) and x.requires_grad]
+    if params:
+        if not hasattr(fn, "named_parameters"):
+            raise TypeError(f"gradcheck(params=True) needs a Module, got {type(fn).__name__}: pass the layer "
+                            "itself, not a function that calls it")
+        fn.double()  # type: ignore[attr-defined]
+        fn.zero_grad()  # type: ignore[attr-defined]
+        checked += list(fn.named_parameters())  # type: ignore[attr-defined]
     if not checked:
-        raise ValueError("gradcheck needs at least one input Tensor with requires_grad=True")
+        raise ValueError("gradcheck needs at least one input Tensor with requires_grad=True (or params=True and "
+                         "a layer with parameters)")
 
     out = fn(*args)
     if not isinstance(out, Tensor):
@@ -102,8 +115,7 @@ def gradcheck(
         raise GradcheckError(f"gradient check failed: {error}") from error
 
     report = GradcheckReport()
-    for i in checked:
-        x = args[i]
+    for i, x in checked:
         analytic = np.zeros(x.shape) if x.grad is None else np.asarray(to_numpy(x.grad), dtype=np.float64)
         numeric = np.zeros(x.shape)
         flat = x.data.reshape(-1)  # a view: writing into it perturbs the input in place

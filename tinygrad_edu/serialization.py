@@ -40,6 +40,14 @@ from .tensor import Tensor
 MANIFEST_KEY = "__tinygrad_edu__"
 FORMAT = "tinygrad_edu.checkpoint"
 VERSION = 1
+# Tensor subclasses kept as themselves, by manifest name: nn registers its Parameter (nn/__init__.py), since the
+# engine may not import nn. A subclass not listed here is saved and loaded as a plain Tensor.
+TENSOR_KINDS: dict[str, type[Tensor]] = {}
+
+
+def register_tensor_kind(name: str, cls: type[Tensor]) -> None:
+    """Save instances of ``cls`` under the manifest type ``name`` and load them back as ``cls``."""
+    TENSOR_KINDS[name] = cls
 
 PathLike = str | os.PathLike
 
@@ -144,10 +152,9 @@ def _encode(value: Any, path: list[str], arrays: dict[str, np.ndarray], file: st
         return {"t": "float", "v": float.hex(value)}  # exact, and also for nan and ±inf
     if isinstance(value, Tensor):
         node = {"t": "tensor", "key": _store(value.numpy(), path, arrays, file), "requires_grad": value.requires_grad}
-        from .nn.module import Parameter  # here: nn imports this package
-
-        if isinstance(value, Parameter):
-            node["t"] = "parameter"
+        for name, cls in TENSOR_KINDS.items():
+            if isinstance(value, cls):
+                node["t"] = name
         return node
     if isinstance(value, np.ndarray | np.generic) or backend.get_array_module(value) is not np:
         kind = "numpy_scalar" if isinstance(value, np.generic) else "array"
@@ -289,13 +296,8 @@ def _decode(node: dict, archive: Any, path: Path) -> Any:
         return int(node["v"])
     if kind == "float":
         return float.fromhex(node["v"])
-    if kind in ("tensor", "parameter"):
-        array = archive[node["key"]]
-        if kind == "parameter":
-            from .nn.module import Parameter
-
-            return Parameter(array, requires_grad=node["requires_grad"])
-        return Tensor(array, requires_grad=node["requires_grad"])
+    if kind == "tensor" or kind in TENSOR_KINDS:
+        return TENSOR_KINDS.get(kind, Tensor)(archive[node["key"]], requires_grad=node["requires_grad"])
     if kind == "array":
         return archive[node["key"]]
     if kind == "numpy_scalar":

@@ -4,7 +4,7 @@ import numpy as np
 
 import tinygrad_edu as tg
 import tinygrad_edu.nn.functional as F
-from tinygrad_edu import nn, optim
+from tinygrad_edu import models, nn, optim
 
 
 class Reverser(nn.Module):
@@ -66,7 +66,7 @@ assert accuracy < 0.4
 
 # 4. A tiny causal language model on 0 1 2 3 4 0 1 2 …
 tg.manual_seed(0)
-lm = nn.CausalLM(vocab_size=5, d_model=32, nhead=4, num_layers=1, dim_feedforward=64, dropout=0.0)
+lm = models.CausalLM(vocab_size=5, d_model=32, nhead=4, num_layers=1, dim_feedforward=64, dropout=0.0)
 adam = optim.Adam(lm.parameters(), lr=3e-3)
 rng = np.random.default_rng(0)
 for _ in range(60):

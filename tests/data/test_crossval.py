@@ -8,7 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tinygrad_edu import nn, optim
-from tinygrad_edu.data import cross_validate, kfold, moons
+from tinygrad_edu.data import kfold, moons
+from tinygrad_edu.train import cross_validate
 
 
 @given(n=st.integers(2, 60), k=st.integers(2, 10), shuffle=st.booleans())

@@ -50,6 +50,19 @@ def test_translations_keep_the_placeholders():
     assert not different
 
 
+def test_each_walkthrough_keeps_its_own_sentences_beside_its_code():
+    """Every key outside strings.py's shared ones is registered by the walkthrough it names, in its module's TEXT."""
+    registered: list[str] = []
+    for name in WALKTHROUGHS:
+        text = importlib.import_module(f"tinygrad_edu.demo.{name}").TEXT
+        assert f"summary.{name}" in text
+        assert all(key == f"summary.{name}" or key.startswith(f"{name}.") for key in text), name
+        assert all(EN[key] == en and ZH[key] == zh for key, (en, zh) in text.items())
+        registered += text
+    shared = [key for key in EN if key not in registered]
+    assert shared and all("." not in key for key in shared)  # strings.py keeps only the common keys
+
+
 def test_every_walkthrough_has_a_summary_in_every_language():
     for table in TABLES.values():
         for name in WALKTHROUGHS:

@@ -13,6 +13,9 @@ wrapper. What it checks is what breaks first when code meets real CuPy:
   ``permutation``…), ``cupyx.scatter_add`` and ``cupyx.scipy.special.erf`` exist, ``cupy.cuda`` reports one device.
 
 ``install()`` puts the modules into ``sys.modules``; it must run before the library first imports cupy.
+``build(get_device_count)`` makes the same modules without installing anything, for a test that puts ``cupy`` in
+place with ``monkeypatch`` (tests/test_backend.py: a machine whose driver finds no device, or raises). This is the
+one fake CuPy of the test suite.
 """
 
 from __future__ import annotations
@@ -306,8 +309,10 @@ def _scatter_add(a: ndarray, slices: Any, value: Any) -> None:
     np.add.at(a._a, _unwrap(slices), _unwrap(value))
 
 
-def install() -> types.ModuleType:
-    """Register ``cupy`` and ``cupyx`` in ``sys.modules`` and return the ``cupy`` stand-in."""
+def build(get_device_count: Any = lambda: 1) -> types.ModuleType:
+    """The ``cupy`` stand-in, with ``cupyx`` and the submodules in ``cupy.stand_in_modules`` (name → module),
+    nothing installed. ``get_device_count`` is what ``cupy.cuda.runtime.getDeviceCount`` does (return 0, or raise
+    as a machine without a driver does)."""
     cupy = _module("cupy", ndarray=ndarray, asarray=asarray, array=array, asnumpy=asnumpy,
                    get_array_module=get_array_module, __version__=f"stand-in (NumPy {np.__version__})")
     cupy.__getattr__ = _numpy_attribute(np)
@@ -317,14 +322,21 @@ def install() -> types.ModuleType:
     cupy.linalg.__getattr__ = _numpy_attribute(np.linalg)
     cupy.lib = _module("cupy.lib", stride_tricks=_module(
         "cupy.lib.stride_tricks", as_strided=_on_device(np.lib.stride_tricks.as_strided)))
-    runtime = _module("cupy.cuda.runtime", getDeviceCount=lambda: 1, runtimeGetVersion=lambda: 12040,
+    runtime = _module("cupy.cuda.runtime", getDeviceCount=get_device_count, runtimeGetVersion=lambda: 12040,
                       getDeviceProperties=lambda device: {"name": b"NumPy stand-in for CuPy (no GPU)"})
     cupy.cuda = _module("cupy.cuda", runtime=runtime, Device=_Device, get_current_stream=lambda: _Stream())
     special = _module("cupyx.scipy.special", erf=_erf)
     cupyx = _module("cupyx", scatter_add=_scatter_add, scipy=_module("cupyx.scipy", special=special))
-    sys.modules.update({"cupy": cupy, "cupy.random": cupy.random, "cupy.linalg": cupy.linalg,
-                        "cupy.cuda": cupy.cuda, "cupy.cuda.runtime": runtime, "cupyx": cupyx,
-                        "cupyx.scipy": cupyx.scipy, "cupyx.scipy.special": special})
+    cupy.stand_in_modules = {"cupy": cupy, "cupy.random": cupy.random, "cupy.linalg": cupy.linalg,
+                             "cupy.cuda": cupy.cuda, "cupy.cuda.runtime": runtime, "cupyx": cupyx,
+                             "cupyx.scipy": cupyx.scipy, "cupyx.scipy.special": special}
+    return cupy
+
+
+def install() -> types.ModuleType:
+    """Register ``cupy`` and ``cupyx`` in ``sys.modules`` and return the ``cupy`` stand-in."""
+    cupy = build()
+    sys.modules.update(cupy.stand_in_modules)
     _let_the_simulator_take_cupy_streams()
     _small_simulated_blocks()
     return cupy

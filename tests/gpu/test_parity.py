@@ -258,9 +258,9 @@ def _documents_cnn_and_data():
         model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(4, 4, 3), nn.ReLU(),
                               nn.Flatten(), nn.Linear(16, 10))
         return model, rng.random((4, 1, 10, 10), dtype=np.float32), rng.integers(0, 10, 4), 4
-    from tinygrad_edu.kernels.benchmark import documents_cnn
+    from tinygrad_edu.models import DocumentsCNN
 
-    return documents_cnn(), rng.random((16, 1, 28, 28), dtype=np.float32), rng.integers(0, 10, 16), 50
+    return DocumentsCNN(), rng.random((16, 1, 28, 28), dtype=np.float32), rng.integers(0, 10, 16), 50
 
 
 def test_the_documents_cnn_gives_the_same_loss_curve_on_both_backends(cupy):

@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 import tinygrad_edu as tg
 from tests.helpers import assert_close, require_torch
-from tests.nn.module_check import gradcheck_module
 from tinygrad_edu import nn, ops
+from tinygrad_edu.gradcheck import gradcheck
 from tinygrad_edu.kernels import dispatch
 from tinygrad_edu.nn import functional as F
 from tinygrad_edu.ops.attention import use_fused_kernel
@@ -209,7 +209,7 @@ def test_multi_head_attention_gradcheck(need_weights, causal, seed):
                              is_causal=causal)[0]
 
     inputs = [tg.tensor(normal(rng, 2, n, dim), requires_grad=True) for n, dim in ((3, 4), (3, 3), (3, 2))]
-    gradcheck_module(Wrapped(), *inputs)
+    gradcheck(Wrapped(), *inputs, params=True)
 
 
 def test_initialisation_follows_pytorch():

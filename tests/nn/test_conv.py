@@ -14,7 +14,8 @@ import tinygrad_edu as tg
 from tests.helpers import require_torch
 from tests.kernels.geometry import KERNEL_SIZES
 from tinygrad_edu import nn
-from tinygrad_edu.kernels.benchmark import documents_cnn
+from tinygrad_edu.gradcheck import gradcheck
+from tinygrad_edu.models import DocumentsCNN
 from tinygrad_edu.nn import functional as F
 
 
@@ -148,9 +149,7 @@ def test_conv2d_initialisation_is_pytorchs_uniform_bound():
 
 
 def test_conv2d_layer_gradcheck():
-    from tests.nn.module_check import gradcheck_module
-
-    gradcheck_module(nn.Conv2d(2, 4, 3, padding="same", groups=2), tg.randn(1, 2, 4, 4, requires_grad=True))
+    gradcheck(nn.Conv2d(2, 4, 3, padding="same", groups=2), tg.randn(1, 2, 4, 4, requires_grad=True), params=True)
 
 
 # ---------------------------------------------------------------------------------------------- errors
@@ -190,7 +189,7 @@ def test_padding_same_needs_stride_one():
 
 
 def test_documents_cnn_has_93322_parameters_and_the_documented_shapes():
-    model = documents_cnn()
+    model = DocumentsCNN()
     table = nn.summary(model, (1, 28, 28), print_fn=None)
     assert table.total_parameters == 93_322 == sum(p.size for p in model.parameters())
     shapes = [row.output_shape for row in table.rows]
@@ -200,9 +199,9 @@ def test_documents_cnn_has_93322_parameters_and_the_documented_shapes():
 
 def test_documents_cnn_loss_and_gradients_match_pytorch():
     torch = require_torch()
-    from tinygrad_edu.kernels.benchmark import _torch_cnn
+    from tinygrad_edu.bench.kernels import torch_documents_cnn
 
-    model, theirs = documents_cnn(), _torch_cnn(torch)
+    model, theirs = DocumentsCNN(), torch_documents_cnn(torch)
     theirs.load_state_dict({k: torch.tensor(v.numpy()) for k, v in model.state_dict().items()})
     rng = np.random.default_rng(0)
     x, labels = rng.random((4, 1, 28, 28), dtype=np.float32), rng.integers(0, 10, 4)

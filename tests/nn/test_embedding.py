@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 import tinygrad_edu as tg
 from tests.helpers import assert_close, require_torch
-from tests.nn.module_check import gradcheck_module
 from tinygrad_edu import nn
+from tinygrad_edu.gradcheck import gradcheck
 from tinygrad_edu.nn import functional as F
 
 
@@ -30,7 +30,7 @@ def test_embedding_gradcheck(num, dim, index_shape, padding, seed):
         def forward(self):
             return self.table(indices)
 
-    gradcheck_module(LookUp())
+    gradcheck(LookUp(), params=True)
 
 
 def test_repeated_tokens_add_their_gradients_and_padding_gets_none():

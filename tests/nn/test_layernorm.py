@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 import tinygrad_edu as tg
 from tests.helpers import assert_close, require_torch
-from tests.nn.module_check import gradcheck_module
 from tinygrad_edu import nn
+from tinygrad_edu.gradcheck import gradcheck
 from tinygrad_edu.nn import functional as F
 
 
@@ -21,7 +21,7 @@ def test_layer_norm_gradcheck(batch, normalized, affine, seed):
     rng = np.random.default_rng(seed)
     for param in layer.parameters():  # away from the initial ones/zeros, so every term of the backward counts
         param.data[...] = rng.normal(size=param.shape)
-    gradcheck_module(layer, tg.tensor(rng.normal(size=batch + normalized) * 3 + 1, requires_grad=True))
+    gradcheck(layer, tg.tensor(rng.normal(size=batch + normalized) * 3 + 1, requires_grad=True), params=True)
 
 
 def test_functional_layer_norm_gradcheck_with_bias_only():

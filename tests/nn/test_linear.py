@@ -11,15 +11,16 @@ from hypothesis import strategies as st
 
 import tinygrad_edu as tg
 from tests.helpers import assert_close, require_torch
-from tests.nn.module_check import gradcheck_module
 from tinygrad_edu import nn
+from tinygrad_edu.gradcheck import gradcheck
 from tinygrad_edu.nn import functional as F
 
 
 @given(batch=st.sampled_from([(1,), (4,), (2, 3)]), in_features=st.integers(1, 5), out_features=st.integers(1, 4),
        bias=st.booleans())
 def test_linear_gradcheck(batch, in_features, out_features, bias):
-    gradcheck_module(nn.Linear(in_features, out_features, bias=bias), tg.randn(*batch, in_features, requires_grad=True))
+    x = tg.randn(*batch, in_features, requires_grad=True)
+    gradcheck(nn.Linear(in_features, out_features, bias=bias), x, params=True)
 
 
 @given(batch=st.sampled_from([(3,), (2, 2)]), bias=st.booleans())
@@ -163,14 +164,14 @@ class _Reseeded(nn.Module):
        p=st.sampled_from([0.25, 0.5]))
 def test_dropconnect_gradcheck(batch, in_features, out_features, p):
     x = tg.randn(batch, in_features, requires_grad=True)
-    gradcheck_module(_Reseeded(nn.Linear(in_features, out_features, dropconnect=p)), x)
-    gradcheck_module(_Reseeded(nn.DropConnect(nn.Linear(in_features, out_features), p)), x)
+    gradcheck(_Reseeded(nn.Linear(in_features, out_features, dropconnect=p)), x, params=True)
+    gradcheck(_Reseeded(nn.DropConnect(nn.Linear(in_features, out_features), p)), x, params=True)
 
 
 @given(shape=st.sampled_from([(2, 3), (3, 2, 2), (2, 2, 2, 3)]), training=st.booleans())
 def test_flatten_and_batchnorm_modules_gradcheck(shape, training):
     x = tg.randn(*shape, requires_grad=True)
-    gradcheck_module(nn.Flatten(), x)
+    gradcheck(nn.Flatten(), x, params=True)
     norm = (nn.BatchNorm2d if len(shape) == 4 else nn.BatchNorm1d)(shape[1])
     norm.train(training)
-    gradcheck_module(norm, x)
+    gradcheck(norm, x, params=True)

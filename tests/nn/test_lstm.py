@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 
 import tinygrad_edu as tg
 from tests.helpers import require_torch
-from tests.nn.module_check import gradcheck_module
 from tests.nn.test_rnn import AllOutputs, compare_with_torch, normal
 from tinygrad_edu import nn, ops, optim
+from tinygrad_edu.gradcheck import gradcheck
 from tinygrad_edu.nn import functional as F
 from tinygrad_edu.nn.rnn import lstm_cell_composed
 
@@ -34,14 +34,14 @@ def test_lstm_layer_gradcheck(layers, bidirectional, batch_first, seed):
     tg.manual_seed(seed)
     layer = nn.LSTM(2, 3, num_layers=layers, bidirectional=bidirectional, batch_first=batch_first)
     x = tg.tensor(np.random.default_rng(seed).normal(size=(2, 3, 2)), requires_grad=True)
-    gradcheck_module(AllOutputs(layer), x)
+    gradcheck(AllOutputs(layer), x, params=True)
 
 
 def test_lstm_cell_gradcheck():
     tg.manual_seed(1)
     rng = np.random.default_rng(2)
     states = (tg.tensor(rng.normal(size=(2, 3))), tg.tensor(rng.normal(size=(2, 3))))
-    gradcheck_module(AllOutputs(nn.LSTMCell(4, 3), states), tg.randn(2, 4, requires_grad=True))
+    gradcheck(AllOutputs(nn.LSTMCell(4, 3), states), tg.randn(2, 4, requires_grad=True), params=True)
 
 
 @pytest.mark.parametrize("options", [

@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 import tinygrad_edu as tg
 from tests.helpers import assert_close, require_torch
-from tests.nn.module_check import gradcheck_module
 from tinygrad_edu import nn, ops
+from tinygrad_edu.gradcheck import gradcheck
 from tinygrad_edu.nn.rnn import rnn_cell_composed
 
 
@@ -27,7 +27,7 @@ def flatten_outputs(result) -> list:
 
 
 class AllOutputs(nn.Module):
-    """A recurrent layer whose outputs are concatenated into one tensor, for ``gradcheck_module``."""
+    """A recurrent layer whose outputs are concatenated into one tensor, for ``gradcheck(..., params=True)``."""
 
     def __init__(self, layer: nn.Module, hx=None):
         super().__init__()
@@ -104,14 +104,14 @@ def test_recurrent_layers_gradcheck(kind, layers, bidirectional, batch_first, se
     tg.manual_seed(seed)
     layer = getattr(nn, kind)(2, 3, num_layers=layers, bidirectional=bidirectional, batch_first=batch_first)
     x = tg.tensor(np.random.default_rng(seed).normal(size=(2, 3, 2)), requires_grad=True)
-    gradcheck_module(AllOutputs(layer), x)
+    gradcheck(AllOutputs(layer), x, params=True)
 
 
 @pytest.mark.parametrize("kind", ["RNNCell", "GRUCell"])
 def test_cells_gradcheck(kind):
     tg.manual_seed(1)
     hx = tg.tensor(np.random.default_rng(2).normal(size=(2, 3)), requires_grad=True)
-    gradcheck_module(AllOutputs(getattr(nn, kind)(4, 3), hx.double()), tg.randn(2, 4, requires_grad=True))
+    gradcheck(AllOutputs(getattr(nn, kind)(4, 3), hx.double()), tg.randn(2, 4, requires_grad=True), params=True)
 
 
 # ------------------------------------------------------------------------------------------ vs PyTorch

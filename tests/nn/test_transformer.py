@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 import tinygrad_edu as tg
 from tests.helpers import assert_close, require_torch
-from tests.nn.module_check import gradcheck_module
-from tinygrad_edu import nn, optim
+from tinygrad_edu import models, nn, optim
+from tinygrad_edu.gradcheck import gradcheck
 from tinygrad_edu.nn import functional as F
 from tinygrad_edu.nn.transformer import positional_encoding_table
 
@@ -35,7 +35,7 @@ def test_positional_encoding_is_added_and_passes_gradients():
     out = layer(x)
     np.testing.assert_allclose(out.numpy() - x.numpy(), np.broadcast_to(positional_encoding_table(4, 6), (2, 4, 6)),
                                atol=1e-6)
-    gradcheck_module(layer, tg.randn(3, 6, requires_grad=True))
+    gradcheck(layer, tg.randn(3, 6, requires_grad=True), params=True)
     assert "pe" not in layer.state_dict() and list(layer.parameters()) == []
 
 
@@ -99,7 +99,7 @@ def test_encoder_matches_pytorch_in_eval_mode(norm_first, activation):
 def test_encoder_layer_gradcheck(norm_first, activation, seed):
     tg.manual_seed(seed)
     layer = nn.TransformerEncoderLayer(4, 2, 6, dropout=0.0, activation=activation, norm_first=norm_first)
-    gradcheck_module(layer, tg.tensor(np.random.default_rng(seed).normal(size=(2, 3, 4)), requires_grad=True))
+    gradcheck(layer, tg.tensor(np.random.default_rng(seed).normal(size=(2, 3, 4)), requires_grad=True), params=True)
 
 
 def test_encoder_copies_are_independent_and_dropout_only_trains():
@@ -131,7 +131,7 @@ def test_encoder_layer_errors():
 
 def test_causal_lm_sees_only_the_past():
     tg.manual_seed(0)
-    model = nn.CausalLM(vocab_size=11, d_model=16, nhead=2, num_layers=2, dim_feedforward=32, max_len=12)
+    model = models.CausalLM(vocab_size=11, d_model=16, nhead=2, num_layers=2, dim_feedforward=32, max_len=12)
     model.eval()
     tokens = np.random.default_rng(0).integers(0, 11, (2, 8))
     logits = model(tokens).numpy()
@@ -147,7 +147,7 @@ def test_causal_lm_sees_only_the_past():
 
 def test_causal_lm_learns_a_repeating_pattern():
     tg.manual_seed(0)
-    model = nn.CausalLM(vocab_size=5, d_model=16, nhead=2, num_layers=1, dim_feedforward=32, max_len=16,
+    model = models.CausalLM(vocab_size=5, d_model=16, nhead=2, num_layers=1, dim_feedforward=32, max_len=16,
                         dropout=0.0)
     optimizer = optim.Adam(model.parameters(), lr=0.01)
     sequence = np.tile(np.arange(5), 4)[None, :13]  # 0 1 2 3 4 0 1 …

@@ -8,7 +8,7 @@ import pytest
 
 import tinygrad_edu as tg
 from tinygrad_edu import nn
-from tinygrad_edu.train.mnist_cnn import keras_cnn
+from tinygrad_edu.models import DocumentsCNN
 from tinygrad_edu.viz import model_diagram
 
 from .test_graph import named_edges, parse_dot, parse_mermaid
@@ -58,7 +58,7 @@ def first_lines(labels):
 
 @pytest.mark.parametrize("format_, parse", [("mermaid", parse_mermaid), ("dot", parse_dot)])
 def test_the_documents_cnn_is_a_chain_with_every_shape(format_, parse):
-    model = keras_cnn()
+    model = DocumentsCNN()
     diagram = model_diagram(model, (1, 28, 28), format=format_)
     labels, edges = parse(diagram)
     assert len(labels) == 12 + 2 and len(edges) == 13  # 12 layers, input, output; one arrow between neighbours

@@ -92,7 +92,7 @@ def cnn_step(s: Settings) -> list[Result]:
     """The documents' CNN, one Adam step at batch 64 (batch already on the device): ours on the GPU, ours on the
     CPU (the NumPy backend, in the baseline column) and PyTorch on the GPU. The GPU issue asks our GPU step to
     be at least 5× faster than our CPU step. Each step ends by reading its loss, as a training loop does."""
-    from tinygrad_edu.kernels import benchmark as conv_bench
+    from . import kernels as conv_bench
 
     batch = 64
     ours_gpu = synchronized(conv_bench.our_training_step(batch, "cuda"), cupy_synchronize())

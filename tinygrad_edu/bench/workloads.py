@@ -268,7 +268,7 @@ def optimizer_step(s: Settings) -> list[Result]:
 def cnn_step(s: Settings) -> list[Result]:
     """The documents' CNN (conv32 → pool → conv64 → pool → conv64 → dense64 → dense10), one Adam step at batch 64,
     and the peak resident memory of 20 such steps in a fresh process."""
-    from tinygrad_edu.kernels import benchmark as conv_bench
+    from . import kernels as conv_bench
 
     torch_step = conv_bench.torch_training_step(s.torch, 64) if s.torch is not None else None
     result = s.compare("documents' CNN Adam step, batch 64", conv_bench.our_training_step(64), None, torch_step)

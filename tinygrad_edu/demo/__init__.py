@@ -4,6 +4,8 @@ Each walkthrough is a module with ``run(narrator)``, registered in ``registry.WA
 lesson in steps — formula → the line of code that computes it → the numbers it produced — through a
 ``Narrator`` (``narrate.py``), whose sentences come from the per-language tables in ``strings.py``, and it
 writes its plots as PNG files into ``--out``.
+
+May import: everything below it (``models``, ``train``, ``nn``, …); nothing imports ``demo``.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ import numpy as np
 
 import tinygrad_edu as tg
 
+from . import strings
 from .narrate import Narrator
 
 
@@ -64,3 +65,43 @@ def run(n: Narrator) -> None:
     right.set_ylabel("J")
     right.set_title(n.label("autodiff.plot_loss"))
     n.save(figure, "line_fit")
+
+
+# ---------------------------------------------------------------------------- what it says (English, 中文)
+TEXT: dict[str, tuple[str, str]] = {
+    "summary.autodiff": (
+        "the chain rule on one neuron a = σ(wx + b), by hand and by backward(); then fit a line",
+        "单个神经元 a = σ(wx + b) 上的链式法则，手算与 backward() 对照；然后拟合一条直线",
+    ),
+    "autodiff.title": (
+        "Automatic differentiation: the chain rule, by hand and by the engine",
+        "自动微分：链式法则，手算与引擎对照",
+    ),
+    "autodiff.section_neuron": ("One neuron, one sample", "一个神经元，一个样本"),
+    "autodiff.z": ("The weighted sum:", "加权和："),
+    "autodiff.a": ("The activation:", "激活值："),
+    "autodiff.loss": ("The loss (squared error):", "损失（平方误差）："),
+    "autodiff.chain": (
+        "By hand, the chain rule multiplies the local derivatives along the path from L back to w:",
+        "手算时，链式法则沿着从 L 到 w 的路径把局部导数相乘：",
+    ),
+    "autodiff.engine": (
+        "The engine records each operation and applies the same rule in reverse:",
+        "引擎记录每一步运算，并反向应用同样的法则：",
+    ),
+    "autodiff.section_line": (
+        "Gradient descent fits a line y = 3x − 2 (plus noise)",
+        "梯度下降拟合直线 y = 3x − 2（加噪声）",
+    ),
+    "autodiff.descent": (
+        "Mean squared error and the gradient-descent update, repeated:",
+        "均方误差与梯度下降的更新，反复进行：",
+    ),
+    "autodiff.learned": (
+        "The learned w ≈ 3 and b ≈ −2: the gradients point the right way.",
+        "学到 w ≈ 3、b ≈ −2：梯度指向了正确的方向。",
+    ),
+    "autodiff.plot_fit": ("Data and the fitted line", "数据与拟合的直线"),
+    "autodiff.plot_loss": ("Mean squared error", "均方误差"),
+}
+strings.register(TEXT)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend
+from . import strings
 from .narrate import Narrator
 
 LEARNING_RATE = 0.5
@@ -228,3 +229,137 @@ def _plot_descent(n: Narrator, losses: list[float]) -> None:
     axes.set_ylabel("L")
     axes.set_title(n.label("backprop.plot_descent_title"))
     n.save(figure, "descent")
+
+
+# ---------------------------------------------------------------------------- what it says (English, 中文)
+TEXT: dict[str, tuple[str, str]] = {
+    "summary.backprop": (
+        "backpropagation by hand on a 2-layer MLP: z, a, δᴸ, δˡ, ∂L/∂W — checked against backward() and "
+        "finite differences",
+        "在两层 MLP 上手算反向传播：z、a、δᴸ、δˡ、∂L/∂W——与 backward() 和有限差分对照",
+    ),
+    "backprop.title": (
+        "Backpropagation, one number at a time: a 2-layer MLP on one sample",
+        "反向传播，一个数一个数地算：两层 MLP，一个样本",
+    ),
+    "backprop.intro": (
+        "Input x (3 values) → hidden layer of 4 sigmoid neurons → 2 sigmoid outputs, loss L = ½‖a² − y‖².\n"
+        "We run the forward pass, send the error back layer by layer with the delta rule, and then check "
+        "every gradient twice: against the engine's backward() and against finite differences.",
+        "输入 x（3 个值）→ 含 4 个 sigmoid 神经元的隐藏层 → 2 个 sigmoid 输出，损失函数 L = ½‖a² − y‖²。\n"
+        "先做前向传播，再用误差项逐层把误差反向传播，最后把每个梯度核对两遍：与引擎的 backward() 对照，"
+        "与有限差分对照。",
+    ),
+    "backprop.section_setup": ("The network and one training sample", "网络与一个训练样本"),
+    "backprop.setup": (
+        "Random weights (seeded), one input x and its target y:",
+        "随机权重（固定随机种子）、一个输入 x 及其目标 y：",
+    ),
+    "backprop.section_forward": (
+        "Forward pass: each layer computes z = Wx + b, then a = σ(z)",
+        "前向传播：每一层先算 z = Wx + b，再算 a = σ(z)",
+    ),
+    "backprop.z1": ("The hidden layer's weighted sums (pre-activations):", "隐藏层的加权和（激活前的值）："),
+    "backprop.a1": (
+        "The hidden activations, squashed into (0, 1) by the sigmoid:",
+        "隐藏层的激活值，被 sigmoid 激活函数压到 (0, 1) 之间：",
+    ),
+    "backprop.z2": (
+        "The output layer's weighted sums, from the hidden activations:",
+        "输出层的加权和，由隐藏层的激活值算出：",
+    ),
+    "backprop.a2": ("The network's prediction:", "网络的预测值："),
+    "backprop.loss": ("The loss function compares the prediction with the target:", "损失函数比较预测值与真实标签："),
+    "backprop.section_backward": (
+        "Backward pass by hand: the deltas δ = ∂L/∂z, from the output layer back",
+        "手算反向传播：误差项 δ = ∂L/∂z，从输出层往回算",
+    ),
+    "backprop.delta2": (
+        "The output-layer error δᴸ: how the loss changes with each output's weighted sum:",
+        "输出层误差 δᴸ：损失随每个输出的加权和如何变化：",
+    ),
+    "backprop.sign_note": (
+        "    (The documents write δ_L = (y − ŷ) ⊙ σ′(z_L), the same number with the opposite sign — the "
+        "gradient of −L — and then add the step.\n"
+        "     We keep δ = ∂L/∂z so that every update reads θ ← θ − α∇J(θ).)",
+        "    （文档中写作 δ_L = (y − ŷ) ⊙ σ′(z_L)，数值相同、符号相反——即 −L 的梯度——更新时再加上步长。\n"
+        "     这里保持 δ = ∂L/∂z，这样每次更新都写成 θ ← θ − α∇J(θ)。）",
+    ),
+    "backprop.grad_w2": (
+        "A weight's gradient is the delta of the neuron it feeds times the activation it carries:",
+        "一个权重的梯度 = 它所连接的神经元的误差项 × 它传递的激活值：",
+    ),
+    "backprop.delta1": (
+        "The hidden-layer error: the output deltas sent back through the transposed weights, times the local "
+        "slope σ′:",
+        "隐藏层误差：输出层误差经转置的权重传回，再乘以局部斜率 σ′：",
+    ),
+    "backprop.grad_w1": (
+        "And the first layer's weight gradients, with the input x as the activation it carries:",
+        "第一层权重的梯度，传递的激活值就是输入 x：",
+    ),
+    "backprop.section_engine": ("The engine does the same with loss.backward()", "引擎用 loss.backward() 做同样的事"),
+    "backprop.engine": (
+        "The same forward pass on Tensors with requires_grad=True, then one call:",
+        "在 requires_grad=True 的张量上做同样的前向传播，然后调用一次：",
+    ),
+    "backprop.engine_formula": (
+        "∂L/∂θ for every θ with requires_grad=True, by the chain rule in reverse order",
+        "对每个 requires_grad=True 的 θ 求 ∂L/∂θ：按逆序应用链式法则",
+    ),
+    "backprop.engine_deltas": (
+        "retain_grad() keeps the gradient on the intermediate z tensors — they are the deltas:",
+        "retain_grad() 让中间张量 z 保留梯度——它们就是误差项：",
+    ),
+    "backprop.section_numeric": (
+        "Finite differences: the definition of the derivative, no calculus needed",
+        "有限差分：导数的定义本身，不需要微积分",
+    ),
+    "backprop.numeric": (
+        "Nudge one weight up and down by h and watch the loss (shown for W¹₀₀; done for all 26):",
+        "把一个权重加减 h，观察损失的变化（这里展示 W¹₀₀，26 个参数都已计算）：",
+    ),
+    "backprop.numeric_formula": (
+        "∂L/∂θᵢ ≈ (L(θ + h eᵢ) − L(θ − h eᵢ)) / 2h,   error O(h²)",
+        "∂L/∂θᵢ ≈ (L(θ + h eᵢ) − L(θ − h eᵢ)) / 2h，误差 O(h²)",
+    ),
+    "backprop.compare": (
+        "\n"
+        "Largest disagreement per parameter (by hand vs engine: absolute; vs finite differences: relative):",
+        "\n"
+        "每个参数的最大差异（手算 vs 引擎：绝对差；vs 有限差分：相对差）：",
+    ),
+    "backprop.col_param": ("parameter", "参数"),
+    "backprop.col_engine": ("|engine − by hand|", "|引擎 − 手算|"),
+    "backprop.col_numeric": ("|numeric − by hand| / |by hand|", "|数值 − 手算| / |手算|"),
+    "backprop.verdict_ok": (
+        "✓ All three agree: engine to {engine:.1e}, finite differences to {numeric:.1e} (the O(h²) "
+        "truncation and rounding error of the difference quotient).",
+        "✓ 三者一致：引擎相差 {engine:.1e}，有限差分相差 {numeric:.1e}（差商的 O(h²) 截断误差与舍入误差）。",
+    ),
+    "backprop.verdict_bad": (
+        "✗ The gradients disagree (engine {engine:.1e}, finite differences {numeric:.1e}): this is a bug, "
+        "please report it.",
+        "✗ 梯度不一致（引擎 {engine:.1e}，有限差分 {numeric:.1e}）：这是一个 bug，请报告。",
+    ),
+    "backprop.section_descent": ("With the gradients, gradient descent can learn", "有了梯度，梯度下降就能学习"),
+    "backprop.descent": (
+        "{steps} steps of gradient descent, each a forward pass, the deltas, and the update:",
+        "{steps} 步梯度下降，每一步：前向传播、误差项、参数更新：",
+    ),
+    "backprop.plot_input": ("input x", "输入 x"),
+    "backprop.plot_hidden": ("hidden layer (σ)", "隐藏层 (σ)"),
+    "backprop.plot_output": ("output layer (σ)", "输出层 (σ)"),
+    "backprop.plot_network_title": (
+        "Backpropagation: edges coloured by ∂L/∂w, units labelled a and δ",
+        "反向传播：连线颜色表示 ∂L/∂w，神经元标注 a 与 δ",
+    ),
+    "backprop.plot_by_hand": ("by hand (delta rule)", "手算（误差项）"),
+    "backprop.plot_engine": ("engine backward()", "引擎 backward()"),
+    "backprop.plot_numeric": ("finite differences", "有限差分"),
+    "backprop.plot_gradients_title": ("The 26 gradients, three ways", "26 个梯度，三种算法"),
+    "backprop.plot_engine_error": ("|engine − by hand|", "|引擎 − 手算|"),
+    "backprop.plot_numeric_error": ("|finite differences − by hand|", "|有限差分 − 手算|"),
+    "backprop.plot_descent_title": ("Loss during gradient descent on one sample", "在一个样本上梯度下降时的损失"),
+}
+strings.register(TEXT)

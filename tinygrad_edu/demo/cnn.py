@@ -14,10 +14,11 @@ import numpy as np
 
 import tinygrad_edu as tg
 
-from .. import backend, nn, optim, train
+from .. import backend, models, nn, optim, train
 from ..data import SHAPE_CLASSES, DatasetNotFoundError, mnist, shapes
 from ..kernels import dispatch as kernels
 from ..nn import functional as F
+from . import strings
 from .narrate import Narrator, Unavailable
 
 LEARNING_RATE = 2e-3
@@ -32,17 +33,6 @@ class ImageData:
     y_train: np.ndarray
     x_test: np.ndarray
     y_test: np.ndarray
-
-
-def build(classes: int) -> nn.Sequential:
-    """The documents' Keras CNN in PyTorch's layout (N, 1, 28, 28)."""
-    return nn.Sequential(
-        nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2),  # Conv2D(32, (3, 3), activation='relu'), MaxPooling2D
-        nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),  # Conv2D(64, (3, 3), activation='relu'), MaxPooling2D
-        nn.Conv2d(64, 64, 3), nn.ReLU(),  # Conv2D(64, (3, 3), activation='relu')
-        nn.Flatten(), nn.Linear(64 * 3 * 3, 64), nn.ReLU(),  # Flatten, Dense(64, activation='relu')
-        nn.Linear(64, classes),  # Dense(10): softmax is inside the cross-entropy loss
-    )
 
 
 def load_data(n: Narrator) -> ImageData:
@@ -84,7 +74,7 @@ def run(n: Narrator) -> None:
             "y_train[:12]": data.y_train[:12]})
 
     n.section("cnn.section_model")
-    model = build(len(data.classes))
+    model = models.DocumentsCNN(len(data.classes))
     table = nn.summary(model, (1, 28, 28), print_fn=None)
     n.step("cnn.model", n.t("cnn.model_formula"),
            "table = nn.summary(model, (1, 28, 28), print_fn=None)", {"table.total_parameters": table.total_parameters})
@@ -234,3 +224,130 @@ def _plot_history(n: Narrator, history: train.History) -> None:
     n.plot_epochs(right, history, [("accuracy", "regularization.plot_train"), ("val_accuracy", "cnn.plot_test")],
                   "cnn.accuracy")
     n.save(figure, "training")
+
+
+# ---------------------------------------------------------------------------- what it says (English, 中文)
+TEXT: dict[str, tuple[str, str]] = {
+    "summary.cnn": (
+        "the documents' Keras CNN on generated shapes (or MNIST with --data-dir): im2col, pooling, filters, "
+        "feature maps, confusion matrix, mistakes",
+        "文档中的 Keras 卷积神经网络，在生成的图形上训练（或用 --data-dir 使用 MNIST）：im2col、池化、"
+        "卷积核、特征图、混淆矩阵、错误样本",
+    ),
+    "cnn.title": (
+        "A convolutional neural network: the documents' Keras CNN, layer by layer",
+        "卷积神经网络：文档中的 Keras CNN，逐层来看",
+    ),
+    "cnn.intro": (
+        "Conv2D(32, 3×3) → MaxPooling 2×2 → Conv2D(64, 3×3) → MaxPooling 2×2 → Conv2D(64, 3×3) → Flatten → "
+        "Dense(64) → Dense(classes).\n"
+        "A convolution slides a small filter over the image; in the engine it is one matrix product "
+        "(im2col). Pooling keeps the largest value of each 2×2 window.",
+        "Conv2D(32, 3×3) → 最大池化 2×2 → Conv2D(64, 3×3) → 最大池化 2×2 → Conv2D(64, 3×3) → 扁平化 → "
+        "全连接层(64) → 全连接层(类别数)。\n"
+        "卷积是让一个小卷积核在图像上滑动；在引擎中它是一次矩阵乘法（im2col）。池化保留每个 2×2 "
+        "窗口中的最大值。",
+    ),
+    "cnn.mnist_missing": (
+        "MNIST is not available in --data-dir and could not be downloaded.\n"
+        "{error}",
+        "--data-dir 中没有 MNIST，也无法下载。\n"
+        "{error}",
+    ),
+    "cnn.mnist_hint": (
+        "(MNIST was not found on this machine, so the generated shapes are used. To train on real "
+        "handwritten digits: --data-dir DIR, which downloads the four files into DIR when they are missing.)",
+        "（本机没有找到 MNIST，因此使用生成的图形。要用真实的手写数字训练：--data-dir 目录，"
+        "缺少文件时会把四个文件下载到该目录。）",
+    ),
+    "cnn.section_data": ("The images", "图像数据"),
+    "cnn.data_shapes": (
+        "Generated 28×28 images of five shapes (offline, seeded) — circle, square, triangle, cross, ring:",
+        "生成的 28×28 图像，五种图形（离线、固定随机种子）——圆、正方形、三角形、十字、圆环：",
+    ),
+    "cnn.data_mnist": (
+        "Real handwritten digits from MNIST (a random subset, to keep the walkthrough short):",
+        "来自 MNIST 的真实手写数字（随机取一个子集，让演示保持简短）：",
+    ),
+    "cnn.section_model": ("The model and its parameters", "模型及其参数"),
+    "cnn.model": (
+        "Each convolution has C_in·3·3 weights and a bias per output channel; the table lists every layer:",
+        "每个卷积层对每个输出通道有 C_in·3·3 个权重和一个偏置；下表列出每一层：",
+    ),
+    "cnn.model_formula": (
+        "parameters = Σ_conv (C_in·k·k + 1)·C_out + Σ_dense (in + 1)·out",
+        "参数数量 = Σ_卷积层 (C_in·k·k + 1)·C_out + Σ_全连接层 (in + 1)·out",
+    ),
+    "cnn.section_im2col": ("Convolution as one matrix product (im2col)", "卷积就是一次矩阵乘法（im2col）"),
+    "cnn.im2col": (
+        "im2col copies every 3×3 receptive field into a row: the first row is the top-left patch of the "
+        "first image:",
+        "im2col 把每个 3×3 的感受野复制成一行：第一行就是第一张图像左上角的小块：",
+    ),
+    "cnn.matmul": (
+        "Then all 32 filters apply to all patches in one product, the same numbers the Conv2d layer gives:",
+        "然后 32 个卷积核通过一次矩阵乘法作用于所有小块，结果与 Conv2d 层完全相同：",
+    ),
+    "cnn.matmul_formula": (
+        "Y = cols · Wᵀ + b:  (N·26·26 × 9) · (9 × 32) → reshape to (N, 32, 26, 26)",
+        "Y = cols · Wᵀ + b：(N·26·26 × 9) · (9 × 32) → 变形为 (N, 32, 26, 26)",
+    ),
+    "cnn.shapes": (
+        "The shape after each layer (3×3 convolutions without padding shrink by 2, pooling halves):",
+        "每一层之后的形状（无填充的 3×3 卷积使边长减 2，池化使边长减半）：",
+    ),
+    "cnn.pooling": (
+        "Max pooling keeps the largest activation of each 2×2 window (a 4×4 patch of one feature map):",
+        "最大池化保留每个 2×2 窗口中最大的激活值（一个特征图中 4×4 的小块）：",
+    ),
+    "cnn.section_train": ("Training", "训练"),
+    "cnn.progress": (
+        "    epoch {epoch}/{epochs}   loss {loss:.4f}   training accuracy {accuracy:.1%}   test accuracy "
+        "{val_accuracy:.1%}",
+        "    第 {epoch}/{epochs} 轮   损失 {loss:.4f}   训练准确率 {accuracy:.1%}   测试准确率 {val_accuracy:"
+        ".1%}",
+    ),
+    "cnn.trained": (
+        "{epochs} epoch(s), {steps} steps of forward pass, backpropagation through every layer, and Adam:",
+        "{epochs} 轮，共 {steps} 步：前向传播、穿过每一层的反向传播、Adam 更新：",
+    ),
+    "cnn.trained_formula": (
+        "Adam(lr = 2·10⁻³),  batch 64,  L = cross-entropy",
+        "Adam(lr = 2·10⁻³)，批量 64，L = 交叉熵",
+    ),
+    "cnn.seconds": ("seconds", "秒"),
+    "cnn.per_step": ("per step", "每步"),
+    "cnn.section_inside": ("What the network learned", "网络学到了什么"),
+    "cnn.confusion": (
+        "The confusion matrix of the test images (rows: true class, columns: predicted):",
+        "测试图像的混淆矩阵（行：真实类别，列：预测类别）：",
+    ),
+    "cnn.confusion_formula": (
+        "C[i, j] = #{{test images of class i predicted as j}},  accuracy = trace(C) / ΣC",
+        "C[i, j] = #{{真实类别为 i、预测为 j 的测试图像}}，准确率 = trace(C) / ΣC",
+    ),
+    "cnn.accuracy": ("accuracy", "准确率"),
+    "cnn.plot_filters_title": (
+        "The 32 learned 3×3 filters of the first convolution",
+        "第一个卷积层学到的 32 个 3×3 卷积核",
+    ),
+    "cnn.plot_input": ("input ({label})", "输入（{label}）"),
+    "cnn.plot_maps_title": (
+        "Feature maps: after Conv2d(1, 32) + ReLU (middle), after Conv2d(32, 64) + ReLU (right, 24 of 64)",
+        "特征图：Conv2d(1, 32) + ReLU 之后（中），Conv2d(32, 64) + ReLU 之后（右，64 个中的 24 个）",
+    ),
+    "cnn.plot_predicted": ("predicted", "预测类别"),
+    "cnn.plot_true": ("true", "真实类别"),
+    "cnn.plot_confusion_title": ("Confusion matrix (test images)", "混淆矩阵（测试图像）"),
+    "cnn.plot_mistakes_title": (
+        "Misclassified test images, true → predicted ({count} of {total})",
+        "分类错误的测试图像，真实 → 预测（{total} 个中的 {count} 个）",
+    ),
+    "cnn.plot_no_mistakes": (
+        "No misclassified test images ({count} of {total})",
+        "没有分类错误的测试图像（{total} 个中的 {count} 个）",
+    ),
+    "cnn.plot_test": ("test", "测试集"),
+    "cnn.plot_loss": ("cross-entropy loss", "交叉熵损失"),
+}
+strings.register(TEXT)

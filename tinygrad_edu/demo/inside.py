@@ -17,6 +17,7 @@ from ..amp import GradScaler, autocast
 from ..data import SHAPE_CLASSES, moons, shapes
 from ..nn import functional as F
 from ..nn.utils import prune
+from . import strings
 from .narrate import Narrator
 
 BATCH_SIZE = 64
@@ -364,3 +365,194 @@ def _anomaly(n: Narrator) -> None:
     n.step("inside.fused", "log_softmax(z) = z − max z − log Σ exp(z − max z)", "fused = logits.log_softmax(axis=1)",
            {"log_softmax": fused, "isfinite": bool(np.isfinite(fused.numpy()).all())})
     n.say("inside.closing")
+
+
+# ---------------------------------------------------------------------------- what it says (English, 中文)
+TEXT: dict[str, tuple[str, str]] = {
+    "summary.inside": (
+        "seeing inside and making it smaller: graph and architecture drawings, hooks, gradient flow, "
+        "saliency / integrated gradients / occlusion / LIME, pruning to 80%, mixed precision, NaN hunting",
+        "看清网络内部并让它变小：计算图与结构图、钩子、梯度流、显著图 / 积分梯度 / 遮挡 / LIME、剪枝到 80%、"
+        "混合精度、追查 NaN",
+    ),
+    "inside.title": (
+        "Inside the network: drawings, hooks, gradient flow, explanations, pruning, mixed precision",
+        "网络内部：绘图、钩子、梯度流、可解释性、剪枝、混合精度",
+    ),
+    "inside.intro": (
+        "A small CNN trained on generated shapes, looked at from every side: the graph the engine builds, "
+        "the architecture as a flowchart,\n"
+        "the gradients flowing back layer by layer, which pixels a decision rests on — and then made smaller "
+        "(pruning) and cheaper (float16).",
+        "一个在生成图形上训练的小型卷积神经网络，从各个角度观察：引擎构建的计算图、画成流程图的网络结构，\n"
+        "逐层反向流动的梯度、决策依赖哪些像素——然后让它更小（剪枝）、更省（float16）。",
+    ),
+    "inside.section_drawings": (
+        "Drawings: the computation graph and the architecture (Mermaid text and PNG)",
+        "绘图：计算图与网络结构（Mermaid 文本和 PNG）",
+    ),
+    "inside.graph": (
+        "The graph behind the loss of one neuron, as Mermaid text (paste it into Markdown between ```mermaid "
+        "fences):",
+        "一个神经元的损失背后的计算图，Mermaid 文本（放进 Markdown 的 ```mermaid 代码块即可显示）：",
+    ),
+    "inside.plot_graph_title": ("Computation graph of L = (σ(w·1.5 + b) − 1)²", "L = (σ(w·1.5 + b) − 1)² 的计算图"),
+    "inside.architecture": (
+        "The CNN's architecture, traced by running it once on zeros; the shapes ride on the arrows:",
+        "CNN 的结构：在全零输入上运行一次追踪得到；箭头上标着数据的形状：",
+    ),
+    "inside.plot_model_title": ("The small CNN, layer by layer", "小型 CNN，逐层展示"),
+    "inside.flowchart": (
+        "The documents' flowchart, from a model with a backbone, multi-head attention and a fully connected "
+        "head:",
+        "文档中的流程图，来自一个由主干网络、多头注意力和全连接层组成的模型：",
+    ),
+    "inside.section_hooks": (
+        "Hooks: your code inside the forward and backward passes",
+        "钩子：在前向和反向传播中运行你自己的代码",
+    ),
+    "inside.tensor_hook": (
+        "A tensor hook receives the gradient of z when backward reaches it — the delta of the neuron:",
+        "张量钩子在反向传播到达 z 时收到它的梯度——也就是该神经元的误差项 δ：",
+    ),
+    "inside.module_hooks": (
+        "Forward hooks see each layer's output, a backward hook the gradient at the logits:",
+        "前向钩子看到每一层的输出，反向钩子看到 logits 处的梯度：",
+    ),
+    "inside.section_flow": (
+        "Gradient flow: ten layers of sigmoid against ten layers of ReLU with He initialisation",
+        "梯度流：十层 sigmoid 对比十层使用 He 初始化的 ReLU",
+    ),
+    "inside.flow_sigmoid": (
+        "Sigmoid, default initialisation: the first layer's gradient is tiny beside the last's",
+        "sigmoid，默认初始化：第一层的梯度与最后一层相比微乎其微",
+    ),
+    "inside.flow_relu": (
+        "ReLU with He initialisation: the gradient keeps its size from the last layer to the first",
+        "ReLU 加 He 初始化：梯度从最后一层到第一层保持大小",
+    ),
+    "inside.flow_warnings": ("    GradientFlow warnings: {warnings}", "    GradientFlow 警告：{warnings}"),
+    "inside.flow_lesson": (
+        "σ′ ≤ ¼ shrinks δ at every sigmoid layer (vanishing gradients); ReLU passes it on unchanged where "
+        "active, and He's Var w = 2/fan_in keeps its size.",
+        "σ′ ≤ ¼，每经过一个 sigmoid 层 δ 就缩小（梯度消失）；ReLU 在激活处原样传递，He 初始化的 Var w = "
+        "2/fan_in 保持其大小。",
+    ),
+    "inside.plot_flow_weight": ("‖∂L/∂W‖ per layer", "每层的 ‖∂L/∂W‖"),
+    "inside.plot_flow_delta": ("‖δ‖ = ‖∂L/∂z‖ per layer", "每层的 ‖δ‖ = ‖∂L/∂z‖"),
+    "inside.plot_flow_depth": ("by depth (mean of the last steps)", "按深度（最近几步的平均）"),
+    "inside.plot_flow_step": ("step", "步数"),
+    "inside.plot_flow_layer": ("layer (input → output)", "层（输入 → 输出）"),
+    "inside.plot_flow_sigmoid": (
+        "10 sigmoid layers: the gradient vanishes towards the input",
+        "10 个 sigmoid 层：梯度向输入端消失",
+    ),
+    "inside.plot_flow_relu": (
+        "10 ReLU layers, He initialisation: the gradient keeps its size",
+        "10 个 ReLU 层，He 初始化：梯度保持大小",
+    ),
+    "inside.section_cnn": ("The CNN we look inside", "我们要观察的 CNN"),
+    "inside.cnn": (
+        "Trained on generated shapes (circle, square, triangle, cross, ring):",
+        "在生成的图形（圆、方块、三角形、十字、圆环）上训练：",
+    ),
+    "inside.section_explain": ("Explanations: which pixels did the decision rest on?", "可解释性：决策依赖哪些像素？"),
+    "inside.saliency": (
+        "Saliency: how much the class score changes for a small change of each pixel:",
+        "显著图：每个像素微小变化时类别得分变化多少：",
+    ),
+    "inside.ig": (
+        "Integrated gradients with {steps} Gauss–Legendre points: the attributions add up to the change of "
+        "the score from a black image:",
+        "积分梯度，使用 {steps} 个 Gauss–Legendre 点：各像素的归因之和等于从全黑图像出发得分的变化：",
+    ),
+    "inside.occlusion": (
+        "Occlusion: grey out a 4 × 4 patch at a time and watch the score drop (no gradients):",
+        "遮挡法：每次把一个 4 × 4 的小块涂灰，观察得分下降（不需要梯度）：",
+    ),
+    "inside.plot_saliency": ("saliency", "显著图"),
+    "inside.plot_occlusion": ("occlusion", "遮挡"),
+    "inside.noise": ("noise", "噪声"),
+    "inside.permutation": (
+        "Tabular data — two moons plus two columns of noise. Permutation importance of each feature:",
+        "表格数据——双月数据加两列噪声。每个特征的置换重要性：",
+    ),
+    "inside.surrogate": (
+        "A LIME-style local linear surrogate around one point: the local effect of each feature:",
+        "在一个点附近拟合 LIME 式的局部线性代理模型：每个特征的局部影响：",
+    ),
+    "inside.plot_importance": ("Permutation importance (drop in accuracy)", "置换重要性（准确率的下降）"),
+    "inside.plot_surrogate": ("Local surrogate at one point", "一个点处的局部代理模型"),
+    "inside.section_prune": ("Pruning: 80% of the weights set to zero", "剪枝：把 80% 的权重置零"),
+    "inside.dense": ("dense", "稠密"),
+    "inside.pruned": ("pruned, before fine-tuning", "剪枝后、微调前"),
+    "inside.prune": (
+        "Global magnitude pruning: the 80% smallest |w| of all layers together become 0:",
+        "全局幅值剪枝：所有层合在一起，|w| 最小的 80% 变为 0：",
+    ),
+    "inside.finetune": ("One epoch of fine-tuning with the masks in place:", "保持掩码不变，微调一个轮次："),
+    "inside.tuned": ("pruned and fine-tuned", "剪枝并微调后"),
+    "inside.sparsity": ("sparsity", "稀疏度"),
+    "inside.structured": (
+        "Structured pruning removes whole filters — those with the smallest L1 norm:",
+        "结构化剪枝删除整个卷积核——L1 范数最小的那些：",
+    ),
+    "inside.removed": ("removed filters", "删除的卷积核"),
+    "inside.plot_dense": ("before pruning", "剪枝前"),
+    "inside.plot_pruned": ("after pruning and fine-tuning", "剪枝并微调后"),
+    "inside.plot_weights": ("Weights of all layers", "所有层的权重"),
+    "inside.plot_sparsity": ("Sparsity per layer", "每层的稀疏度"),
+    "inside.section_amp": (
+        "Mixed precision: float16 products, float32 sums, and loss scaling",
+        "混合精度：float16 做乘积，float32 做求和，再加上损失缩放",
+    ),
+    "inside.autocast": (
+        "Inside autocast, the convolution runs in float16, the loss in float32:",
+        "在 autocast 中，卷积以 float16 运行，损失以 float32 计算：",
+    ),
+    "inside.underflow": (
+        "A loss term weighted by 10⁻⁵: its float16 gradients underflow to zero unless the loss is scaled "
+        "first:",
+        "一个权重为 10⁻⁵ 的损失项：除非先放大损失，否则它的 float16 梯度会下溢为零：",
+    ),
+    "inside.nonzero_plain": ("non-zero gradients, unscaled", "非零梯度，未缩放"),
+    "inside.nonzero_scaled": ("non-zero gradients, scaled by 2¹⁶", "非零梯度，乘以 2¹⁶"),
+    "inside.max_error": ("largest error of the scaled ones (relative)", "缩放后梯度的最大（相对）误差"),
+    "inside.scaler": (
+        "GradScaler does this in a training loop, choosing S by itself:",
+        "GradScaler 在训练循环中完成这些，并自动选择 S：",
+    ),
+    "inside.skipped": ("steps skipped (inf in a gradient: S halved)", "跳过的步数（梯度中出现 inf：S 减半）"),
+    "inside.cpu_speed": (
+        "The same product in float32 and float16 on this CPU:",
+        "同一个矩阵乘积在这台 CPU 上分别用 float32 和 float16：",
+    ),
+    "inside.cpu_note": (
+        "    NumPy has no float16 arithmetic on the CPU: it converts to float32 and back around every "
+        "operation, so float16 is slower here.\n"
+        "    The method pays off on a GPU with tensor cores (CuPy); on the CPU it is here to learn and to "
+        "check the numbers.",
+        "    NumPy 在 CPU 上没有 float16 运算：每次运算都先转换成 float32 再转回来，所以这里 float16 更慢。\n"
+        "    这种方法在带张量核心的 GPU（CuPy）上才有收益；在 CPU 上用于学习和核对数值。",
+    ),
+    "inside.plot_grad": ("gradients (float32)", "梯度（float32）"),
+    "inside.plot_scaled": ("× 2¹⁶ (loss scaling)", "× 2¹⁶（损失缩放）"),
+    "inside.plot_smallest": ("smallest float16 (2⁻²⁴)", "float16 的最小值（2⁻²⁴）"),
+    "inside.plot_amp_title": (
+        "Why loss scaling: the gradients live below float16's range",
+        "为什么要缩放损失：梯度落在 float16 的表示范围之下",
+    ),
+    "inside.section_anomaly": ("Anomaly detection: where does the NaN come from?", "异常检测：NaN 从哪里来？"),
+    "inside.anomaly": (
+        "Inside detect_anomaly(), the first op whose output is NaN or inf stops with this message:",
+        "在 detect_anomaly() 中，第一个输出 NaN 或 inf 的运算会停下并给出这条信息：",
+    ),
+    "inside.fused": ("The fused op computes the same thing stably:", "融合的运算以数值稳定的方式计算同样的结果："),
+    "inside.closing": (
+        "Everything above is in tinygrad_edu.viz, .explain, .nn.utils.prune, .amp and detect_anomaly; "
+        "docs/inside-the-network.md explains each.",
+        "以上内容都在 tinygrad_edu.viz、.explain、.nn.utils.prune、.amp 和 detect_anomaly 中；"
+        "docs/inside-the-network.md 逐一讲解。",
+    ),
+}
+strings.register(TEXT)

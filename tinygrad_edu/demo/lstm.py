@@ -8,9 +8,10 @@ import numpy as np
 
 import tinygrad_edu as tg
 
-from .. import nn, optim, train
+from .. import models, nn, optim, train
 from ..data import adding_problem
 from ..nn import functional as F
+from . import strings
 from .narrate import Narrator
 
 SEQUENCE_LENGTH = 10
@@ -34,28 +35,6 @@ class Adder(nn.Module):
     def forward(self, x: tg.Tensor) -> tg.Tensor:
         output, (h_n, c_n) = self.lstm(x)
         return self.head(h_n[-1])
-
-
-class ReviewClassifier(nn.Module):
-    """The documents' Keras model: Embedding → LSTM(return_sequences=True) → LSTM → Dense(num_classes)."""
-
-    def __init__(self, vocabulary: int, classes: int = 2) -> None:
-        super().__init__()
-        self.embedding = nn.Embedding(vocabulary, 16)  # layers.Embedding(vocab_size, embedding_dim)
-        self.lstm1 = nn.LSTM(16, HIDDEN, batch_first=True)  # layers.LSTM(64, return_sequences=True)
-        self.lstm2 = nn.LSTM(HIDDEN, HIDDEN, batch_first=True)  # layers.LSTM(64)
-        self.dense = nn.Linear(HIDDEN, classes)  # layers.Dense(num_classes): softmax is in the loss
-
-    def forward(self, tokens: tg.Tensor) -> tg.Tensor:
-        sequence, _ = self.lstm1(self.embedding(tokens))
-        _, (h_n, _) = self.lstm2(sequence)
-        return self.dense(h_n[-1])
-
-    def running_scores(self, tokens: tg.Tensor) -> tg.Tensor:
-        """The classifier applied after every word: what the model would answer if the review ended there."""
-        sequence, _ = self.lstm1(self.embedding(tokens))
-        outputs, _ = self.lstm2(sequence)
-        return self.dense(outputs)
 
 
 def reviews(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -161,7 +140,7 @@ def _classifier(n: Narrator) -> None:
            "x_train, y_train = reviews(count, seed=n.args.seed)",
            {"x_train.shape": x_train.shape, "x_train[0]": x_train[0], "y_train[0]": y_train[0],
             n.t("lstm.positive_share"): f"{y_train.mean():.0%}"})
-    model = ReviewClassifier(VOCABULARY)
+    model = models.LSTMClassifier(VOCABULARY, embedding_dim=16, hidden_size=HIDDEN)
     table = nn.summary(model, (REVIEW_LENGTH,), dtype=np.int64, print_fn=None)
     n.step("lstm.classifier", "Embedding(20, 16) → LSTM(16, 32) → LSTM(32, 32) → Linear(32, 2)",
            "sequence, _ = self.lstm1(self.embedding(tokens))", {"table.total_parameters": table.total_parameters})
@@ -231,3 +210,138 @@ def _plot_classifier(n: Narrator, history: train.History, tokens: np.ndarray, ru
     right.set_xlabel(n.label("lstm.plot_words"))
     right.set_title(n.label("lstm.plot_running_title"))
     n.save(figure, "classifier")
+
+
+# ---------------------------------------------------------------------------- what it says (English, 中文)
+TEXT: dict[str, tuple[str, str]] = {
+    "summary.lstm": (
+        "one LSTM step by hand; the adding problem with hidden-state and gate plots; the documents' "
+        "Embedding → LSTM → LSTM → Dense classifier",
+        "手算一步 LSTM；加法问题，画出隐藏状态和门；文档中的 嵌入层 → LSTM → LSTM → 全连接层 分类器",
+    ),
+    "lstm.title": ("Recurrent networks: the LSTM and its gates", "循环神经网络：LSTM 及其门"),
+    "lstm.intro": (
+        "A recurrent network reads a sequence one step at a time and carries a hidden state h_t from step to "
+        "step. The LSTM adds a cell state c_t,\n"
+        "changed only by gated addition, so information can survive many steps: the forget gate f decides "
+        "what to keep, the input gate i what to write,\n"
+        "the output gate o what to show.",
+        "循环神经网络一次读取序列的一步，并把隐藏状态 h_t 从一步传到下一步。LSTM 增加了一个细胞状态 c_t，\n"
+        "它只通过带门的加法改变，因此信息可以保留很多步：遗忘门 f 决定保留什么，输入门 i 决定写入什么，\n"
+        "输出门 o 决定输出什么。",
+    ),
+    "lstm.section_step": ("One LSTM step by hand", "手算一步 LSTM"),
+    "lstm.z": (
+        "All four gates start from the same weighted sum of the input and the previous hidden state:",
+        "四个门都从输入与上一个隐藏状态的同一个加权和出发：",
+    ),
+    "lstm.z_formula": (
+        "[z_i, z_f, z_g, z_o] = W_ih x_t + W_hh h_{{t−1}} + b   (4 gates × 3 units)",
+        "[z_i, z_f, z_g, z_o] = W_ih x_t + W_hh h_{{t−1}} + b（4 个门 × 3 个单元）",
+    ),
+    "lstm.gates": (
+        "Three gates squashed into (0, 1) by the sigmoid, and the candidate values into (−1, 1) by tanh:",
+        "三个门被 sigmoid 压到 (0, 1)，候选值被 tanh 压到 (−1, 1)：",
+    ),
+    "lstm.input_gate": ("input gate", "输入门"),
+    "lstm.forget_gate": ("forget gate", "遗忘门"),
+    "lstm.candidate": ("candidate", "候选值"),
+    "lstm.output_gate": ("output gate", "输出门"),
+    "lstm.cell": (
+        "The cell state keeps what the forget gate lets through and adds what the input gate lets in:",
+        "细胞状态保留遗忘门放行的部分，再加上输入门放入的部分：",
+    ),
+    "lstm.check": ("nn.LSTM computes the same step:", "nn.LSTM 计算出同样的一步："),
+    "lstm.check_formula": ("nn.LSTM(2, 3) on the same x_t", "nn.LSTM(2, 3) 作用于同一个 x_t"),
+    "lstm.section_adding": (
+        "The adding problem: remember two numbers across the sequence",
+        "加法问题：在整个序列中记住两个数",
+    ),
+    "lstm.adding_data": (
+        "Each step brings a random value and a marker; the target is the sum of the two marked values:",
+        "每一步给出一个随机数和一个标记；目标是两个被标记的数之和：",
+    ),
+    "lstm.adding_data_formula": (
+        "x_t = (value_t, marker_t),   y = Σ_t value_t · marker_t   (two markers)",
+        "x_t = (数值_t, 标记_t)，y = Σ_t 数值_t · 标记_t（两个标记）",
+    ),
+    "lstm.adding_trained": (
+        "LSTM(2, 32) + Linear(32, 1), Adam(lr = 0.01), {epochs} epochs; validation MSE per epoch:",
+        "LSTM(2, 32) + Linear(32, 1)，Adam(lr = 0.01)，训练 {epochs} 轮；每轮的验证均方误差：",
+    ),
+    "lstm.adding_trained_formula": (
+        "MSE = (1/n) Σ (ŷ − y)²;   always answering 1 gives 1/6 ≈ 0.167",
+        "均方误差 = (1/n) Σ (ŷ − y)²；总是回答 1 得到 1/6 ≈ 0.167",
+    ),
+    "lstm.adding_solved": (
+        "Validation MSE {mse:.4f}, {ratio:.0f}× below the baseline {baseline:.3f}: the LSTM has learned to "
+        "store the marked values and add them.",
+        "验证均方误差 {mse:.4f}，比基线 {baseline:.3f} 低 {ratio:.0f} 倍：LSTM "
+        "学会了存下被标记的数并把它们相加。",
+    ),
+    "lstm.adding_learning": (
+        "Validation MSE {mse:.4f} against the baseline {baseline:.3f}: still learning — more epochs (without "
+        "--quick) let the LSTM find the markers.",
+        "验证均方误差 {mse:.4f}，基线为 {baseline:.3f}：仍在学习——更多的训练轮次（去掉 --quick）能让 LSTM "
+        "找到标记。",
+    ),
+    "lstm.adding_examples": ("Six validation sequences, target and prediction:", "六个验证序列的目标值与预测值："),
+    "lstm.adding_states": (
+        "Recomputing every gate and state of one sequence by hand (the picture below draws them):",
+        "手算一个序列的每个门和每个状态（下图画出了它们）：",
+    ),
+    "lstm.adding_states_formula": (
+        "the loop of the previous section, over all T steps, with the trained weights",
+        "上一节的循环，用训练好的权重走完全部 T 步",
+    ),
+    "lstm.section_classifier": (
+        "The documents' text classifier: Embedding → LSTM → LSTM → Dense",
+        "文档中的文本分类器：嵌入层 → LSTM → LSTM → 全连接层",
+    ),
+    "lstm.reviews": (
+        "Synthetic reviews of 12 words from a vocabulary of 20: words 0–5 are positive, 6–11 negative, the "
+        "rest neutral:",
+        "合成的评论，每条 12 个词，词表大小 20：词 0–5 为正面，6–11 为负面，其余为中性：",
+    ),
+    "lstm.reviews_formula": (
+        "label = 1 if #{{positive words}} > #{{negative words}} else 0",
+        "标签 = 1 若 #{{正面词}} > #{{负面词}}，否则为 0",
+    ),
+    "lstm.positive_share": ("positive reviews", "正面评论"),
+    "lstm.classifier": (
+        "Each word id becomes a learned 16-dimensional vector; the second LSTM's last hidden state feeds the "
+        "classifier:",
+        "每个词的编号变成一个学到的 16 维向量；第二个 LSTM 最后的隐藏状态送入分类器：",
+    ),
+    "lstm.classifier_trained": (
+        "{epochs} epoch(s); validation accuracy per epoch:",
+        "训练 {epochs} 轮；每轮的验证准确率：",
+    ),
+    "lstm.classifier_trained_formula": ("L = cross-entropy,  Adam(lr = 0.01)", "L = 交叉熵，Adam(lr = 0.01)"),
+    "lstm.running": (
+        "Reading one review word by word: the model's answer after each word (it counts as it reads):",
+        "逐词读一条评论：模型在每个词之后的判断（它边读边计数）：",
+    ),
+    "lstm.running_formula": (
+        "P(positive | w₁ … w_t) = softmax(Dense(h_t))₁ after every word t",
+        "P(正面 | w₁ … w_t) = softmax(Dense(h_t))₁，在每个词 t 之后",
+    ),
+    "lstm.plot_baseline": ("always answering 1 (MSE 1/6)", "总是回答 1（均方误差 1/6）"),
+    "lstm.plot_adding_title": ("The adding problem: mean squared error", "加法问题：均方误差"),
+    "lstm.plot_values": ("input", "输入"),
+    "lstm.plot_hidden": ("hidden h_t", "隐藏状态 h_t"),
+    "lstm.plot_cell": ("cell c_t", "细胞状态 c_t"),
+    "lstm.plot_input_gate": ("input gate i", "输入门 i"),
+    "lstm.plot_forget_gate": ("forget gate f", "遗忘门 f"),
+    "lstm.plot_output_gate": ("output gate o", "输出门 o"),
+    "lstm.plot_states_title": (
+        "One sequence through the trained LSTM (red: the two marked steps; rows: the 32 units)",
+        "一个序列经过训练好的 LSTM（红色：两个被标记的步；每行：32 个单元之一）",
+    ),
+    "lstm.plot_words": (
+        "word id (green: positive, red: negative, grey: neutral)",
+        "词的编号（绿：正面，红：负面，灰：中性）",
+    ),
+    "lstm.plot_running_title": ("P(positive) after each word", "每个词之后的 P(正面)"),
+}
+strings.register(TEXT)

@@ -15,6 +15,7 @@ import tinygrad_edu as tg
 from .. import backend, nn, optim
 from ..data import DataLoader, TensorDataset, spiral
 from ..nn import functional as F
+from . import strings
 from .narrate import Narrator
 
 START = (-7.0, 2.0)
@@ -186,3 +187,86 @@ def _plot_curves(n: Narrator, curves: dict[str, list[float]], points: np.ndarray
     curve_axes.set_title(n.label("optimizers.plot_mlp_title"))
     curve_axes.legend(fontsize=8)
     n.save(figure, "mlp_loss")
+
+
+# ---------------------------------------------------------------------------- what it says (English, 中文)
+TEXT: dict[str, tuple[str, str]] = {
+    "summary.optimizers": (
+        "SGD, Momentum, Nesterov, AdaGrad, RMSprop, Adam, AdamW race on a 2-D loss surface and on a small "
+        "MLP; paths over contours, loss curves",
+        "SGD、Momentum、Nesterov、AdaGrad、RMSprop、Adam、AdamW 在二维损失曲面和小型 MLP 上比赛；"
+        "等高线上的路径，损失曲线",
+    ),
+    "optimizers.title": ("Optimizers: seven ways to go downhill", "优化器：下山的七种走法"),
+    "optimizers.intro": (
+        "Every optimizer uses the same gradient g = ∇J(θ); they differ in how they turn it into a step.\n"
+        "Momentum remembers past gradients, AdaGrad and RMSprop divide by their size, Adam does both, AdamW "
+        "also shrinks the weights.",
+        "所有优化器都使用同一个梯度 g = ∇J(θ)；区别在于如何把它变成一步更新。\n"
+        "动量（Momentum）记住过去的梯度，AdaGrad 和 RMSprop 按梯度的大小自适应地调整学习率，Adam 两者兼有，"
+        "AdamW 还会衰减权重。",
+    ),
+    "optimizers.section_adam": ("Adam's first step, by hand", "手算 Adam 的第一步"),
+    "optimizers.adam_first": (
+        "At t = 1 the bias corrections undo the zero start exactly, so the step is α times the sign of g:",
+        "t = 1 时偏差修正正好抵消了从零开始的影响，所以这一步等于 α 乘以 g 的符号：",
+    ),
+    "optimizers.adam_note": (
+        "    (The documents' Adam formula, m_t = β₁x_t + (1 − β₁)(x_t − x_{{t−1}}), mixes the moments up; "
+        "the rule above is Kingma & Ba's and PyTorch's.)",
+        "    （文档中的 Adam 公式 m_t = β₁x_t + (1 − β₁)(x_t − x_{{t−1}}) 把一阶矩和二阶矩弄混了；上面是 "
+        "Kingma & Ba 以及 PyTorch 的规则。）",
+    ),
+    "optimizers.section_surface": (
+        "Race 1: a ravine, steep across and flat along",
+        "第一场比赛：一条峡谷，横向陡峭、纵向平缓",
+    ),
+    "optimizers.surface": (
+        "{steps} steps each from the same start; the same gradient, seven update rules:",
+        "每个优化器都从同一起点走 {steps} 步；同样的梯度，七种更新规则：",
+    ),
+    "optimizers.surface_formula": (
+        "f(x, y) = x²/20 + y²,   start (−7, 2),   minimum (0, 0)",
+        "f(x, y) = x²/20 + y²，起点 (−7, 2)，最小值点 (0, 0)",
+    ),
+    "optimizers.col_settings": ("settings", "设置"),
+    "optimizers.col_rule": ("update rule", "更新规则"),
+    "optimizers.col_end": ("end point", "终点"),
+    "optimizers.surface_note": (
+        "Plain SGD zig-zags across the ravine and crawls along it; momentum overshoots and swings back; the "
+        "adaptive methods\n"
+        "(AdaGrad, RMSprop, Adam) rescale each coordinate, so the flat direction gets as large a step as the "
+        "steep one.",
+        "普通 SGD 在峡谷两壁之间来回振荡，沿谷底却走得很慢；动量会冲过头再摆回来；自适应方法\n"
+        "（AdaGrad、RMSprop、Adam）对每个坐标分别缩放，平缓方向的步子和陡峭方向一样大。",
+    ),
+    "optimizers.section_mlp": (
+        "Race 2: a small MLP on the spiral data (3 classes, 300 points)",
+        "第二场比赛：小型 MLP 学习螺旋数据（3 类，300 个点）",
+    ),
+    "optimizers.mlp": (
+        "The same network, the same initial weights and the same batches for every optimizer, {epochs} "
+        "epochs:",
+        "每个优化器使用相同的网络、相同的初始权重和相同的批量，训练 {epochs} 轮：",
+    ),
+    "optimizers.mlp_formula": (
+        "2 → 64 → 64 → 3 (ReLU),   L = cross-entropy,   batches of 30",
+        "2 → 64 → 64 → 3（ReLU），L = 交叉熵，批量 30",
+    ),
+    "optimizers.col_first": ("loss, epoch 1", "第 1 轮损失"),
+    "optimizers.col_last": ("loss, last epoch", "最后一轮损失"),
+    "optimizers.col_accuracy": ("accuracy", "准确率"),
+    "optimizers.mlp_note": (
+        "Each optimizer has its own good learning rate (the settings column); with those, the adaptive "
+        "methods get there in fewer epochs.",
+        "每个优化器有各自合适的学习率（见“设置”一列）；在这些设置下，自适应方法用更少的轮次达到目标。",
+    ),
+    "optimizers.plot_surface_title": (
+        "f(x, y) = x²/20 + y²: {steps} steps from (−7, 2)",
+        "f(x, y) = x²/20 + y²：从 (−7, 2) 出发走 {steps} 步",
+    ),
+    "optimizers.plot_spiral": ("spiral data", "螺旋数据"),
+    "optimizers.plot_loss": ("cross-entropy loss (training)", "交叉熵损失（训练集）"),
+    "optimizers.plot_mlp_title": ("MLP 2-64-64-3 on the spiral", "MLP 2-64-64-3 学习螺旋数据"),
+}
+strings.register(TEXT)

@@ -7,6 +7,7 @@ import numpy as np
 
 from .. import backend, nn, optim
 from ..data import regression
+from . import strings
 from .narrate import Narrator
 
 SAMPLES, FEATURES, LEARNING_RATE = 200, 10, 0.01
@@ -96,3 +97,80 @@ def run(n: Narrator) -> None:
     axes.set_title(n.label("regression.plot_weights_title"))
     axes.legend()
     n.save(figure, "weights")
+
+
+# ---------------------------------------------------------------------------- what it says (English, 中文)
+TEXT: dict[str, tuple[str, str]] = {
+    "summary.regression": (
+        "the documents' Linear(10, 1) + MSE + SGD: one step in detail, then 1000 epochs; loss curve, true vs "
+        "learned weights",
+        "文档中的 Linear(10, 1) + 均方误差 + SGD：先细看一步，再训练 1000 轮；损失曲线，真实权重与学到的权重",
+    ),
+    "regression.title": (
+        "Linear regression: nn.Linear(10, 1), the mean squared error and gradient descent",
+        "线性回归：nn.Linear(10, 1)、均方误差与梯度下降",
+    ),
+    "regression.intro": (
+        "The documents' first PyTorch listing: a fully connected layer with 10 inputs and 1 output, the MSE "
+        "loss and SGD with learning rate 0.01,\n"
+        "trained for 1000 epochs. The data come from a known linear function, so we can see whether the "
+        "weights it learns are the true ones.",
+        "文档中的第一个 PyTorch 例子：一个 10 输入、1 输出的全连接层，均方误差损失函数，学习率 0.01 的 SGD，\n"
+        "训练 1000 轮。数据来自一个已知的线性函数，因此可以检验学到的权重是否就是真实的权重。",
+    ),
+    "regression.section_data": ("Data with a known answer", "答案已知的数据"),
+    "regression.data": (
+        "200 samples of 10 features; the targets are a linear function of them plus a little noise:",
+        "200 个样本、每个 10 个特征；目标值是它们的线性函数，再加一点噪声：",
+    ),
+    "regression.section_model": ("The model, the loss function and the optimizer", "模型、损失函数与优化器"),
+    "regression.model": (
+        "One fully connected layer (10 weights and a bias, initialised at random), as in the documents:",
+        "一个全连接层（10 个权重和一个偏置，随机初始化），与文档相同：",
+    ),
+    "regression.section_one_step": ("One training step, in detail", "细看一个训练步骤"),
+    "regression.forward": (
+        "Forward pass: a prediction for every sample at once (a matrix product):",
+        "前向传播：一次算出所有样本的预测值（一次矩阵乘法）：",
+    ),
+    "regression.loss": ("The loss function: the mean of the squared errors:", "损失函数：平方误差的平均值："),
+    "regression.backward": (
+        "Backward pass: loss.backward() fills W.grad; the formula gives the same numbers:",
+        "反向传播：loss.backward() 填好 W.grad；公式给出同样的数值：",
+    ),
+    "regression.update": (
+        "The update moves every weight a small step against its gradient:",
+        "参数更新：每个权重沿梯度的反方向走一小步：",
+    ),
+    "regression.section_train": ("Training: the same step, over and over", "训练：同样的步骤，一遍又一遍"),
+    "regression.progress": (
+        "    epoch {epoch:5d}/{epochs}   MSE {loss:.6f}",
+        "    第 {epoch:5d}/{epochs} 轮   均方误差 {loss:.6f}",
+    ),
+    "regression.loop": (
+        "Each epoch is the documents' loop body (full batch: all 200 samples per step):",
+        "每一轮就是文档中循环体的内容（全批量：每步使用全部 200 个样本）：",
+    ),
+    "regression.loop_formula": (
+        "repeat: forward → loss → zero_grad → backward → step",
+        "重复：前向传播 → 损失 → zero_grad → 反向传播 → step",
+    ),
+    "regression.section_compare": ("What did it learn?", "学到了什么？"),
+    "regression.least_squares": ("The exact least-squares answer, for comparison:", "作为对照，精确的最小二乘解："),
+    "regression.least_squares_formula": (
+        "θ̂ = argmin ‖[X 1] θ − y‖²  (the normal equations, solved exactly)",
+        "θ̂ = argmin ‖[X 1] θ − y‖²（精确求解正规方程）",
+    ),
+    "regression.verdict": (
+        "Gradient descent is within {gap:.1e} of the exact least-squares weights and within {error:.1e} of "
+        "the true ones (the noise ε limits how close any method can get).",
+        "梯度下降的结果与精确的最小二乘权重相差 {gap:.1e}，与真实权重相差 {error:.1e}（噪声 ε "
+        "决定了任何方法能达到的精度）。",
+    ),
+    "regression.plot_noise": ("noise variance 0.1² (the best possible MSE)", "噪声方差 0.1²（可能的最小均方误差）"),
+    "regression.plot_loss_title": ("Mean squared error during training", "训练过程中的均方误差"),
+    "regression.plot_true": ("true w*", "真实 w*"),
+    "regression.plot_learned": ("learned W", "学到的 W"),
+    "regression.plot_weights_title": ("True vs learned weights", "真实权重与学到的权重"),
+}
+strings.register(TEXT)

@@ -13,6 +13,7 @@ import tinygrad_edu as tg
 from .. import nn, optim, train
 from ..data import moons
 from ..nn import functional as F
+from . import strings
 from .narrate import Narrator
 
 HIDDEN = 128
@@ -212,3 +213,127 @@ def _plot_boundaries(n: Narrator, runs: list[Run], points: np.ndarray, labels: n
         axes.set_title(n.label(f"regularization.variant.{r.name}"))
     figure.suptitle(n.label("regularization.plot_boundaries_title"))
     n.save(figure, "boundaries")
+
+
+# ---------------------------------------------------------------------------- what it says (English, 中文)
+TEXT: dict[str, tuple[str, str]] = {
+    "summary.regularization": (
+        "over-fitting and its cures: none vs L1 vs L2 vs dropout vs DropConnect vs early stopping; "
+        "train/validation curves, weight histograms",
+        "过拟合及其对策：无正则化、L1、L2、Dropout、DropConnect、早停；训练/验证曲线，权重直方图",
+    ),
+    "regularization.title": ("Regularisation: over-fitting and five cures", "正则化：过拟合与五种对策"),
+    "regularization.intro": (
+        "A network with 17,000 weights can memorise 60 noisy points — and then it predicts new points worse. "
+        "We train the same network\n"
+        "six times from the same initial weights and watch the validation loss: with no regulariser, with L1,"
+        " L2, dropout, DropConnect, and with early stopping.",
+        "一个有 17,000 个权重的网络能记住 60 个带噪声的点——然后对新数据的预测反而变差。"
+        "我们从相同的初始权重出发，\n"
+        "把同一个网络训练六遍，观察验证损失：无正则化、L1、L2、Dropout、DropConnect，以及早停。",
+    ),
+    "regularization.section_data": ("Few, noisy training points; many validation points", "训练点少且有噪声，验证点多"),
+    "regularization.data": (
+        "Two interleaving half-moons with heavy noise (the classes overlap):",
+        "两个交错的半月形，噪声很大（两类相互重叠）：",
+    ),
+    "regularization.data_formula": (
+        "60 training points, 500 validation points (--quick: 200), 2 classes",
+        "60 个训练点，500 个验证点（--quick：200 个），2 类",
+    ),
+    "regularization.model": ("A network much larger than the problem needs:", "一个远大于问题所需的网络："),
+    "regularization.section_cures": ("The cures, one number at a time", "各种对策，一个数一个数地看"),
+    "regularization.l1": (
+        "L1 adds λ·sign(w) to every weight's gradient: a constant pull towards 0, which sets many weights "
+        "exactly to 0:",
+        "L1 正则化在每个权重的梯度上加 λ·sign(w)：一个恒定的、指向 0 的拉力，会让许多权重恰好变成 0：",
+    ),
+    "regularization.l2": (
+        "L2 adds λ·w: a pull proportional to the weight (\"weight decay\"), which shrinks all weights:",
+        "L2 正则化加 λ·w：与权重成正比的拉力（“权重衰减”），让所有权重变小：",
+    ),
+    "regularization.dropout": (
+        "Dropout zeroes each activation with probability p in training and scales the others by 1/(1 − p); "
+        "in evaluation it does nothing:",
+        "Dropout 在训练时以概率 p 随机丢弃每个激活值，其余的乘以 1/(1 − p)；评估时不起作用：",
+    ),
+    "regularization.dropconnect": (
+        "DropConnect drops weights instead of activations — a new mask at every forward pass in training, "
+        "the plain weights in evaluation:",
+        "DropConnect 丢弃的是权重而不是激活值——训练时每次前向传播换一个新掩码，评估时使用完整的权重：",
+    ),
+    "regularization.section_race": ("Six runs from the same initial weights", "从相同初始权重出发的六次训练"),
+    "regularization.race": (
+        "{epochs} epochs each (early stopping: until the validation loss stops improving):",
+        "每次训练 {epochs} 轮（早停：直到验证损失不再下降）：",
+    ),
+    "regularization.race_formula": (
+        "J = cross-entropy (+ penalty),  Adam(lr=0.01),  full batch",
+        "J = 交叉熵（+ 惩罚项），Adam(lr=0.01)，全批量",
+    ),
+    "regularization.col_variant": ("regulariser", "正则化方法"),
+    "regularization.col_train": ("train loss", "训练损失"),
+    "regularization.col_val": ("val loss", "验证损失"),
+    "regularization.col_best": ("best val loss @ epoch", "最佳验证损失 @ 轮次"),
+    "regularization.col_accuracy": ("val accuracy", "验证准确率"),
+    "regularization.col_zeros": ("|w| < 10⁻³", "|w| < 10⁻³"),
+    "regularization.early_note": (
+        "Early stopping ended training at epoch {stopped}, {patience} epochs without improvement after its "
+        "best epoch {best}, and restored that epoch's weights.",
+        "早停在第 {stopped} 轮结束训练：在最佳的第 {best} 轮之后连续 {patience} 轮没有改进，"
+        "并恢复了那一轮的权重。",
+    ),
+    "regularization.early_not_stopped": (
+        "Early stopping did not trigger in {epochs} epochs (it stops after {patience} epochs without "
+        "improvement); it kept the weights of epoch {best}.",
+        "早停在 {epochs} 轮内没有触发（连续 {patience} 轮没有改进才会停止）；保留了第 {best} 轮的权重。",
+    ),
+    "regularization.overfit": (
+        "Without a regulariser the training loss falls to {train:.3f} while the validation loss climbs from "
+        "its best {best:.3f} back up to {final:.3f}: over-fitting.",
+        "没有正则化时，训练损失降到 {train:.3f}，验证损失却从最低的 {best:.3f} 回升到 {final:.3f}："
+        "这就是过拟合。",
+    ),
+    "regularization.too_short": (
+        "In {epochs} epochs the network has hardly begun to over-fit; run without --quick (200 epochs) to "
+        "see the validation loss climb.",
+        "{epochs} 轮训练中网络几乎还没有开始过拟合；去掉 --quick（训练 200 轮）即可看到验证损失回升。",
+    ),
+    "regularization.better": (
+        "Final validation loss lower than without a regulariser: {cures}.",
+        "最终验证损失低于无正则化的方法：{cures}。",
+    ),
+    "regularization.histograms": (
+        "The histograms show how: L1 pulls most weights to 0 and keeps a few large ones; L2 shrinks every "
+        "weight (under Adam, the weights of units\n"
+        "that get no gradient from the data decay to 0 too); dropout and DropConnect leave the weights large "
+        "but teach the network to work with parts of it missing;\n"
+        "early stopping keeps the weights from before they grew.",
+        "直方图显示了原因：L1 把大多数权重拉到 0，只保留少数较大的权重；L2 让所有权重变小（在 Adam 下，\n"
+        "得不到数据梯度的神经元的权重也会衰减到 0）；Dropout 和 DropConnect 让权重保持较大，"
+        "但让网络学会在缺少一部分时也能工作；\n"
+        "早停则保留了权重变大之前的那一轮。",
+    ),
+    "regularization.variant.none": ("no regulariser", "无正则化"),
+    "regularization.variant.l1": ("L1 (λ = 10⁻³)", "L1（λ = 10⁻³）"),
+    "regularization.variant.l2": ("L2 (λ = 10⁻²)", "L2（λ = 10⁻²）"),
+    "regularization.variant.dropout": ("dropout (p = 0.5)", "Dropout（p = 0.5）"),
+    "regularization.variant.dropconnect": ("DropConnect (p = 0.5)", "DropConnect（p = 0.5）"),
+    "regularization.variant.early_stopping": ("early stopping", "早停"),
+    "regularization.plot_train": ("training", "训练集"),
+    "regularization.plot_val": ("validation", "验证集"),
+    "regularization.plot_best": ("weights kept", "保留的权重"),
+    "regularization.plot_curves_title": (
+        "Cross-entropy loss on the training and validation data",
+        "训练集与验证集上的交叉熵损失",
+    ),
+    "regularization.plot_weights_title": (
+        "Weights of the hidden layer (128 × 128) after training",
+        "训练后隐藏层（128 × 128）的权重",
+    ),
+    "regularization.plot_boundaries_title": (
+        "Decision boundaries (the 60 training points shown)",
+        "决策边界（图中为 60 个训练点）",
+    ),
+}
+strings.register(TEXT)

@@ -12,6 +12,7 @@ from .. import backend, nn, optim, train
 from ..data import reverse_sequences
 from ..nn import functional as F
 from ..nn.transformer import positional_encoding_table
+from . import strings
 from .narrate import Narrator
 
 LENGTH, DIGITS, D_MODEL, HEADS, LAYERS = 8, 10, 32, 4, 2
@@ -166,3 +167,120 @@ def _plot_training(n: Narrator, history: train.History) -> None:
                                    ("val_sequence_accuracy", "transformer.sequences_right")], "cnn.accuracy")
     right.set_ylim(0, 1.02)
     n.save(figure, "training")
+
+
+# ---------------------------------------------------------------------------- what it says (English, 中文)
+TEXT: dict[str, tuple[str, str]] = {
+    "summary.transformer": (
+        "attention by hand, the positional encoding as a picture, and a small Transformer that learns to "
+        "reverse digit sequences; attention heatmaps",
+        "手算注意力，位置编码的图像，一个学会反转数字序列的小型 Transformer；注意力热图",
+    ),
+    "transformer.title": (
+        "The Transformer: attention, positions, and a model that learns to reverse a sequence",
+        "Transformer：注意力、位置，以及一个学会反转序列的模型",
+    ),
+    "transformer.intro": (
+        "Self-attention lets every position of a sequence look at every other position at once and take a "
+        "weighted average of what it finds;\n"
+        "the weights come from how well a query matches each key. A position code tells the model where each "
+        "token sits.",
+        "自注意力让序列中的每个位置同时查看所有其他位置，并对看到的内容做加权平均；\n"
+        "权重来自查询（query）与每个键（key）的匹配程度。位置编码告诉模型每个词元所在的位置。",
+    ),
+    "transformer.section_attention": ("Attention by hand: softmax(QKᵀ/√d_k) V", "手算注意力：softmax(QKᵀ/√d_k) V"),
+    "transformer.scores": (
+        "Every query is compared with every key by a dot product, scaled by 1/√d_k so that the scores do not "
+        "grow with the dimension:",
+        "每个查询与每个键做点积，再乘以 1/√d_k，使得分不随维度增大：",
+    ),
+    "transformer.scores_formula": ("S = Q Kᵀ / √d_k   (3 tokens, d_k = 4)", "S = Q Kᵀ / √d_k（3 个词元，d_k = 4）"),
+    "transformer.softmax": (
+        "The softmax turns each row of scores into weights that are positive and sum to 1:",
+        "softmax 把每一行得分变成为正且和为 1 的权重：",
+    ),
+    "transformer.softmax_formula": (
+        "A = softmax(S) row by row:  Aᵢⱼ = e^{{Sᵢⱼ}} / Σₖ e^{{Sᵢₖ}}",
+        "A = 逐行 softmax(S)：Aᵢⱼ = e^{{Sᵢⱼ}} / Σₖ e^{{Sᵢₖ}}",
+    ),
+    "transformer.output": (
+        "Each output row is the weighted average of the value rows; the library's function gives the same "
+        "numbers:",
+        "每一行输出是各行值（value）的加权平均；库函数给出同样的数值：",
+    ),
+    "transformer.section_positions": ("The positional encoding", "位置编码"),
+    "transformer.pe": (
+        "Attention by itself ignores order, so a code of the position is added to each token's vector:",
+        "注意力本身不考虑顺序，因此要把位置的编码加到每个词元的向量上：",
+    ),
+    "transformer.pe_note": (
+        "    (The documents' PyTorch listing of this layer does not run: it uses an undefined i and fills a "
+        "1×1×d buffer. The formula above is Vaswani et al.'s.)",
+        "    （文档中这一层的 PyTorch 代码无法运行：它使用了未定义的 i，并且只填充了一个 1×1×d 的缓冲区。"
+        "上面的公式来自 Vaswani 等人。）",
+    ),
+    "transformer.section_reverse": (
+        "A small Transformer learns to reverse digit sequences",
+        "一个小型 Transformer 学习反转数字序列",
+    ),
+    "transformer.data": (
+        "Random sequences of 8 digits; the target is the same sequence backwards:",
+        "随机的 8 位数字序列；目标是倒过来的同一序列：",
+    ),
+    "transformer.data_formula": ("y[t] = x[L − 1 − t]   (L = 8 digits)", "y[t] = x[L − 1 − t]（L = 8 个数字）"),
+    "transformer.model": (
+        "Embedding(10, 32) + positional encoding → 2 encoder layers (4 heads, feed-forward 64) → Linear(32, "
+        "10):",
+        "嵌入层(10, 32) + 位置编码 → 2 个编码器层（4 个头，前馈 64）→ 全连接层(32, 10)：",
+    ),
+    "transformer.model_formula": (
+        "x ↦ Linear(Encoder₂(Encoder₁(Embedding(x) + PE)))  per position",
+        "x ↦ Linear(Encoder₂(Encoder₁(Embedding(x) + PE)))，逐个位置",
+    ),
+    "transformer.scale_note": (
+        "    (No √d_model scaling of the embeddings here: with it, the N(0, 1) embeddings drown the position "
+        "code, and this model — in PyTorch as well — does not learn the reversal in a few epochs.)",
+        "    （这里嵌入向量不乘 √d_model：乘了之后 N(0, 1) 的嵌入会淹没位置编码，这个模型（在 PyTorch "
+        "中也一样）在几轮之内学不会反转。）",
+    ),
+    "transformer.trained": (
+        "{epochs} epoch(s); per epoch, the validation digits and whole sequences reversed correctly:",
+        "训练 {epochs} 轮；每轮验证集上数字与整个序列被正确反转的比例：",
+    ),
+    "transformer.trained_formula": (
+        "L = cross-entropy over all 8 positions,  Adam(lr = 3·10⁻³)",
+        "L = 全部 8 个位置上的交叉熵，Adam(lr = 3·10⁻³)",
+    ),
+    "transformer.digits_right": ("digits right", "数字正确"),
+    "transformer.sequences_right": ("sequences right", "序列正确"),
+    "transformer.examples": ("Four validation sequences and the model's answers:", "四个验证序列和模型的回答："),
+    "transformer.examples_formula": (
+        "ŷ = argmax softmax(logits) at every position",
+        "每个位置上 ŷ = argmax softmax(logits)",
+    ),
+    "transformer.attention": (
+        "The attention weights of one sequence: position t should look at position 7 − t (the anti-diagonal) "
+        "in some head:",
+        "一个序列的注意力权重：位置 t 应当在某个头中关注位置 7 − t（反对角线）：",
+    ),
+    "transformer.attention_formula": (
+        "A[t, j]: how much position t looks at position j (one map per head and layer)",
+        "A[t, j]：位置 t 对位置 j 的关注程度（每层每个头一张图）",
+    ),
+    "transformer.mirror": (
+        "layer {layer}: weight on the anti-diagonal (best head, mean over t)",
+        "第 {layer} 层：反对角线上的权重（最佳的头，对 t 取平均）",
+    ),
+    "transformer.plot_position": ("position", "位置"),
+    "transformer.plot_dimension": ("dimension", "维度"),
+    "transformer.plot_pe_title": ("Positional encoding PE(pos, dim), d = 64", "位置编码 PE(pos, dim)，d = 64"),
+    "transformer.plot_pe_columns": ("Four columns: fast to slow waves", "四列：从快到慢的波"),
+    "transformer.plot_head": ("layer {layer}, head {head}", "第 {layer} 层，第 {head} 个头"),
+    "transformer.plot_keys": ("key position j (the input digit there)", "键的位置 j（该位置的输入数字）"),
+    "transformer.plot_queries": ("query position t (it outputs y[t])", "查询的位置 t（输出 y[t]）"),
+    "transformer.plot_attention_title": (
+        "Attention weights of the trained model for one sequence",
+        "训练好的模型对一个序列的注意力权重",
+    ),
+}
+strings.register(TEXT)

@@ -9,6 +9,8 @@
 | ``attribution.py`` | ``saliency``, ``integrated_gradients`` (completeness: Σ IG = S(x) − S(x′)), ``occlusion`` |
 | ``tabular.py`` | ``permutation_importance`` (global), ``local_surrogate`` (LIME-style, one prediction) |
 | ``plot.py`` | ``plot_attribution``, ``plot_attributions``, ``plot_importance``, ``plot_surrogate`` |
+
+May import: ``nn``, ``optim``, ``data`` and the engine; never ``demo`` or ``bench``.
 """
 
 from .attribution import class_scores, integrated_gradients, occlusion, saliency

@@ -22,11 +22,15 @@
 | ``rnn.py`` | RNN, LSTM, GRU, RNNCell, LSTMCell, GRUCell |
 | ``layernorm.py`` | LayerNorm |
 | ``attention.py`` | MultiHeadAttention (and ``F.scaled_dot_product_attention``) |
-| ``transformer.py`` | PositionalEncoding, TransformerEncoderLayer, TransformerEncoder, CausalLM |
+| ``transformer.py`` | PositionalEncoding, TransformerEncoderLayer, TransformerEncoder (LM on top: ``models``) |
 
 Other parts of the project add their layers here: import them below and add the names to ``__all__``.
+
+May import: the engine (``tensor``, ``ops``, ``grad_mode``, ``serialization``, …), ``backend``; never ``train``,
+``models``, ``demo`` or ``bench``. Whole networks live in ``models``.
 """
 
+from .. import serialization
 from . import functional, init, utils
 from .activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .attention import MultiHeadAttention
@@ -50,7 +54,9 @@ from .module import (
 from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .summary import SummaryTable, summary
-from .transformer import CausalLM, PositionalEncoding, TransformerEncoder, TransformerEncoderLayer
+from .transformer import PositionalEncoding, TransformerEncoder, TransformerEncoderLayer
+
+serialization.register_tensor_kind("parameter", Parameter)  # tg.save / tg.load keep a Parameter a Parameter
 
 __all__ = [
     "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d", "CrossEntropyLoss", "DropConnect", "Dropout",
@@ -58,6 +64,6 @@ __all__ = [
     "Module", "ModuleDict", "ModuleList", "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax",
     "StateDictError", "SummaryTable", "Tanh", "functional", "init", "summary", "utils",
     "AdaptiveAvgPool2d", "AvgPool2d", "Conv2d", "MaxPool2d",
-    "CausalLM", "Embedding", "GRU", "GRUCell", "LSTM", "LSTMCell", "LayerNorm", "MultiHeadAttention",
+    "Embedding", "GRU", "GRUCell", "LSTM", "LSTMCell", "LayerNorm", "MultiHeadAttention",
     "PositionalEncoding", "RNN", "RNNCell", "TransformerEncoder", "TransformerEncoderLayer",
 ]

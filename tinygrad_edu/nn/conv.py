@@ -18,9 +18,8 @@ IntOrPair = int | tuple[int, int]
 
 def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntOrPair = 1,  # noqa: A002
            padding: IntOrPair | str = 0, dilation: IntOrPair = 1, groups: int = 1) -> Tensor:
-    """2-D convolution (cross-correlation, as in every deep-learning library):
-
-        y[n, o, oh, ow] = b[o] + Σ_{c, i, j} W[o, c, i, j] · x[n, c, oh·s − p + i·d, ow·s − p + j·d]
+    """2-D convolution (cross-correlation, as in every deep-learning library): the formula, with stride s,
+    padding p and dilation d, and its backward are those of ``ops.Conv2d`` (ops/conv.py).
 
     ``padding``: an int or (ph, pw) of zeros on both sides, ``"valid"`` (none) or ``"same"`` (output as large as
     the input; stride 1 only). ``groups=G`` splits the channels into G independent convolutions;
@@ -28,16 +27,13 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: In
     """
     layer = f"conv2d(weight of shape {tuple(weight.shape)}, groups={groups})"
     options = dict(stride=stride, padding=padding, dilation=dilation, groups=groups, layer=layer)
-    if bias is None:
-        return ops.Conv2d.apply(input, weight, **options)
     return ops.Conv2d.apply(input, weight, bias, **options)
 
 
 class Conv2d(Module):
     """2-D convolution layer: ``Conv2d(in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
-    groups=1, bias=True)`` on inputs (N, in_channels, H, W), giving (N, out_channels, OH, OW) with
-
-        OH = ⌊(H + 2·p − d·(k − 1) − 1) / s⌋ + 1   (and OW alike; padding="same" keeps OH = H)
+    groups=1, bias=True)`` on inputs (N, in_channels, H, W), giving (N, out_channels, OH, OW) (the output size
+    and the formula are in ``ops.Conv2d``; padding="same" keeps OH = H).
 
     Parameters: ``weight`` (out_channels, in_channels/groups, kh, kw) and ``bias`` (out_channels,), initialised
     as PyTorch: U(−1/√fan_in, 1/√fan_in) with fan_in = in_channels/groups · kh · kw. The documents' Conv2D(32,
@@ -71,8 +67,6 @@ class Conv2d(Module):
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         options = dict(stride=self.stride, padding=self.padding, dilation=self.dilation, groups=self.groups,
                        layer=f"Conv2d({self.extra_repr()})")
-        if self.bias is None:
-            return ops.Conv2d.apply(input, self.weight, **options)
         return ops.Conv2d.apply(input, self.weight, self.bias, **options)
 
     def extra_repr(self) -> str:

@@ -39,9 +39,8 @@ __all__ = [
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:  # noqa: A002
-    """Affine map  z = x Wᵀ + b  with W of shape (out_features, in_features) (the documents' z = Wx + b)."""
-    if bias is None:
-        return ops.Linear.apply(input, weight)
+    """The affine map of a fully connected layer, ``ops.Linear`` (formula and backward there); W has the shape
+    (out_features, in_features), ``bias=None`` leaves b out."""
     return ops.Linear.apply(input, weight, bias)
 
 

@@ -18,7 +18,8 @@ def _as_shape(normalized_shape: int | Sequence[int]) -> tuple[int, ...]:
 
 def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Tensor | None = None,  # noqa: A002
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
-    """y = (x − μ)/√(σ² + ε) ⊙ γ + β, with μ and σ² (biased) over the last ``len(normalized_shape)`` axes.
+    """Layer normalisation over the last ``len(normalized_shape)`` axes, ``ops.LayerNorm`` (formula there);
+    ``weight`` γ and ``bias`` β are optional.
 
     Unlike batch normalisation nothing is averaged across the batch, so training and evaluation compute the
     same thing and a batch of one works. The formula and its backward are in ``ops/layernorm.py``.
@@ -30,18 +31,11 @@ def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Ten
     for name, param in (("weight", weight), ("bias", bias)):
         if param is not None and tuple(param.shape) != shape:
             raise ValueError(f"layer_norm: {name} has shape {tuple(param.shape)}, expected {shape}")
-    options = dict(normalized_ndim=len(shape), eps=eps)
-    if weight is None and bias is None:
-        return ops.LayerNorm.apply(input, **options)
-    if weight is None:  # only a shift: γ = 1
-        weight = Tensor(input.xp.ones(shape, dtype=input.dtype))
-    if bias is None:
-        return ops.LayerNorm.apply(input, weight, **options)
-    return ops.LayerNorm.apply(input, weight, bias, **options)
+    return ops.LayerNorm.apply(input, weight, bias, normalized_ndim=len(shape), eps=eps)
 
 
 class LayerNorm(Module):
-    """Layer normalisation over the last axes ``normalized_shape``:  y = (x − μ)/√(σ² + ε) ⊙ γ + β.
+    """Layer normalisation over the last axes ``normalized_shape`` (the formula is in ``ops.LayerNorm``).
 
     ``weight`` γ starts at ones and ``bias`` β at zeros (``elementwise_affine=False`` leaves both out,
     ``bias=False`` only β), as in PyTorch. In a Transformer ``LayerNorm(d_model)`` normalises each token's vector.

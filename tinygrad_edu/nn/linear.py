@@ -11,7 +11,8 @@ from .module import Module, add_weight_and_bias
 
 
 class Linear(Module):
-    """Fully connected layer  z = x Wᵀ + b  (the documents' z = Wx + b, applied to a batch of rows x).
+    """Fully connected layer: the affine map of ``ops.Linear`` (formula and backward there), the documents'
+    z = Wx + b applied to a batch of rows x.
 
     ``weight`` has PyTorch's layout (out_features, in_features) and ``bias`` (out_features,), so a PyTorch
     state_dict loads unchanged. Initialisation is PyTorch's: W ~ U(−1/√in, 1/√in) (``kaiming_uniform_`` with
@@ -41,8 +42,6 @@ class Linear(Module):
         weight, bias = params["weight"], params["bias"]
         if self.dropconnect and self.training:
             weight = ops.Dropout.apply(weight, p=self.dropconnect)
-        if bias is None:
-            return ops.Linear.apply(input, weight)
         return ops.Linear.apply(input, weight, bias)
 
     def extra_repr(self) -> str:
@@ -69,8 +68,7 @@ class DropConnect(Module):
         weight = self.linear.weight
         if self.training and self.p:
             weight = ops.Dropout.apply(weight, p=self.p)
-        bias = self.linear.bias
-        return ops.Linear.apply(input, weight) if bias is None else ops.Linear.apply(input, weight, bias)
+        return ops.Linear.apply(input, weight, self.linear.bias)
 
     def extra_repr(self) -> str:
         return f"p={self.p}"

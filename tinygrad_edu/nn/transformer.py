@@ -1,6 +1,6 @@
 """The Transformer encoder, built from the pieces the documents name: positional encoding, multi-head
-self-attention, a feed-forward block, residual connections and layer normalisation; and a small causal language
-model on top of it.
+self-attention, a feed-forward block, residual connections and layer normalisation. The small causal language
+model built on it is a model, not a layer: ``tinygrad_edu.models.CausalLM``.
 
 The documents' own PyTorch listing of this model does not run (docs/sequence-models.md, "Errata"): its positional
 encoding uses an undefined ``i`` and fills a 1×1×d buffer, and its "Transformer" stacks bare attention layers,
@@ -10,18 +10,14 @@ without the feed-forward block, the residual connections and the normalisation t
 from __future__ import annotations
 
 import copy
-import math
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from .. import backend, ops
-from ..grad_mode import no_grad
 from ..tensor import Tensor
 from .attention import MultiHeadAttention
 from .dropout import Dropout
-from .embedding import Embedding
 from .layernorm import LayerNorm
 from .linear import Linear
 from .module import Module, ModuleList
@@ -166,52 +162,3 @@ class TransformerEncoder(Module):
         for layer in self.layers:
             x = layer(x, src_mask=mask, src_key_padding_mask=src_key_padding_mask, is_causal=is_causal)
         return x if self.norm is None else self.norm(x)
-
-
-class CausalLM(Module):
-    """A small GPT-style language model: token embedding → positional encoding → causally masked pre-norm encoder
-    layers → final LayerNorm → output projection to next-token logits.
-
-    ``CausalLM(vocab_size, d_model=64, nhead=4, num_layers=2, dim_feedforward=256, max_len=512, dropout=0.1)``;
-    ``forward(tokens)`` maps integer ids (batch, T) to logits (batch, T, vocab_size), where position t sees tokens
-    0..t only, so the logits at t predict token t + 1. Train with ``F.cross_entropy(logits.reshape(-1, V),
-    targets.reshape(-1))``; ``generate`` samples a continuation.
-    """
-
-    def __init__(self, vocab_size: int, d_model: int = 64, nhead: int = 4, num_layers: int = 2,
-                 dim_feedforward: int = 256, max_len: int = 512, dropout: float = 0.1) -> None:
-        super().__init__()
-        self.vocab_size, self.d_model, self.max_len = vocab_size, d_model, max_len
-        self.embedding = Embedding(vocab_size, d_model)
-        self.positional = PositionalEncoding(d_model, max_len, dropout)
-        layer = TransformerEncoderLayer(d_model, nhead, dim_feedforward, dropout, activation="gelu",
-                                        norm_first=True)
-        self.encoder = TransformerEncoder(layer, num_layers, norm=LayerNorm(d_model))
-        self.head = Linear(d_model, vocab_size)
-
-    def forward(self, tokens: Any) -> Tensor:
-        x = self.embedding(tokens) * math.sqrt(self.d_model)  # the paper's scale: embeddings and PE comparable
-        return self.head(self.encoder(self.positional(x), is_causal=True))
-
-    def generate(self, prompt: Any, max_new_tokens: int, temperature: float = 1.0, greedy: bool = False) -> Tensor:
-        """Extend ``prompt`` (batch, T) token by token: sample from softmax(logits / temperature) at the last
-        position (or take the argmax with ``greedy``), append, repeat. Runs in eval mode without a graph."""
-        tokens = prompt.data if isinstance(prompt, Tensor) else self.embedding.weight.xp.asarray(prompt)
-        if tokens.ndim == 1:
-            tokens = tokens[None]
-        was_training = self.training
-        self.eval()
-        generator = backend.generator(self.embedding.weight.device)
-        xp = self.embedding.weight.xp
-        with no_grad():
-            for _ in range(max_new_tokens):
-                logits = self(tokens[:, -self.max_len :]).data[:, -1].astype(np.float64)
-                if greedy:
-                    chosen = logits.argmax(axis=-1)
-                else:
-                    probs = ops.Softmax.apply(Tensor(logits / max(temperature, 1e-8))).data
-                    uniform = generator.random((probs.shape[0], 1))
-                    chosen = (probs.cumsum(axis=-1) < uniform).sum(axis=-1).clip(0, self.vocab_size - 1)
-                tokens = xp.concatenate([tokens, chosen[:, None].astype(tokens.dtype)], axis=1)
-        self.train(was_training)
-        return Tensor(tokens)

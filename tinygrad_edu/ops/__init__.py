@@ -19,6 +19,9 @@ the formula in the docstring.
 | ``embedding.py`` | Embedding (look-up, scatter-add backward) |
 | ``layernorm.py`` | LayerNorm |
 | ``rnn.py`` | RNNSequence, LSTMSequence, GRUSequence (one op per layer, BPTT in backward) |
+
+May import: ``backend``, ``kernels`` (through ``kernels.dispatch``) and the engine (``tensor``); never ``nn``,
+``optim``, ``data``, ``train`` or anything above.
 """
 
 from .activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh

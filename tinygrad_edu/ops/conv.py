@@ -32,6 +32,7 @@ import numpy as np
 from ..backend import get_array_module
 from ..kernels import dispatch as kernels
 from ..tensor import Function, OpError
+from .optional import apply_without_missing
 
 Pair = tuple[int, int]
 
@@ -160,7 +161,10 @@ class Conv2d(Function):
 
     Forward:   cols = im2col(x) (N·OH·OW, C·kh·kw),   Y = cols · Wᵀ + b   per group.
     Backward:  ∂L/∂W = Ȳᵀ · cols,   ∂L/∂b = Σ_rows Ȳ,   ∂L/∂x = col2im(Ȳ · W).
+    ``bias=None`` (a layer built with ``bias=False``) leaves the b[o] term out.
     """
+
+    apply = classmethod(apply_without_missing)  # ops.Conv2d.apply(x, W, None, ...) has no bias term
 
     def forward(self, x: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0, dilation: Any = 1,
                 groups: int = 1, layer: str = "conv2d") -> Any:

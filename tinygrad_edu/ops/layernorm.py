@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..backend import get_array_module
-from ..tensor import Function
+from ..tensor import Function, Tensor
+from .optional import apply_without_missing
 
 
 class LayerNorm(Function):
@@ -13,7 +14,8 @@ class LayerNorm(Function):
 
         μ = mean(x),   σ² = mean((x − μ)²)  (biased, ÷N),   x̂ = (x − μ) / √(σ² + ε),   y = x̂ ⊙ γ + β
 
-    with γ (``weight``) and β (``bias``) of the normalised shape, both optional.
+    with γ (``weight``) and β (``bias``) of the normalised shape, both optional: no γ is γ = 1, no β is β = 0
+    (``LayerNorm.apply(x, None, None)``, ``LayerNorm.apply(x, γ)``, ``LayerNorm.apply(x, None, β)`` all work).
 
     Backward, with r = 1/√(σ² + ε), g = ∂L/∂y ⊙ γ and means over the normalised axes:
 
@@ -22,6 +24,12 @@ class LayerNorm(Function):
     (x̂ has mean 0 and mean square ≈ 1 whatever x was: the two subtracted terms remove the parts of g that
     would change those.)
     """
+
+    @classmethod
+    def apply(cls, x: Any, weight: Any = None, bias: Any = None, **options: Any) -> Tensor:
+        if weight is None and bias is not None:  # only a shift: γ = 1, a constant (apply cannot pass None first)
+            weight = Tensor(get_array_module(x.data).ones(bias.shape, dtype=x.dtype))
+        return apply_without_missing(cls, x, weight, bias, **options)
 
     def forward(self, x: Any, weight: Any = None, bias: Any = None, normalized_ndim: int = 1,
                 eps: float = 1e-5) -> Any:

@@ -6,6 +6,7 @@ from typing import Any
 
 from ..tensor import Function
 from .broadcast import unbroadcast
+from .optional import apply_without_missing
 
 
 class MatMul(Function):
@@ -50,8 +51,10 @@ class Linear(Function):
 
     Backward:  ∂L/∂x = ∂L/∂z W,   ∂L/∂W = (∂L/∂z)ᵀ x,   ∂L/∂b = Σ_batch ∂L/∂z.
     One fused op instead of a transpose, a matmul and an add: fewer graph nodes, and no ∂L/∂x is computed for
-    the network's input, which needs none.
+    the network's input, which needs none. ``bias=None`` (a layer built with ``bias=False``): z = x Wᵀ.
     """
+
+    apply = classmethod(apply_without_missing)  # ops.Linear.apply(x, W, None) is x Wᵀ
 
     def forward(self, x: Any, weight: Any, bias: Any = None) -> Any:
         if x.shape[-1] != weight.shape[1]:

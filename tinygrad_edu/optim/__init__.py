@@ -11,6 +11,8 @@
 |  | ``LinearLR`` (warm-up), ``ReduceLROnPlateau`` |
 
 Each rule's formula is in its class docstring; ``docs/optimizers.md`` puts them side by side.
+
+May import: the engine and ``backend``; never ``nn``'s users (``train``, ``models``, ``demo``, ``bench``).
 """
 
 from . import lr_scheduler

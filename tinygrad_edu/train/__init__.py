@@ -12,15 +12,21 @@
 |  | ``LearningRateScheduler``, ``CSVLogger`` |
 | ``history.py`` | ``History``: per-epoch values, ``plot()`` |
 | ``metrics.py`` | ``accuracy``, ``binary_accuracy``, ``mse``, ``mae`` |
-| ``mnist_cnn.py`` | the acceptance runs on MNIST / Fashion-MNIST: ``python -m tinygrad_edu.train.mnist_cnn`` |
+| ``crossval.py`` | ``cross_validate``: k-fold cross-validation over ``data.kfold``'s splits |
+| ``cli.py``, ``__main__.py`` | ``python -m tinygrad_edu.train``: a model of ``models`` on MNIST, Fashion-MNIST or |
+|  | generated shapes, with checkpoints, resuming and ``--prune`` |
+
+May import: the engine, ``nn``, ``optim``, ``data``, ``models``; never ``demo`` or ``bench``.
 """
 
 from .callbacks import Callback, CSVLogger, EarlyStopping, LearningRateScheduler, ModelCheckpoint
+from .crossval import CrossValidationResult, cross_validate
 from .fit import NonFiniteLossError, Trainer, evaluate, fit, predict
 from .history import History
 from .metrics import accuracy, binary_accuracy, mae, mse
 
 __all__ = [
-    "CSVLogger", "Callback", "EarlyStopping", "History", "LearningRateScheduler", "ModelCheckpoint",
-    "NonFiniteLossError", "Trainer", "accuracy", "binary_accuracy", "evaluate", "fit", "mae", "mse", "predict",
+    "CSVLogger", "Callback", "CrossValidationResult", "EarlyStopping", "History", "LearningRateScheduler",
+    "ModelCheckpoint", "NonFiniteLossError", "Trainer", "accuracy", "binary_accuracy", "cross_validate", "evaluate",
+    "fit", "mae", "mse", "predict",
 ]

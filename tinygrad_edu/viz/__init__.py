@@ -12,6 +12,8 @@
 | ``model.py`` | ``model_diagram(model, input_shape)``: layers and the shapes between them |
 | ``draw.py`` | ``draw(diagram)``: a layered layout drawn with matplotlib (PNG), no Graphviz |
 | ``gradient_flow.py`` | ``GradientFlow``: a ``fit`` callback recording ‖∂L/∂W‖ and ‖δ‖ per layer, with warnings |
+
+May import: ``nn``, ``data`` and the engine; never ``demo`` or ``bench``.
 """
 
 from .diagram import Cluster, Diagram, Edge, Node

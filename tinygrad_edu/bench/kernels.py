@@ -1,15 +1,15 @@
 """Speed and memory of the convolution path, measured against PyTorch's CPU build in the same process.
 
-    python -m tinygrad_edu.kernels.benchmark              # im2col, training step, peak memory
-    python -m tinygrad_edu.kernels.benchmark --threading  # the training step under each threading policy
-    python -m tinygrad_edu.kernels.benchmark --cpu-time   # one thread each, CPU time instead of wall time
+    python -m tinygrad_edu.bench.kernels              # im2col, training step, peak memory
+    python -m tinygrad_edu.bench.kernels --threading  # the training step under each threading policy
+    python -m tinygrad_edu.bench.kernels --cpu-time   # one thread each, CPU time instead of wall time
 
-The model is the documents' CNN (Conv2d(1, 32, 3) → ReLU → MaxPool2d(2) → Conv2d(32, 64, 3) → ReLU →
-MaxPool2d(2) → Conv2d(64, 64, 3) → ReLU → Flatten → Linear(576, 64) → ReLU → Linear(64, 10), 93,322
-parameters) on 28×28×1 images; one training step is zero_grad, forward, cross-entropy, backward and an Adam
-update, in float32. Times are medians over repeats that alternate between the two libraries, after a warm-up
-that also compiles the Numba kernels, so a busy machine slows both alike and the ratio stays meaningful (the
-harness of ``python -m tinygrad_edu.bench``, tinygrad_edu/bench/timing.py).
+The model is the documents' CNN, ``models.DocumentsCNN`` (Conv2d(1, 32, 3) → ReLU → MaxPool2d(2) → Conv2d(32, 64,
+3) → ReLU → MaxPool2d(2) → Conv2d(64, 64, 3) → ReLU → Flatten → Linear(576, 64) → ReLU → Linear(64, 10), 93,322
+parameters) on 28×28×1 images; one training step is zero_grad, forward, cross-entropy, backward and an Adam update,
+in float32. Times are medians over repeats that alternate between the two libraries, after a warm-up that also
+compiles the Numba kernels, so a busy machine slows both alike and the ratio stays meaningful (the harness of
+``python -m tinygrad_edu.bench``, tinygrad_edu/bench/timing.py).
 
 On a machine shared with other busy programs, threads that wait for a descheduled partner distort wall-clock
 times (a 2-thread library can lose far more than a 1-thread one). ``--cpu-time`` runs everything — OpenBLAS,
@@ -31,19 +31,8 @@ from typing import Any
 import numpy as np
 
 
-def documents_cnn() -> Any:
-    """The documents' Keras CNN with PyTorch's layer names (input (N, 1, 28, 28), 10 classes)."""
-    from tinygrad_edu import nn
-
-    return nn.Sequential(
-        nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(64, 64, 3), nn.ReLU(),
-        nn.Flatten(), nn.Linear(576, 64), nn.ReLU(), nn.Linear(64, 10),
-    )
-
-
-def _torch_cnn(torch: Any) -> Any:
+def torch_documents_cnn(torch: Any) -> Any:
+    """``models.DocumentsCNN`` written with ``torch.nn``: the same layers, so the same ``state_dict`` keys."""
     t = torch.nn
     return t.Sequential(
         t.Conv2d(1, 32, 3), t.ReLU(), t.MaxPool2d(2),
@@ -63,12 +52,12 @@ def our_training_step(batch: int = 64, device: str = "cpu") -> Callable[[], floa
     """A closure running one training step of the documents' CNN on ``device``; returns the loss. The model and
     batch are made on the NumPy backend (the same seeded values everywhere), then moved."""
     import tinygrad_edu as tg
-    from tinygrad_edu import backend, optim
+    from tinygrad_edu import backend, models, optim
     from tinygrad_edu.nn import functional as F
 
     with backend.using("numpy"):
         tg.manual_seed(0)
-        model = documents_cnn().to(device)
+        model = models.DocumentsCNN().to(device)
         images, labels = random_batch(batch)
         x, y = tg.Tensor(images).to(device), tg.Tensor(labels).to(device)
     optimizer = optim.Adam(model.parameters(), lr=1e-3)
@@ -85,7 +74,7 @@ def our_training_step(batch: int = 64, device: str = "cpu") -> Callable[[], floa
 
 def torch_training_step(torch: Any, batch: int = 64, device: str = "cpu") -> Callable[[], float]:
     torch.manual_seed(0)
-    model = _torch_cnn(torch).to(device)
+    model = torch_documents_cnn(torch).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     images, labels = random_batch(batch)
     x, y = torch.from_numpy(images).to(device), torch.from_numpy(labels).to(device)
@@ -160,7 +149,7 @@ def _memory_child(steps: int, batch: int) -> None:
 
 def peak_rss_mib(steps: int = 20, batch: int = 64) -> float:
     """Peak resident memory (MiB) of a fresh process that runs ``steps`` training steps (no PyTorch loaded)."""
-    code = f"from tinygrad_edu.kernels.benchmark import _memory_child; _memory_child({steps}, {batch})"
+    code = f"from tinygrad_edu.bench.kernels import _memory_child; _memory_child({steps}, {batch})"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return float(result.stdout.strip().splitlines()[-1])
 
@@ -182,7 +171,7 @@ def threading_sweep(repeats: int) -> None:
     settings.append(("omp-active", {"TINYGRAD_EDU_THREADING": "omp", "OMP_WAIT_POLICY": "ACTIVE"}))
     for name, variables in settings:
         env = {**os.environ, **variables}
-        code = f"from tinygrad_edu.kernels.benchmark import _threading_child; _threading_child({repeats})"
+        code = f"from tinygrad_edu.bench.kernels import _threading_child; _threading_child({repeats})"
         result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
         lines = (result.stdout if result.returncode == 0 else result.stderr).strip().splitlines()
         print(f"{name:<11} {lines[-1] if lines else '(no output)'}")
@@ -194,7 +183,7 @@ ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THRE
 
 def main(argv: list[str] | None = None) -> int:
     global CLOCK
-    parser = argparse.ArgumentParser(prog="python -m tinygrad_edu.kernels.benchmark", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m tinygrad_edu.bench.kernels", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=30, help="timed repeats per measurement (default 30)")
     parser.add_argument("--threading", action="store_true", help="compare the threading policies instead")
@@ -204,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
         threading_sweep(args.repeats)
         return 0
     if args.cpu_time and os.environ.get("OPENBLAS_NUM_THREADS") != "1":  # the thread counts are read at start-up
-        command = [sys.executable, "-m", "tinygrad_edu.kernels.benchmark", "--cpu-time", "--repeats",
+        command = [sys.executable, "-m", "tinygrad_edu.bench.kernels", "--cpu-time", "--repeats",
                    str(args.repeats)]
         return subprocess.run(command, env={**os.environ, **ONE_THREAD}).returncode
     if args.cpu_time:
