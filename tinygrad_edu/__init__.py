@@ -19,6 +19,7 @@ from .creation import arange, eye, full, ones, ones_like, rand, randint, randn, 
 from .grad_mode import enable_grad, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, GradcheckReport, gradcheck
 from .hooks import RemovableHandle
+from .nn.interop import load_safetensors, load_torch_state_dict, save_safetensors
 from .serialization import CheckpointError, load, save
 from .tensor import Function, OpError, Tensor, cat, concatenate, maximum, minimum, split, stack, where
 
@@ -32,4 +33,5 @@ __all__ = [
     "CheckpointError", "load", "nn", "save",
     "data", "train",
     "AnomalyError", "RemovableHandle", "amp", "detect_anomaly", "explain", "is_anomaly_enabled", "viz",
+    "load_safetensors", "load_torch_state_dict", "save_safetensors",
 ]

@@ -20,8 +20,9 @@ import json
 import os
 import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -52,13 +53,22 @@ def save(obj: Any, path: PathLike, compress: bool = False) -> None:
     tree = _encode(obj, [], arrays, str(path))
     manifest = json.dumps({"format": FORMAT, "version": VERSION, "tree": tree})
     arrays[MANIFEST_KEY] = np.array(manifest)
+    atomic_write(path, lambda file: (np.savez_compressed if compress else np.savez)(file, allow_pickle=False,
+                                                                                   **arrays), what="checkpoint")
+
+
+def atomic_write(path: PathLike, write: Callable[[BinaryIO], Any], what: str = "file") -> None:
+    """Call ``write(file)`` on a temporary file in ``path``'s folder, flush it to disk, then rename it over
+    ``path`` (``os.replace`` is atomic): readers see the old file or the complete new one, never half of it.
+    On any exception (or Ctrl-C) the temporary file is removed and ``path`` is left as it was."""
+    path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
-        raise FileNotFoundError(f"cannot save checkpoint '{path}': the folder '{folder}' does not exist")
+        raise FileNotFoundError(f"cannot save {what} '{path}': the folder '{folder}' does not exist")
     descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(descriptor, "wb") as file:
-            (np.savez_compressed if compress else np.savez)(file, allow_pickle=False, **arrays)
+            write(file)
             file.flush()
             os.fsync(file.fileno())
         umask = os.umask(0)

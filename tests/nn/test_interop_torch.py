@@ -1,0 +1,160 @@
+"""Weights that travel both ways between PyTorch and tinygrad_edu, for every layer family with a PyTorch twin.
+
+For each family (tests/nn/interop_families.py): PyTorch saves a safetensors file → ours loads it → the state is
+bit-for-bit PyTorch's and the outputs agree to 1e-5; ours saves → PyTorch loads it with ``load_state_dict``
+(strict) → the same. BatchNorm layers run two training batches first, so running_mean, running_var and
+num_batches_tracked travel with non-default values. Skipped, with the reason printed, without PyTorch.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tinygrad_edu as tg
+from tests.helpers import require_torch
+from tests.nn.interop_families import FAMILIES, Family
+from tinygrad_edu import nn
+
+pytestmark = pytest.mark.torch
+TOLERANCE = dict(rtol=1e-5, atol=1e-5)
+
+
+def outputs(result) -> list[np.ndarray]:
+    """Every array of a (nested tuple of) outputs, as NumPy; None entries skipped."""
+    if result is None:
+        return []
+    if isinstance(result, tuple | list):
+        return [array for item in result for array in outputs(item)]
+    return [result.detach().numpy() if hasattr(result, "detach") else result.numpy()]
+
+
+def perturbed(torch, model):
+    """Add 0.1·N(0, 1) to every floating parameter (PyTorch's MHA biases, BatchNorm's γ and β would be 0 or 1)."""
+    generator = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        for param in model.parameters():
+            param.add_(0.1 * torch.randn(param.shape, generator=generator))
+    return model
+
+
+def torch_model(torch, family: Family):
+    torch.manual_seed(0)
+    model = family.build_torch(torch) if family.build_torch else family.build(torch.nn)
+    return perturbed(torch, model)
+
+
+def our_model(family: Family):
+    tg.manual_seed(0)
+    model = family.build(nn)
+    generator = np.random.default_rng(1)
+    with tg.no_grad():
+        for param in model.parameters():
+            param.data += (0.1 * generator.standard_normal(param.shape)).astype(param.dtype)
+    return model
+
+
+def run_torch(torch, family: Family, model, inputs: list[np.ndarray]):
+    xs = [torch.from_numpy(x) for x in inputs]
+    with torch.no_grad():
+        return outputs((family.call_torch or family.call)(model, xs))
+
+
+def run_ours(family: Family, model, inputs: list[np.ndarray]):
+    with tg.no_grad():
+        return outputs(family.call(model, [tg.tensor(x) for x in inputs]))
+
+
+def warm_up(family: Family, run, model) -> None:
+    """Two training-mode batches (BatchNorm's running statistics and counter move), then evaluation mode."""
+    if family.warm_up:
+        model.train()
+        for seed in (10, 11):
+            run(model, family.inputs(np.random.default_rng(seed)))
+    model.eval()
+
+
+def assert_same_state(ours, theirs) -> None:
+    """Our state under PyTorch's names equals PyTorch's state_dict exactly: same keys, shapes, dtypes, values."""
+    mine = nn.torch_state_dict(ours)
+    reference = {key: value.detach().numpy() for key, value in theirs.state_dict().items()}
+    assert list(mine) == list(reference), "key order / names differ"
+    for key, value in reference.items():
+        assert mine[key].dtype == value.dtype and mine[key].shape == value.shape, key
+        np.testing.assert_array_equal(mine[key], value, err_msg=key)
+
+
+@pytest.fixture
+def torch():
+    return require_torch()
+
+
+@pytest.mark.parametrize("family", FAMILIES, ids=[f.name for f in FAMILIES])
+def test_pytorch_saves_safetensors_and_ours_loads_it(torch, family, tmp_path):
+    from safetensors.torch import save_file
+
+    theirs = torch_model(torch, family)
+    warm_up(family, lambda m, xs: run_torch(torch, family, m, xs), theirs)
+    path = tmp_path / "theirs.safetensors"
+    save_file(theirs.state_dict(), str(path))
+
+    ours = our_model(family)
+    result = tg.load_torch_state_dict(ours, path)
+    assert result == ([], [], [], [])
+    ours.eval()
+    assert_same_state(ours, theirs)
+    inputs = family.inputs(np.random.default_rng(2))
+    for mine, reference in zip(run_ours(family, ours, inputs), run_torch(torch, family, theirs, inputs), strict=True):
+        np.testing.assert_allclose(mine, reference, **TOLERANCE)
+
+
+@pytest.mark.parametrize("family", FAMILIES, ids=[f.name for f in FAMILIES])
+def test_ours_saves_safetensors_and_pytorch_loads_it(torch, family, tmp_path):
+    from safetensors.torch import load_file
+
+    ours = our_model(family)
+    warm_up(family, lambda m, xs: run_ours(family, m, xs), ours)
+    path = tmp_path / "ours.safetensors"
+    ours.save_safetensors(path)
+
+    theirs = torch_model(torch, family)
+    theirs.load_state_dict(load_file(str(path)))  # strict: every key PyTorch expects, nothing more
+    theirs.eval()
+    assert_same_state(ours, theirs)
+    inputs = family.inputs(np.random.default_rng(3))
+    for mine, reference in zip(run_ours(family, ours, inputs), run_torch(torch, family, theirs, inputs), strict=True):
+        np.testing.assert_allclose(mine, reference, **TOLERANCE)
+
+
+@pytest.mark.parametrize("family", [f for f in FAMILIES if f.name in ("MobileNetV2-style", "TransformerEncoder")],
+                         ids=lambda f: f.name)
+def test_a_pytorch_state_dict_loads_directly_through_load_state_dict(torch, family):
+    theirs = torch_model(torch, family)
+    warm_up(family, lambda m, xs: run_torch(torch, family, m, xs), theirs)
+    ours = our_model(family)
+    ours.load_state_dict(theirs.state_dict())  # torch tensors (Parameters included), PyTorch's names
+    ours.eval()
+    assert_same_state(ours, theirs)
+
+
+def test_bfloat16_torch_tensors_are_widened_exactly(torch):
+    theirs = torch.nn.Linear(3, 2).to(torch.bfloat16)
+    ours = nn.Linear(3, 2)
+    ours.load_state_dict(theirs.state_dict())
+    np.testing.assert_array_equal(ours.weight.numpy(), theirs.weight.float().detach().numpy())
+
+
+def test_a_bfloat16_safetensors_file_is_refused_with_the_fix(torch, tmp_path):
+    from safetensors.torch import save_file
+
+    path = tmp_path / "bf16.safetensors"
+    save_file(torch.nn.Linear(3, 2).to(torch.bfloat16).state_dict(), str(path))
+    with pytest.raises(tg.CheckpointError, match=r"bfloat16.*\.float\(\)"):
+        nn.Linear(3, 2).load_state_dict(path)
+
+
+def test_a_torch_save_pickle_is_never_unpickled(torch, tmp_path):
+    path = tmp_path / "model.pt"
+    torch.save(torch.nn.Linear(3, 2).state_dict(), path)
+    with pytest.raises(tg.CheckpointError, match="not a safetensors file.*safetensors.torch.save_file"):
+        nn.Linear(3, 2).load_state_dict(path)
