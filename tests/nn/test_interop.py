@@ -70,6 +70,19 @@ def test_round_trip_is_exact_and_loads_copies(tmp_path):
     assert np.all(target[2].weight.numpy() != 0)
 
 
+def test_batchnorm_state_travels_with_its_0d_int64_counter(tmp_path):
+    source, target = nn.BatchNorm2d(3), nn.BatchNorm2d(3)
+    source(tg.randn(4, 3, 2, 2))
+    source(tg.randn(4, 3, 2, 2))
+    path = tmp_path / "bn.safetensors"
+    source.save_safetensors(path)
+    _, header = read_header(path)
+    assert header["num_batches_tracked"]["dtype"] == "I64" and header["num_batches_tracked"]["shape"] == []
+    target.load_state_dict(path)
+    assert int(target.num_batches_tracked.numpy()) == 2 and target.num_batches_tracked.shape == ()
+    np.testing.assert_array_equal(target.running_var.numpy(), source.running_var.numpy())
+
+
 def test_both_layouts_of_multihead_attention_load_and_name_the_same_values():
     source = nn.MultiHeadAttention(6, 3, kdim=4, vdim=5)
     ours = {key: value.numpy() for key, value in source.state_dict().items()}

@@ -118,7 +118,10 @@ def test_ours_saves_safetensors_and_pytorch_loads_it(torch, family, tmp_path):
     ours.save_safetensors(path)
 
     theirs = torch_model(torch, family)
-    theirs.load_state_dict(load_file(str(path)))  # strict: every key PyTorch expects, nothing more
+    file_state = load_file(str(path))
+    expected = {key: (tuple(value.shape), value.dtype) for key, value in theirs.state_dict().items()}
+    assert {key: (tuple(value.shape), value.dtype) for key, value in file_state.items()} == expected  # 0-d stays 0-d
+    theirs.load_state_dict(file_state)  # strict: every key PyTorch expects, nothing more
     theirs.eval()
     assert_same_state(ours, theirs)
     inputs = family.inputs(np.random.default_rng(3))

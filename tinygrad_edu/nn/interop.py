@@ -62,7 +62,9 @@ def save_safetensors(module_or_state: Module | Mapping[str, Any], path: PathLike
                         f"{type(module_or_state).__name__}")
     arrays = {}
     for key, value in state.items():
-        array = np.ascontiguousarray(backend.to_numpy(value))  # host, C order: the file is raw C-order bytes
+        array = backend.to_numpy(value)  # host, C order: the file is raw C-order bytes
+        if not array.flags.c_contiguous:
+            array = np.ascontiguousarray(array)  # (not on a 0-d array: ascontiguousarray makes it shape (1,))
         if array.dtype.byteorder == ">":
             array = array.astype(array.dtype.newbyteorder("<"))  # the format is little-endian
         if array.dtype.hasobject:
