@@ -10,9 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import tinygrad_edu as tg
-from tinygrad_edu.models import GPT, GPTConfig, GPTError, next_token_loss
 from tests.helpers import require_torch
 from tests.nn.module_check import gradcheck_module
+from tinygrad_edu.models import GPT, GPTConfig, GPTError, next_token_loss
 
 
 def tiny(positions: str = "learned", **overrides) -> GPT:
