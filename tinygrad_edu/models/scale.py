@@ -128,9 +128,11 @@ def _days(days: float | None) -> str:
     return f"{days / 365.25:,.3g} years"
 
 
-def scale_table(tokens_per_second: float | None = None, measured: Shape = MODELS[0]) -> str:
-    """The table from our model to GPT-3 as markdown. ``tokens_per_second``: our model's measured training speed,
-    turned into FLOP/s through C = 6·N·D and extrapolated to every row (same machine, same efficiency)."""
+def scale_table(tokens_per_second: float | None = None, measured: Shape | None = None) -> str:
+    """The table from our model to GPT-3 as markdown. ``tokens_per_second``: the training speed measured for
+    ``measured`` (default: our ≈1 M model, ``MODELS[0]``, which then replaces the first row), turned into FLOP/s
+    through C = 6·N·D and extrapolated to every row (same machine, same efficiency)."""
+    measured = measured or MODELS[0]
     flops_per_second = None
     if tokens_per_second:
         n = exact_parameters(measured.n_layer, measured.n_embd, measured.vocab_size, measured.block_size)
@@ -138,7 +140,7 @@ def scale_table(tokens_per_second: float | None = None, measured: Shape = MODELS
     header = ("| model | L | d | N ≈ 12Ld² + Vd | N exact | tokens D | C = 6ND | weights fp32 | train state "
               "(16 B/param) | activations/seq fp32 | mixed | time at our speed |")
     lines = [header, "|" + " --- |" * 12]
-    for shape in MODELS:
+    for shape in (measured, *MODELS[1:]):
         row = scale(shape, flops_per_second)
         lines.append(
             f"| {shape.name}{f' ({shape.year})' if shape.year else ''} | {shape.n_layer} | {shape.n_embd} | "

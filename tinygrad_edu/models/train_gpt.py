@@ -35,6 +35,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--block", type=int, default=128)
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--warmup", type=int, default=10, help="warm-up steps (then cosine decay)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", help="directory for gpt.npz, tokenizer.json and report.json")
     args = parser.parse_args(argv)
@@ -53,9 +54,13 @@ def main(argv: list[str] | None = None) -> dict:
     baseline = unigram_perplexity(train_ids, val_ids, tokenizer.vocab_size)
     print(f"unigram baseline perplexity (held-out): {baseline:.2f}")
     started = time.perf_counter()
+
+    def live(step: int, loss: float) -> None:
+        if step % 25 == 0:
+            print(f"step {step}: loss {loss:.3f}", flush=True)
+
     history = train_lm(model, train_ids, steps=10**9, seconds=args.seconds, batch_size=args.batch, lr=args.lr,
-                       warmup_steps=20, callback=lambda s, loss: print(f"step {s}: loss {loss:.3f}", flush=True)
-                       if s % 25 == 0 else None)
+                       warmup_steps=args.warmup, callback=live)
     wall = time.perf_counter() - started
     ppl = perplexity(model, val_ids)
     print(f"trained {len(history.steps)} steps, {history.tokens:,} tokens in {history.seconds:.0f} s "
