@@ -116,6 +116,64 @@ def tokens(rng: np.random.Generator) -> list[np.ndarray]:
     return [rng.integers(0, 13, size=(2, 7))]
 
 
+def gpt_torch(torch: Any) -> Any:
+    """PyTorch's twin of ``models.GPT(GPTConfig(vocab_size=13, block_size=8, n_layer=2, n_head=2, n_embd=8))``,
+    nanoGPT-style: learned positions, pre-norm blocks, c_attn = [W_Q; W_K; W_V] in one Linear, causal attention,
+    GELU (tanh), tied embedding and head (``lm_head.weight is wte.weight``)."""
+    L = torch.nn  # noqa: N806
+
+    class Attention(L.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.c_attn, self.c_proj = L.Linear(8, 24), L.Linear(8, 8)
+
+        def forward(self, x: Any) -> Any:
+            b, t, d = x.shape
+            q, k, v = (z.reshape(b, t, 2, d // 2).transpose(1, 2) for z in self.c_attn(x).split(d, dim=-1))
+            y = L.functional.scaled_dot_product_attention(q, k, v, is_causal=True)
+            return self.c_proj(y.transpose(1, 2).reshape(b, t, d))
+
+    class MLP(L.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.c_fc, self.c_proj = L.Linear(8, 32), L.Linear(32, 8)
+
+        def forward(self, x: Any) -> Any:
+            return self.c_proj(L.functional.gelu(self.c_fc(x), approximate="tanh"))
+
+    class Block(L.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.ln_1, self.attn, self.ln_2, self.mlp = L.LayerNorm(8), Attention(), L.LayerNorm(8), MLP()
+
+        def forward(self, x: Any) -> Any:
+            x = x + self.attn(self.ln_1(x))
+            return x + self.mlp(self.ln_2(x))
+
+    class GPT(L.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.wte, self.wpe = L.Embedding(13, 8), L.Embedding(8, 8)
+            self.h = L.ModuleList([Block(), Block()])
+            self.ln_f = L.LayerNorm(8)
+            self.lm_head = L.Linear(8, 13, bias=False)
+            self.lm_head.weight = self.wte.weight
+
+        def forward(self, idx: Any) -> Any:
+            x = self.wte(idx) + self.wpe(torch.arange(idx.shape[1]))
+            for block in self.h:
+                x = block(x)
+            return self.lm_head(self.ln_f(x))
+
+    return GPT()
+
+
+def gpt(L: Any) -> Any:  # noqa: N803
+    from tinygrad_edu.models import GPT, GPTConfig
+
+    return GPT(GPTConfig(vocab_size=13, block_size=8, n_layer=2, n_head=2, n_embd=8))
+
+
 # ------------------------------------------------------------------------------------------- the list
 
 
@@ -167,4 +225,5 @@ FAMILIES = [
     Family("Sequential-ModuleList", named_containers, floats(4, 6)),
     Family("MobileNetV2-style", mobilenet_like, floats(4, 3, 16, 16), warm_up=True),
     Family("CausalLM (GPT-style)", causal_lm, tokens, build_torch=causal_lm_torch),
+    Family("GPT", gpt, tokens, build_torch=gpt_torch, tags=("tied",)),
 ]

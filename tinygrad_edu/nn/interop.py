@@ -116,7 +116,11 @@ def load_state(module: Module, state_dict: Mapping[str, Any] | PathLike, strict:
         raise TypeError(f"load_state_dict expects a mapping of names to arrays (or a path to a .safetensors file), "
                         f"got {type(state_dict).__name__}")
     slots = {slot.key: slot for slot in state_slots(module, torch_layout=layout_of(state_dict.keys()))}
-    missing = [key for key in slots if key not in state_dict]
+    # a tied weight (GPT's lm_head.weight is wte.weight) given under one of its names is not missing under the other:
+    # safetensors.torch.save_model writes shared tensors once
+    given = {id(piece.tensor) for key, slot in slots.items() if key in state_dict for piece in slot.pieces}
+    missing = [key for key, slot in slots.items()
+               if key not in state_dict and not all(id(piece.tensor) in given for piece in slot.pieces)]
     unexpected = [key for key in state_dict if key not in slots]
     wrong_shape, wrong_dtype, writes = [], [], []
     for key, slot in slots.items():
