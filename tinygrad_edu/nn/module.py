@@ -335,7 +335,8 @@ class Module:
     def state_dict(self, prefix: str = "", keep_vars: bool = False) -> OrderedDict[str, Tensor]:
         """Every parameter and persistent buffer under its dotted name, e.g. ``"0.weight"``,
         ``"1.running_mean"``. The values share memory with the module (as PyTorch); ``keep_vars=False``
-        detaches them from the graph. Save it with ``tinygrad_edu.save``."""
+        detaches them from the graph. Save it with ``tinygrad_edu.save`` (a checkpoint) or ``save_safetensors`` (for
+        PyTorch)."""
         state: OrderedDict[str, Tensor] = OrderedDict()
         for module_name, module in self.named_modules(prefix.rstrip(".")):
             dotted = f"{module_name}." if module_name else ""
