@@ -199,3 +199,21 @@ def test_a_tied_weight_given_under_one_name_is_not_missing():
     del state["wte.weight"]
     with pytest.raises(nn.StateDictError, match="missing keys.*wte.weight, lm_head.weight"):
         target.load_state_dict(state)
+
+
+def test_a_bfloat16_file_written_by_hand_is_widened_exactly(tmp_path):
+    """bfloat16 = the upper 16 bits of a float32: write such bits by the file layout (F93), read them back."""
+    values = np.array([[1.0, -2.5], [3.140625, 1e-3]], dtype=np.float32)
+    bits = (values.view(np.uint32) >> 16).astype("<u2")  # truncation: 3.140625 is exact, 1e-3 is not
+    counter = np.array(7, dtype="<i8")
+    header = {"w": {"dtype": "BF16", "shape": [2, 2], "data_offsets": [0, 8]},
+              "n": {"dtype": "I64", "shape": [], "data_offsets": [8, 16]}}
+    text = json.dumps(header).encode()
+    path = tmp_path / "bf16.safetensors"
+    path.write_bytes(struct.pack("<Q", len(text)) + text + bits.tobytes() + counter.tobytes())
+    arrays = tg.load_safetensors(path)
+    expected = (bits.astype(np.uint32) << 16).view(np.float32)
+    np.testing.assert_array_equal(arrays["w"], expected)
+    assert arrays["w"].dtype == np.float32 and arrays["w"][1, 0] == np.float32(3.140625)
+    assert arrays["w"][1, 1] != np.float32(1e-3) and abs(arrays["w"][1, 1] - 1e-3) < 1e-3 * 2**-7
+    assert arrays["n"].shape == () and int(arrays["n"]) == 7

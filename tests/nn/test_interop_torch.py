@@ -150,13 +150,19 @@ def test_bfloat16_torch_tensors_are_widened_exactly(torch):
     np.testing.assert_array_equal(ours.weight.numpy(), theirs.weight.float().detach().numpy())
 
 
-def test_a_bfloat16_safetensors_file_is_refused_with_the_fix(torch, tmp_path):
+def test_a_bfloat16_safetensors_file_loads_widened_exactly(torch, tmp_path):
     from safetensors.torch import save_file
 
+    torch.manual_seed(0)
+    theirs = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4)).to(torch.bfloat16)
     path = tmp_path / "bf16.safetensors"
-    save_file(torch.nn.Linear(3, 2).to(torch.bfloat16).state_dict(), str(path))
-    with pytest.raises(tg.CheckpointError, match=r"bfloat16.*\.float\(\)"):
-        nn.Linear(3, 2).load_state_dict(path)
+    save_file(theirs.state_dict(), str(path))  # bfloat16 weights, int64 counter
+    ours = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
+    ours.load_state_dict(path)
+    for key, value in theirs.state_dict().items():
+        expected = value.float().numpy() if value.is_floating_point() else value.numpy()
+        np.testing.assert_array_equal(ours.state_dict()[key].numpy(), expected, err_msg=key)
+    assert ours[0].weight.dtype == np.float32 and ours[1].num_batches_tracked.dtype == np.int64
 
 
 def test_a_torch_save_pickle_is_never_unpickled(torch, tmp_path):

@@ -19,7 +19,9 @@ left untouched. The name map between PyTorch's keys and ours is in ``nn/torch_la
 
 from __future__ import annotations
 
+import json
 import os
+import struct
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -78,8 +80,9 @@ def save_safetensors(module_or_state: Module | Mapping[str, Any], path: PathLike
 def load_safetensors(path: PathLike) -> dict[str, np.ndarray]:
     """The arrays of a safetensors file, by key (NumPy, on the host). Never unpickles anything.
 
-    Raises ``FileNotFoundError`` for a missing file and ``CheckpointError`` naming the file for one that is not
-    safetensors (a pickle-based ``torch.save`` file, say) or holds a dtype NumPy lacks (bfloat16)."""
+    bfloat16 tensors, which NumPy has no dtype for, are widened exactly to float32. Raises ``FileNotFoundError``
+    for a missing file and ``CheckpointError`` naming the file for one that is not safetensors (a pickle-based
+    ``torch.save`` file, say)."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"safetensors file '{path}' does not exist")
@@ -88,13 +91,38 @@ def load_safetensors(path: PathLike) -> dict[str, np.ndarray]:
         return reader.load_file(str(path))
     except TypeError as error:
         if "bfloat16" in str(error):
-            raise CheckpointError(f"'{path}' holds bfloat16 tensors, which NumPy has no dtype for: save them as "
-                                  "float32 on the PyTorch side ({k: v.float() for k, v in state.items()})") from error
+            return _load_widening_bfloat16(path)
         raise CheckpointError(f"'{path}' cannot be read as safetensors: {error}") from error
     except Exception as error:  # safetensors' own SafetensorError, raised from its Rust core
         raise CheckpointError(f"'{path}' is not a safetensors file, or it is truncated ({error}). A file written by "
                               "torch.save is a pickle: convert it in PyTorch with safetensors.torch.save_file"
                               "(model.state_dict(), path)") from error
+
+
+def _load_widening_bfloat16(path: Path) -> dict[str, np.ndarray]:
+    """A file with bfloat16 tensors (PyTorch's ``model.to(torch.bfloat16)``), which NumPy has no dtype for. A
+    bfloat16 is the upper 16 bits of a float32 (sign, 8 exponent bits, 7 mantissa bits), so
+
+        float32 bits = bfloat16 bits · 2¹⁶   (shifted left by 16: exact, every bfloat16 is a float32)
+
+    The bfloat16 entries are read from the file's own layout (header offsets, little-endian), every other entry
+    through the safetensors package; they all come back as float32 arrays."""
+    from safetensors import safe_open
+
+    raw = path.read_bytes()
+    (length,) = struct.unpack("<Q", raw[:8])
+    header = json.loads(raw[8 : 8 + length])
+    arrays = {}
+    with safe_open(str(path), framework="numpy") as file:
+        for key in file.keys():  # safe_open is not a mapping: keys() is its API
+            entry = header[key]
+            if entry["dtype"] != "BF16":
+                arrays[key] = file.get_tensor(key)
+                continue
+            begin, end = entry["data_offsets"]
+            bits = np.frombuffer(raw, dtype="<u2", count=(end - begin) // 2, offset=8 + length + begin)
+            arrays[key] = (bits.astype(np.uint32) << 16).view(np.float32).reshape(entry["shape"])
+    return arrays
 
 
 # --------------------------------------------------------------------------------------------- loading
