@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import tinygrad_edu as tg
 from tests.helpers import require_torch
@@ -170,3 +172,17 @@ def test_a_torch_save_pickle_is_never_unpickled(torch, tmp_path):
     torch.save(torch.nn.Linear(3, 2).state_dict(), path)
     with pytest.raises(tg.CheckpointError, match="not a safetensors file.*safetensors.torch.save_file"):
         nn.Linear(3, 2).load_state_dict(path)
+
+
+@settings(max_examples=15, deadline=None)
+@given(heads=st.integers(1, 3), head_dim=st.integers(1, 3), kdim=st.sampled_from([None, 2, 5]),
+       vdim=st.sampled_from([None, 3, 4]), bias=st.booleans())
+def test_multihead_attention_names_and_shapes_match_pytorchs_for_drawn_sizes(heads, head_dim, kdim, vdim, bias):
+    torch = require_torch()
+    embed = heads * head_dim
+    theirs = torch.nn.MultiheadAttention(embed, heads, bias=bias, kdim=kdim, vdim=vdim, batch_first=True)
+    ours = nn.MultiHeadAttention(embed, heads, bias=bias, kdim=kdim, vdim=vdim)
+    expected = {key: tuple(value.shape) for key, value in theirs.state_dict().items()}
+    assert {key: value.shape for key, value in nn.torch_state_dict(ours).items()} == expected
+    ours.load_state_dict(theirs.state_dict())
+    assert_same_state(ours, theirs)
