@@ -19,6 +19,8 @@ from tests.nn.interop_families import FAMILIES, Family
 from tinygrad_edu import nn
 
 pytestmark = pytest.mark.torch
+TORCH = require_torch()  # every test here compares with PyTorch: without it the module is skipped, with the reason
+pytest.importorskip("safetensors", reason="the safetensors package is not installed: pip install safetensors")
 TOLERANCE = dict(rtol=1e-5, atol=1e-5)
 
 
@@ -88,7 +90,7 @@ def assert_same_state(ours, theirs) -> None:
 
 @pytest.fixture
 def torch():
-    return require_torch()
+    return TORCH
 
 
 @pytest.mark.parametrize("family", FAMILIES, ids=[f.name for f in FAMILIES])
@@ -178,7 +180,7 @@ def test_a_torch_save_pickle_is_never_unpickled(torch, tmp_path):
 @given(heads=st.integers(1, 3), head_dim=st.integers(1, 3), kdim=st.sampled_from([None, 2, 5]),
        vdim=st.sampled_from([None, 3, 4]), bias=st.booleans())
 def test_multihead_attention_names_and_shapes_match_pytorchs_for_drawn_sizes(heads, head_dim, kdim, vdim, bias):
-    torch = require_torch()
+    torch = TORCH
     embed = heads * head_dim
     theirs = torch.nn.MultiheadAttention(embed, heads, bias=bias, kdim=kdim, vdim=vdim, batch_first=True)
     ours = nn.MultiHeadAttention(embed, heads, bias=bias, kdim=kdim, vdim=vdim)
