@@ -9,18 +9,26 @@ The file is an ordinary ``.npz`` (a zip of ``.npy`` arrays) that ``numpy.load`` 
   lists, tuples and the plain values), so that ``load`` rebuilds exactly what was saved.
 
 Safety: arrays are read with ``allow_pickle=False`` and the structure is JSON, so loading a file never runs
-code from it. The write is atomic: the data go to a temporary file in the same folder, which is flushed to
-disk and then renamed over the target (``os.replace``). A crash, an exception or a full disk during ``save``
-leaves the previous checkpoint untouched.
+code from it; every array's header is checked against the bytes the file really holds before anything is
+allocated (a hostile header cannot ask for 364 TiB). The write is atomic: the data go to a temporary file in the
+same folder, which is flushed to disk and then renamed over the target (``os.replace``). A crash, an exception or a
+full disk during ``save`` leaves the previous checkpoint untouched. The temporary file carries the writer's process
+id (``.NAME.PID.XXXX.tmp``): SIGTERM during ``save`` removes it, and after a ``kill -9`` the next ``save`` or
+``load`` of that path removes the temporary files of writers that no longer run (never a live writer's).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
 import os
+import re
+import signal
 import tempfile
+import threading
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -60,14 +68,16 @@ def save(obj: Any, path: PathLike, compress: bool = False) -> None:
 def atomic_write(path: PathLike, write: Callable[[BinaryIO], Any], what: str = "file") -> None:
     """Call ``write(file)`` on a temporary file in ``path``'s folder, flush it to disk, then rename it over
     ``path`` (``os.replace`` is atomic): readers see the old file or the complete new one, never half of it.
-    On any exception (or Ctrl-C) the temporary file is removed and ``path`` is left as it was."""
+    On any exception (Ctrl-C, SIGTERM, a full disk: the error then names ``what`` and ``path``) the temporary file
+    is removed and ``path`` is left as it was; one left by a ``kill -9`` is removed by the next write."""
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise FileNotFoundError(f"cannot save {what} '{path}': the folder '{folder}' does not exist")
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    remove_stale_temporaries(path)
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=folder)
     try:
-        with os.fdopen(descriptor, "wb") as file:
+        with _removed_on_sigterm(temporary), os.fdopen(descriptor, "wb") as file:
             write(file)
             file.flush()
             os.fsync(file.fileno())
@@ -75,10 +85,63 @@ def atomic_write(path: PathLike, write: Callable[[BinaryIO], Any], what: str = "
         os.umask(umask)
         os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes the file private (0600); give it the usual mode
         os.replace(temporary, path)
-    except BaseException:
+    except BaseException as error:
         if os.path.exists(temporary):
             os.remove(temporary)
+        if isinstance(error, OSError) and not isinstance(error, FileNotFoundError | PermissionError):
+            # e.g. a full disk (ENOSPC) or a too-large file (EFBIG): NumPy's error does not say which file
+            raise type(error)(error.errno, f"cannot save {what} '{path}': {error.strerror or error} (the "
+                              "previous file, if any, is untouched; free space or choose another folder)") from None
         raise
+
+
+def remove_stale_temporaries(path: PathLike) -> list[Path]:
+    """Delete the temporary files that writers of ``path`` left when they were killed (``kill -9``).
+
+    A temporary file is stale when the process id in its name no longer runs; a live writer's file (in this or
+    another process) is never touched. Returns the files removed.
+    """
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    pattern = re.compile(re.escape(f".{path.name}.") + r"(\d+)\.[^.]+\.tmp$")
+    removed = []
+    with contextlib.suppress(OSError):
+        for candidate in folder.iterdir():
+            match = pattern.match(candidate.name)
+            if match and int(match.group(1)) != os.getpid() and not _process_runs(int(match.group(1))):
+                with contextlib.suppress(OSError):
+                    candidate.unlink()
+                    removed.append(candidate)
+    return removed
+
+
+def _process_runs(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it runs, as another user
+    return True
+
+
+@contextlib.contextmanager
+def _removed_on_sigterm(temporary: str) -> Iterator[None]:
+    """While a save runs, SIGTERM (the default ``kill``) raises SystemExit, so the ``except`` above removes the
+    temporary file before the process ends with the usual status 143. Only where SIGTERM has its default action
+    and only in the main thread (the one place Python lets a program set a signal handler)."""
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGTERM) != signal.SIG_DFL:
+        yield
+        return
+
+    def terminate(signum: int, frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _encode(value: Any, path: list[str], arrays: dict[str, np.ndarray], file: str) -> Any:
@@ -149,6 +212,8 @@ def load(path: PathLike, map_location: str | None = None) -> Any:
     if not zipfile.is_zipfile(path):
         raise CheckpointError(f"'{path}' is not a tinygrad_edu checkpoint: it is not an .npz (zip) file, or it is "
                               "truncated (an interrupted copy or download?)")
+    remove_stale_temporaries(path)
+    _check_array_headers(path)
     try:
         with np.load(path, allow_pickle=False) as archive:
             if MANIFEST_KEY not in archive.files:
@@ -174,6 +239,43 @@ def load(path: PathLike, map_location: str | None = None) -> Any:
     except (zipfile.BadZipFile, EOFError, OSError, KeyError, TypeError) as error:
         raise CheckpointError(f"'{path}' is corrupt or truncated and cannot be loaded: {error}") from error
     return tree if map_location is None else _to_device(tree, backend.normalize_device(map_location))
+
+
+MAX_HEADER_BYTES = 10_000  # NumPy's own default limit for a .npy header
+
+
+def _check_array_headers(path: Path) -> None:
+    """Read every ``.npy`` header of the archive and refuse, before anything is allocated, an entry that holds
+    objects (pickle), whose header is absurdly long, or whose shape × dtype asks for more bytes than it holds."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for info in archive.infolist():
+                with archive.open(info) as entry:
+                    try:
+                        version = np.lib.format.read_magic(entry)
+                        reader = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                                  else np.lib.format.read_array_header_2_0)
+                        shape, _, dtype = reader(entry, max_header_size=MAX_HEADER_BYTES)
+                    except ValueError as error:
+                        reason = ("its header is longer than the 10,000 bytes a real array needs"
+                                  if "max_header_size" in str(error) or "large" in str(error) else str(error))
+                        raise CheckpointError(f"'{path}': the entry '{info.filename}' is not a valid .npy array "
+                                              f"({reason}): the file is corrupt or was not written by "
+                                              "tinygrad_edu.save") from None
+                    if dtype.hasobject:
+                        raise CheckpointError(f"'{path}' holds pickled Python objects (entry '{info.filename}'), "
+                                              "which are never loaded (unpickling can run arbitrary code): it was "
+                                              "not written by tinygrad_edu.save")
+                    declared = math.prod(shape) * dtype.itemsize
+                    held = info.file_size - entry.tell()
+                    if declared > held:
+                        raise CheckpointError(
+                            f"'{path}': the entry '{info.filename}' declares an array of shape {shape} and dtype "
+                            f"{dtype} ({declared:,} bytes) but holds only {held:,} bytes: the file is corrupt, "
+                            "truncated or hostile; nothing was allocated"
+                        )
+    except (zipfile.BadZipFile, EOFError, OSError) as error:
+        raise CheckpointError(f"'{path}' is corrupt or truncated and cannot be loaded: {error}") from None
 
 
 def _to_device(node: Any, device: str) -> Any:

@@ -247,3 +247,22 @@ def test_real_mnist_test_set_when_present():
     x, y = mnist(SHARED_DATA, train=False, download=False).arrays
     assert x.shape == (10000, 1, 28, 28)
     assert np.bincount(y).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+
+
+def test_labels_outside_0_to_9_are_refused_on_every_load(tmp_path):
+    images, labels = _write_split(tmp_path, "t10k", 5)
+    labels[3] = 11
+    write_idx(tmp_path / "t10k-labels-idx1-ubyte.gz", labels)
+    with pytest.raises(IDXFormatError, match=r"label 11 at position 3 is outside 0\.\.\.9"):
+        mnist(tmp_path, train=False, download=False)
+
+
+def test_verify_checks_the_published_sums(tmp_path):
+    _write_split(tmp_path, "t10k", 5)  # made-up files: their sums are not the published ones
+    assert len(mnist(tmp_path, train=False, download=False)) == 5  # no check unless asked
+    with pytest.raises(IDXFormatError, match="does not match the published"):
+        mnist(tmp_path, train=False, download=False, verify=True)
+    raw = tmp_path / "raw"
+    _write_split(raw, "t10k", 5, compress=False)
+    with pytest.raises(IDXFormatError, match="uncompressed copy"):
+        mnist(raw, train=False, download=False, verify=True)

@@ -286,3 +286,15 @@ def test_loss_modules_equal_their_functions():
     ]
     for module_value, function_value in pairs:
         np.testing.assert_array_equal(module_value.numpy(), function_value.numpy())
+
+
+def test_cross_entropy_float_labels_say_to_convert_them_to_integers():
+    logits = tg.randn(5, 3)
+    with pytest.raises(ValueError, match=r"class labels must be integers.*astype\('int64'\)"):
+        F.cross_entropy(logits, tg.tensor([0.0, 1.0, 2.0, 1.0, 0.0]))
+
+
+def test_cross_entropy_refuses_an_n_by_1_target_as_pytorch_does():
+    logits = tg.randn(5, 3)
+    with pytest.raises(ValueError, match=r"target has shape \(5, 1\).*y.reshape\(-1\)"):
+        F.cross_entropy(logits, tg.tensor([[0], [1], [2], [1], [0]]))

@@ -200,12 +200,28 @@ def locate(spec: IDXDataset, filenames: list[str], root: str | os.PathLike | Non
     return paths
 
 
+def verify_files(spec: IDXDataset, paths: list[Path]) -> None:
+    """Check found files against the published SHA-256 sums (of the ``.gz`` files; a raw copy cannot be checked
+    against them and is refused with that reason)."""
+    for path in paths:
+        expected = spec.sha256.get(path.name)
+        if expected is None:
+            raise IDXFormatError(f"{path}: verify=True checks the published SHA-256 sums, which are those of the .gz "
+                                 "files; this is an uncompressed copy: keep the .gz file, or load with verify=False")
+        actual = sha256_of(path)
+        if actual != expected:
+            raise IDXFormatError(f"{path}: SHA-256 {actual} does not match the published {expected}: the file is "
+                                 "damaged or not the original; delete it and fetch it again")
+
+
 def _load(spec: IDXDataset, root: str | os.PathLike | None, train: bool, download: bool,
-          progress: bool) -> TensorDataset:
+          progress: bool, verify: bool = False) -> TensorDataset:
     prefix = "train" if train else "t10k"
     image_path, label_path = locate(
         spec, [f"{prefix}-images-idx3-ubyte.gz", f"{prefix}-labels-idx1-ubyte.gz"], root, download, progress
     )
+    if verify:
+        verify_files(spec, [image_path, label_path])
     images, labels = read_idx(image_path), read_idx(label_path)
     if images.ndim != 3 or images.dtype != np.uint8:
         raise IDXFormatError(f"{image_path}: expected uint8 images of shape (N, rows, cols) (magic {MAGIC_IMAGES}),"
@@ -216,6 +232,10 @@ def _load(spec: IDXDataset, root: str | os.PathLike | None, train: bool, downloa
     if images.shape[0] != labels.shape[0]:
         raise IDXFormatError(f"{image_path} holds {images.shape[0]} images but {label_path} holds "
                              f"{labels.shape[0]} labels: the two files do not belong together")
+    if labels.size and labels.max() >= len(spec.classes):  # a cheap check on every load: one pass over N bytes
+        bad = int(np.argmax(labels >= len(spec.classes)))
+        raise IDXFormatError(f"{label_path}: label {int(labels[bad])} at position {bad} is outside 0..."
+                             f"{len(spec.classes) - 1}: the file is damaged or belongs to another dataset")
     scaled = images.astype(np.float32)[:, None]
     scaled /= np.float32(255)  # division, as torchvision's ToTensor: the correctly rounded pixel / 255
     dataset = TensorDataset(scaled, labels.astype(np.int64))
@@ -224,16 +244,18 @@ def _load(spec: IDXDataset, root: str | os.PathLike | None, train: bool, downloa
 
 
 def mnist(root: str | os.PathLike | None = None, train: bool = True, download: bool = True,
-          progress: bool = True) -> TensorDataset:
+          progress: bool = True, verify: bool = False) -> TensorDataset:
     """The MNIST handwritten digits: 60,000 training or 10,000 test images (``train=False``).
 
     Returns a ``TensorDataset`` of float32 images of shape (N, 1, 28, 28) scaled to [0, 1] (pixel / 255) and
     int64 labels 0–9; ``.classes`` names the labels. See the module docstring for where files are looked for.
+    Every load checks that images and labels belong together and that labels lie in 0–9; ``verify=True`` also
+    checks the files' SHA-256 sums (a second or so).
     """
-    return _load(MNIST, root, train, download, progress)
+    return _load(MNIST, root, train, download, progress, verify)
 
 
 def fashion_mnist(root: str | os.PathLike | None = None, train: bool = True, download: bool = True,
-                  progress: bool = True) -> TensorDataset:
+                  progress: bool = True, verify: bool = False) -> TensorDataset:
     """Zalando's Fashion-MNIST: 28×28 grey images of 10 kinds of clothing, the same layout as ``mnist()``."""
-    return _load(FASHION_MNIST, root, train, download, progress)
+    return _load(FASHION_MNIST, root, train, download, progress, verify)

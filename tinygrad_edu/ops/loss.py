@@ -108,6 +108,12 @@ class CrossEntropy(Function):
         smoothing = label_smoothing / classes
         if probabilities is None:
             return self._forward_indices(xp, z, shifted, log_total, indices, weight, smoothing, ignore_index)
+        if probabilities.shape == _sample_shape(logits.shape) and logits.shape[1] != 1:
+            raise TypeError(
+                f"cross_entropy: the target is a float tensor of shape {probabilities.shape}, one number per sample: "
+                f"class labels must be integers — convert them with y.astype('int64') (a float target is read as "
+                f"class probabilities and needs the logits' shape {logits.shape})"
+            )
         if probabilities.shape != logits.shape:
             raise ValueError(
                 f"class-probability target has shape {probabilities.shape} but the logits have {logits.shape}: "
@@ -125,10 +131,12 @@ class CrossEntropy(Function):
     def _forward_indices(self, xp: Any, z: Any, shifted: Any, log_total: Any, indices: Any, weight: Any,
                          smoothing: float, ignore_index: int) -> Any:
         t = indices.reshape(-1)
-        if t.size != z.shape[0]:
+        if tuple(indices.shape) != _sample_shape(self.shape):
+            hint = (f": drop the extra axis with y.reshape(-1) (PyTorch refuses a {indices.shape} target too)"
+                    if t.size == z.shape[0] else "")
             raise ValueError(
-                f"class-index target has shape {indices.shape} but the logits {self.shape} need "
-                f"{_sample_shape(self.shape)} (one class index per sample)"
+                f"cross_entropy: class-index target has shape {indices.shape} but the logits {self.shape} need "
+                f"{_sample_shape(self.shape)} (one class index per sample){hint}"
             )
         classes = z.shape[1]
         rows = xp.arange(t.size)

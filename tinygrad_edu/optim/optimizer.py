@@ -245,7 +245,12 @@ class Optimizer:
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore a ``state_dict()``: hyper-parameters per group and the state of each parameter, matched by
-        position. Arrays are copied and converted to each parameter's dtype and device."""
+        position. Arrays are copied and converted to each parameter's dtype and device.
+
+        Everything is checked before anything changes: a state from another kind of optimizer (Adam's into SGD),
+        missing or unknown hyper-parameters, or values a rule refuses raise an error naming what differs, and
+        the optimizer is left as it was."""
+        self._check_state_dict(state_dict)
         saved_groups = state_dict["param_groups"]
         if len(saved_groups) != len(self.param_groups):
             raise ValueError(
@@ -274,9 +279,38 @@ class Optimizer:
         for saved_group, group in zip(saved_groups, self.param_groups, strict=True):
             restored = {k: copy.deepcopy(v) for k, v in saved_group.items() if k != "params"}
             restored["params"] = group["params"]
+            for name, default in self.defaults.items():
+                restored.setdefault(name, default)
+            self._check_hyperparameters(restored)
             new_groups.append(restored)
         self.state = state
         self.param_groups = new_groups
+
+    def _check_state_dict(self, state_dict: Any) -> None:
+        """Refuse a state that is not this kind of optimizer's, naming the keys that differ."""
+        where = f"{self._name}.load_state_dict"
+        if not isinstance(state_dict, dict) or set(state_dict) != {"state", "param_groups"}:
+            found = sorted(state_dict) if isinstance(state_dict, dict) else type(state_dict).__name__
+            raise ValueError(f"{where}: expected the dict of an optimizer's state_dict(), with the keys "
+                             f"['param_groups', 'state'], got {found}")
+        if not isinstance(state_dict["param_groups"], list) or not isinstance(state_dict["state"], dict):
+            raise ValueError(f"{where}: 'param_groups' must be a list of dicts and 'state' a dict, as "
+                             "state_dict() makes them")
+        expected = set(self.defaults)
+        for i, group in enumerate(state_dict["param_groups"]):
+            if not isinstance(group, dict) or "params" not in group:
+                raise ValueError(f"{where}: parameter group {i} is not a dict with a 'params' entry")
+            saved = set(group) - {"params"}
+            missing, unknown = sorted(expected - saved), sorted(saved - expected)
+            # a group may carry extra keys of the user's (PyTorch allows it), and a state saved before a rule
+            # gained a hyper-parameter lacks that one (it takes the default); lacking some AND having others of
+            # its own is another rule's state
+            if missing and unknown:
+                raise ValueError(
+                    f"{where}: the saved state was made by another kind of optimizer: group {i} lacks {missing} "
+                    f"and has {unknown} that {self._name} does not know. Load a state saved by {self._name} (or "
+                    f"build the optimizer the checkpoint was made with)"
+                )
 
     def _restored(self, param: Tensor, name: str, value: Any) -> Any:
         if not _is_array(value):
@@ -307,12 +341,17 @@ def _is_array(value: Any) -> bool:
 
 def check_non_negative(optimizer: str, name: str, value: float, meaning: str) -> None:
     """Refuse a negative (or NaN) hyper-parameter with a message that names it."""
+    if isinstance(value, bool) or not isinstance(value, int | float) and not hasattr(value, "__float__"):
+        raise TypeError(f"{optimizer}: {meaning} {name}={value!r} is a {type(value).__name__}: it must be a "
+                        f"number, e.g. {name}=0.1")
     if not value >= 0.0:  # written this way so that NaN fails too
         raise ValueError(f"{optimizer}: invalid {meaning} {name}={value}: it must be a number ≥ 0")
 
 
 def check_in_unit_interval(optimizer: str, name: str, value: float) -> None:
     """Refuse a decay rate outside [0, 1) (β = 1 would never forget, β < 0 would oscillate)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) and not hasattr(value, "__float__"):
+        raise TypeError(f"{optimizer}: {name}={value!r} is a {type(value).__name__}: it must be a number in [0, 1)")
     if not 0.0 <= value < 1.0:
         raise ValueError(f"{optimizer}: invalid {name}={value}: it must lie in [0, 1)")
 
