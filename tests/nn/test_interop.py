@@ -155,7 +155,7 @@ def test_the_write_is_atomic(tmp_path, monkeypatch):
         raise OSError("No space left on device")
 
     monkeypatch.setattr("tinygrad_edu.serialization.os.fsync", disk_full)
-    with pytest.raises(OSError, match="No space"):
+    with pytest.raises(OSError, match=r"cannot save safetensors file .*model\.safetensors.*No space"):
         nn.Linear(2, 2).save_safetensors(path)
     assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["model.safetensors"]
 
