@@ -98,5 +98,7 @@ def test_clear_errors():
         explain.kernel_shap(model, x, background[:, :3], target=0)
     with pytest.raises(ValueError, match="pass target="):
         explain.kernel_shap(model, x, background)
+    with pytest.raises(ValueError, match=r"n_samples=5 coalitions cannot pin down 10 values; use at least 2·M = 20"):
+        explain.kernel_shap(network(10), np.zeros(10), np.zeros((2, 10)), target=0, n_samples=5)
     with pytest.raises(ValueError, match="use kernel_shap"):
         explain.exact_shapley(network(17), np.zeros(17), np.zeros((1, 17)), target=0)

@@ -170,6 +170,9 @@ def kernel_shap(model: Any, x: Any, background: Any, target: int | None = None, 
     base, prediction = game.values(ends)
     everything = 2**m - 2
     exact = n_samples is None or n_samples >= everything
+    if not exact and n_samples < 2 * m:
+        raise ValueError(f"kernel_shap: n_samples={n_samples} coalitions cannot pin down {m} values; use at least "
+                         f"2·M = {2 * m} (a few hundred for a stable estimate), or None for all {everything}")
     if exact:
         if m > 20:
             raise ValueError(f"enumerating 2^{m} coalitions is too many: pass n_samples= (e.g. 2048)")
