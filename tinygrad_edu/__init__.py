@@ -18,10 +18,11 @@ modules below the train layer import the modules they need, never ``tinygrad_edu
 from . import amp, backend, data, explain, nn, train, viz
 from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
 from .backend import manual_seed, to_numpy
-from .creation import arange, eye, full, ones, ones_like, rand, randint, randn, tensor, zeros, zeros_like
+from .creation import arange, eye, full, multinomial, ones, ones_like, rand, randint, randn, tensor, zeros, zeros_like
 from .grad_mode import enable_grad, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, GradcheckReport, gradcheck
 from .hooks import RemovableHandle
+from .nn.interop import load_safetensors, load_torch_state_dict, save_safetensors
 from .serialization import CheckpointError, load, save
 from .tensor import Function, OpError, Tensor, cat, concatenate, maximum, minimum, split, stack, where
 
@@ -33,6 +34,8 @@ __all__ = [
     "minimum", "no_grad", "ones", "ones_like", "rand", "randint", "randn", "split", "stack", "tensor", "to_numpy",
     "where", "zeros", "zeros_like",
     "CheckpointError", "load", "nn", "save",
+    "multinomial",
     "data", "train",
     "AnomalyError", "RemovableHandle", "amp", "detect_anomaly", "explain", "is_anomaly_enabled", "viz",
+    "load_safetensors", "load_torch_state_dict", "save_safetensors",
 ]

@@ -118,3 +118,47 @@ def randint(low: int, high: int, size: ShapeLike) -> Tensor:
     if not low < high:
         raise ValueError(f"randint({low}, {high}, ...): the range [low, high) is empty: low must be < high")
     return _make(backend.generator().integers(low, high, size=size, dtype=np.int64), False)
+
+
+def multinomial(input: Any, num_samples: int, replacement: bool = False) -> Tensor:  # noqa: A002
+    """Draw category indices in proportion to non-negative weights, PyTorch's ``torch.multinomial``.
+
+    ``input``: weights (C,) or one row of weights per distribution (N, C); they need not sum to 1 —
+    p_c = w_c / Σ_c' w_c'. Returns int64 indices of shape (num_samples,) or (N, num_samples).
+
+    With replacement (inverse transform sampling): u ~ U[0, 1), the draw is the first c with
+    F_c = Σ_{c' ≤ c} p_c' > u, so category c is hit with probability F_c − F_{c−1} = p_c (a zero weight is never
+    drawn). Without replacement (Gumbel-top-k, equivalent to drawing one at a time and removing it): the
+    ``num_samples`` largest of log w_c + g_c with g_c = −log(−log u_c) Gumbel noise.
+    """
+    weights = input.data if isinstance(input, Tensor) else backend.array_module().asarray(input)
+    xp = backend.get_array_module(weights)
+    weights = weights.astype(np.float64)
+    shape = tuple(weights.shape)
+    if weights.ndim not in (1, 2) or shape[-1] == 0:
+        raise ValueError(f"multinomial: input must be weights of shape (C,) or (N, C) with C ≥ 1, got {shape}")
+    if not bool(xp.all(xp.isfinite(weights))) or bool(xp.any(weights < 0)):
+        raise ValueError(f"multinomial: weights of shape {shape} must be finite and non-negative "
+                         "(pass probabilities or softmax(logits), not logits)")
+    rows = weights.reshape(-1, shape[-1])
+    totals = rows.sum(axis=-1, keepdims=True)
+    if bool(xp.any(totals <= 0)):
+        raise ValueError(f"multinomial: a row of the weights {shape} sums to 0: there is nothing to draw")
+    if num_samples < 1:
+        raise ValueError(f"multinomial: num_samples={num_samples} must be at least 1")
+    generator = backend.generator(backend.device_of(weights))
+    if replacement:
+        cdf = xp.cumsum(rows / totals, axis=-1)
+        cdf[:, -1] = 1.0  # the last category closes the interval whatever the rounding of the sum
+        u = generator.random((rows.shape[0], num_samples))
+        drawn = (cdf[:, None, :] <= u[:, :, None]).sum(axis=-1)
+    else:
+        available = int((rows > 0).sum(axis=-1).min())
+        if num_samples > available:
+            raise ValueError(f"multinomial: cannot draw {num_samples} samples without replacement from a row with "
+                             f"only {available} non-zero weights; pass replacement=True or fewer samples")
+        with np.errstate(divide="ignore"):
+            keys = xp.log(rows) - xp.log(-xp.log(generator.random(rows.shape)))
+        drawn = xp.argsort(-keys, axis=-1, kind="stable")[:, :num_samples]
+    drawn = drawn.astype(np.int64)
+    return _make(drawn[0] if len(shape) == 1 else drawn, False)

@@ -28,9 +28,9 @@ import signal
 import tempfile
 import threading
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -69,14 +69,24 @@ def save(obj: Any, path: PathLike, compress: bool = False) -> None:
     tree = _encode(obj, [], arrays, str(path))
     manifest = json.dumps({"format": FORMAT, "version": VERSION, "tree": tree})
     arrays[MANIFEST_KEY] = np.array(manifest)
+    atomic_write(path, lambda file: (np.savez_compressed if compress else np.savez)(file, allow_pickle=False,
+                                                                                   **arrays), what="checkpoint")
+
+
+def atomic_write(path: PathLike, write: Callable[[BinaryIO], Any], what: str = "file") -> None:
+    """Call ``write(file)`` on a temporary file in ``path``'s folder, flush it to disk, then rename it over
+    ``path`` (``os.replace`` is atomic): readers see the old file or the complete new one, never half of it.
+    On any exception (Ctrl-C, SIGTERM, a full disk: the error then names ``what`` and ``path``) the temporary file
+    is removed and ``path`` is left as it was; one left by a ``kill -9`` is removed by the next write."""
+    path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
-        raise FileNotFoundError(f"cannot save checkpoint '{path}': the folder '{folder}' does not exist")
+        raise FileNotFoundError(f"cannot save {what} '{path}': the folder '{folder}' does not exist")
     remove_stale_temporaries(path)
     descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=folder)
     try:
         with _removed_on_sigterm(temporary), os.fdopen(descriptor, "wb") as file:
-            (np.savez_compressed if compress else np.savez)(file, allow_pickle=False, **arrays)
+            write(file)
             file.flush()
             os.fsync(file.fileno())
         umask = os.umask(0)
@@ -88,7 +98,7 @@ def save(obj: Any, path: PathLike, compress: bool = False) -> None:
             os.remove(temporary)
         if isinstance(error, OSError) and not isinstance(error, FileNotFoundError | PermissionError):
             # e.g. a full disk (ENOSPC) or a too-large file (EFBIG): NumPy's error does not say which file
-            raise type(error)(error.errno, f"cannot save checkpoint '{path}': {error.strerror or error} (the "
+            raise type(error)(error.errno, f"cannot save {what} '{path}': {error.strerror or error} (the "
                               "previous file, if any, is untouched; free space or choose another folder)") from None
         raise
 

@@ -342,6 +342,20 @@ def lstm(s: Settings) -> list[Result]:
                       contenders.get("torch"))]
 
 
+def gpt_training(s: Settings) -> list[Result]:
+    """The ≈1 M-parameter GPT's AdamW training step, batch 8 × 128 tokens; ours and PyTorch's each run in a
+    process of their own (``bench/gpt.py``), not in turns in this one. ``python -m tinygrad_edu.bench.gpt``
+    adds tokens/s and the KV-cache figures."""
+    from .gpt import CONFIG, run_side
+
+    steps = 3 if s.quick else 10
+    ours = run_side("ours", CONFIG, 8, steps, 2)
+    theirs = run_side("torch", CONFIG, 8, steps, 2) if s.torch is not None else None
+    return [Result("GPT 1M training step, batch 8x128 (separate processes)", ours["seconds_per_step"], None,
+                   None if theirs is None else theirs["seconds_per_step"],
+                   extra={"ours_tokens_per_s": round(ours["tokens_per_second"])})]
+
+
 WORKLOADS: dict[str, Callable[[Settings], list[Result]]] = {
     "overhead": op_overhead,
     "mlp": mlp_step,
@@ -351,4 +365,5 @@ WORKLOADS: dict[str, Callable[[Settings], list[Result]]] = {
     "attention": attention,
     "lstm": lstm,
     "optimizer": optimizer_step,
+    "gpt": gpt_training,
 }

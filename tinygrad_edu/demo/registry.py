@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import backend
-from . import autodiff, backprop, cnn, gpu, inside, lstm, optimizers, regression, regularization, transformer
+from . import autodiff, backprop, cnn, gpt, gpu, inside, lstm, optimizers, regression, regularization, transformer
 from .narrate import Narrator, Unavailable
 from .strings import TABLES
 
@@ -46,6 +46,7 @@ WALKTHROUGHS: dict[str, Walkthrough] = {
         Walkthrough("transformer", transformer.run),
         Walkthrough("inside", inside.run),
         Walkthrough("gpu", gpu.run),
+        Walkthrough("gpt", gpt.run),
     ]
 }
 DEFAULT_TOUR = ("backprop", "optimizers", "cnn")
@@ -68,6 +69,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="folder with the MNIST files (used by cnn; default: the cache, else generated shapes)")
     parser.add_argument("--epochs", type=int, default=None, help="override the number of training epochs")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--text", default=None, metavar="FILE",
+                        help="a UTF-8 text file for the gpt walkthrough (default: the corpus that ships)")
     return parser.parse_args(argv)
 
 

@@ -23,6 +23,8 @@
 | ``layernorm.py`` | LayerNorm |
 | ``attention.py`` | MultiHeadAttention (and ``F.scaled_dot_product_attention``) |
 | ``transformer.py`` | PositionalEncoding, TransformerEncoderLayer, TransformerEncoder (LM on top: ``models``) |
+| ``interop.py`` | save_safetensors, load_safetensors, load_torch_state_dict: weights to and from PyTorch |
+| ``torch_layout.py`` | the name map between PyTorch's state_dict keys and ours, torch_state_dict |
 
 Other parts of the project add their layers here: import them below and add the names to ``__all__``.
 
@@ -38,6 +40,7 @@ from .batchnorm import BatchNorm1d, BatchNorm2d
 from .conv import Conv2d
 from .dropout import Dropout
 from .embedding import Embedding
+from .interop import load_safetensors, load_torch_state_dict, save_safetensors
 from .layernorm import LayerNorm
 from .linear import DropConnect, Flatten, Linear
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
@@ -54,6 +57,7 @@ from .module import (
 from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .summary import SummaryTable, summary
+from .torch_layout import torch_state_dict
 from .transformer import PositionalEncoding, TransformerEncoder, TransformerEncoderLayer
 
 serialization.register_tensor_kind("parameter", Parameter)  # tg.save / tg.load keep a Parameter a Parameter
@@ -66,4 +70,5 @@ __all__ = [
     "AdaptiveAvgPool2d", "AvgPool2d", "Conv2d", "MaxPool2d",
     "Embedding", "GRU", "GRUCell", "LSTM", "LSTMCell", "LayerNorm", "MultiHeadAttention",
     "PositionalEncoding", "RNN", "RNNCell", "TransformerEncoder", "TransformerEncoderLayer",
+    "load_safetensors", "load_torch_state_dict", "save_safetensors", "torch_state_dict",
 ]

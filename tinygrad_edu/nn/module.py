@@ -18,6 +18,7 @@ the printed layer tree.
 
 from __future__ import annotations
 
+import os
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
@@ -50,10 +51,12 @@ class IncompatibleKeys(NamedTuple):
     missing_keys: list[str]
     unexpected_keys: list[str]
     mismatched_shapes: list[tuple[str, tuple[int, ...], tuple[int, ...]]]  # (key, expected shape, given shape)
+    mismatched_dtypes: list[tuple[str, str, str]]  # (key, expected dtype, given dtype): float ↔ int, say
 
 
 class StateDictError(RuntimeError):
-    """``load_state_dict`` found missing keys, unexpected keys or shape mismatches (all listed in the message)."""
+    """``load_state_dict`` found missing or unexpected keys, shape or dtype mismatches (all listed in the message,
+    each with its fix); nothing was loaded."""
 
 
 class Module:
@@ -332,7 +335,8 @@ class Module:
     def state_dict(self, prefix: str = "", keep_vars: bool = False) -> OrderedDict[str, Tensor]:
         """Every parameter and persistent buffer under its dotted name, e.g. ``"0.weight"``,
         ``"1.running_mean"``. The values share memory with the module (as PyTorch); ``keep_vars=False``
-        detaches them from the graph. Save it with ``tinygrad_edu.save``."""
+        detaches them from the graph. Save it with ``tinygrad_edu.save`` (a checkpoint) or ``save_safetensors`` (for
+        PyTorch)."""
         state: OrderedDict[str, Tensor] = OrderedDict()
         for module_name, module in self.named_modules(prefix.rstrip(".")):
             dotted = f"{module_name}." if module_name else ""
@@ -344,36 +348,29 @@ class Module:
                     state[dotted + name] = buffer if keep_vars else buffer.detach()
         return state
 
-    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
-        """Copy values (Tensors or NumPy/CuPy arrays, e.g. a PyTorch state_dict converted with ``.numpy()``)
-        into the parameters and buffers of the same name, in place, converted to their dtype and device.
+    def load_state_dict(self, state_dict: Mapping[str, Any] | str | os.PathLike,
+                        strict: bool = True) -> IncompatibleKeys:
+        """Copy values into the parameters and buffers of the same name, in place, converted to their dtype and
+        device. The values may be Tensors, NumPy/CuPy arrays or PyTorch tensors: a PyTorch model's
+        ``state_dict()`` loads as it is, its ``MultiheadAttention`` keys (``in_proj_weight``, …) included
+        (``nn/torch_layout.py``). A path loads a ``.safetensors`` file (``nn/interop.py``).
 
-        Every problem is collected first: missing keys, unexpected keys and shape mismatches. With
-        ``strict=True`` any of them raises one ``StateDictError`` listing them all and nothing is changed;
-        with ``strict=False`` the keys that fit are loaded and the problems are returned.
+        Every problem is collected first: missing keys, unexpected keys, shape mismatches and dtype mismatches (a
+        float for an integer buffer, say). With ``strict=True`` any of them raises one ``StateDictError`` listing
+        them all with their fixes, and nothing is changed; with ``strict=False`` the keys that fit are loaded and
+        the problems are returned.
         """
-        if not isinstance(state_dict, Mapping):
-            raise TypeError(f"load_state_dict expects a mapping of names to arrays, got {type(state_dict).__name__}")
-        own = self.state_dict(keep_vars=True)
-        missing = [key for key in own if key not in state_dict]
-        unexpected = [key for key in state_dict if key not in own]
-        mismatched, to_copy = [], []
-        for key, target in own.items():
-            if key not in state_dict:
-                continue
-            value = state_dict[key]
-            value = value.data if isinstance(value, Tensor) else value
-            shape = tuple(getattr(value, "shape", np.shape(value)))
-            if shape != tuple(target.shape):
-                mismatched.append((key, tuple(target.shape), shape))
-            else:
-                to_copy.append((target, value))
-        problems = IncompatibleKeys(missing, unexpected, mismatched)
-        if strict and (missing or unexpected or mismatched):
-            raise StateDictError(_describe_problems(type(self).__name__, problems))
-        for target, value in to_copy:
-            target.data[...] = backend.to_device(value, target.device) if hasattr(value, "shape") else value
-        return problems
+        from .interop import load_state  # here: interop imports the layers, which import this module
+
+        return load_state(self, state_dict, strict)
+
+    def save_safetensors(self, path: str | os.PathLike, metadata: Mapping[str, str] | None = None) -> None:
+        """Write the state_dict to a ``.safetensors`` file, atomically, under PyTorch's names and layouts, so that
+        ``torch_model.load_state_dict(safetensors.torch.load_file(path))`` loads it into the same architecture
+        (needs the optional ``safetensors`` package; no pickle)."""
+        from .interop import save_safetensors
+
+        save_safetensors(self, path, metadata)
 
     # ------------------------------------------------------------------------------------------- repr
 
@@ -398,18 +395,6 @@ class Module:
 
 def _is_device(value: Any) -> bool:
     return isinstance(value, str) and value.split(":")[0].lower() in ("cpu", "cuda", "gpu", "numpy", "cupy")
-
-
-def _describe_problems(owner: str, problems: IncompatibleKeys) -> str:
-    parts = [f"error(s) loading the state_dict of {owner}:"]
-    if problems.missing_keys:
-        parts.append("  missing keys (in the model, not in the state_dict): " + ", ".join(problems.missing_keys))
-    if problems.unexpected_keys:
-        parts.append("  unexpected keys (in the state_dict, not in the model): " + ", ".join(problems.unexpected_keys))
-    for key, expected, given in problems.mismatched_shapes:
-        parts.append(f"  shape mismatch for '{key}': the model has {expected}, the state_dict has {given}")
-    parts.append("Nothing was loaded. Pass strict=False to load the matching keys and get this list returned.")
-    return "\n".join(parts)
 
 
 # ------------------------------------------------------------------------------------------- containers
