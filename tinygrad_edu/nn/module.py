@@ -290,7 +290,7 @@ class Module:
         A dtype change applies to floating-point parameters and buffers only (integer counters stay integers).
         """
         if device_or_dtype is not None:
-            if _is_device(device_or_dtype):
+            if backend.is_device_name(device_or_dtype):
                 device = device_or_dtype
             else:
                 dtype = device_or_dtype
@@ -394,10 +394,6 @@ class Module:
 
     def __dir__(self) -> list[str]:
         return sorted({*super().__dir__(), *self._parameters, *self._buffers, *self._modules})
-
-
-def _is_device(value: Any) -> bool:
-    return isinstance(value, str) and value.split(":")[0].lower() in ("cpu", "cuda", "gpu", "numpy", "cupy")
 
 
 def _describe_problems(owner: str, problems: IncompatibleKeys) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..tensor import Function
+from ..autograd import Function
 from .broadcast import unbroadcast
 
 
