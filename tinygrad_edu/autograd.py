@@ -84,7 +84,7 @@ class GradientShapeError(RuntimeError):
 def _run(cls: type[Function], inputs: Sequence[Any], options: dict[str, Any]) -> Tensor:
     """Run ``cls.forward`` on the inputs' arrays; record the graph node when grad mode is on and an input
     requires grad. Errors from inside the forward are re-raised naming the op and the input shapes."""
-    tensors = as_tensors(cls.__name__, inputs)
+    tensors = Tensor._wrap_inputs(cls.__name__, inputs)  # numbers and arrays become constants
     fn = cls()
     needs = [t.requires_grad for t in tensors]
     record = grad_mode._enabled and any(needs)
@@ -107,39 +107,6 @@ def _run(cls: type[Function], inputs: Sequence[Any], options: dict[str, Any]) ->
         return Tensor._from_op(out, None)
     fn.parents = tensors
     return Tensor._from_op(out, fn)
-
-
-def as_tensors(op_name: str, inputs: Sequence[Any]) -> list[Tensor]:
-    """Wrap non-Tensor inputs as constants of a matching dtype, and check that all are on one device."""
-    reference = None
-    for x in inputs:
-        if isinstance(x, Tensor):
-            reference = x
-            break
-    tensors = []
-    for x in inputs:
-        if isinstance(x, Tensor):
-            tensors.append(x)
-        elif isinstance(x, int | float | bool) and reference is not None:
-            # a Python number takes the tensor's dtype (NumPy's "weak scalar" rule, as in PyTorch)
-            kind = reference.dtype.kind
-            dtype = reference.dtype if (kind == "f" or isinstance(x, bool) or (isinstance(x, int) and kind in "iu")) \
-                else None
-            tensors.append(Tensor._from_op(reference.xp.asarray(x, dtype=dtype), None))
-        else:
-            try:
-                tensors.append(Tensor(x))
-            except TypeError as error:
-                raise TypeError(f"{op_name}: {error}") from None
-    first_type = type(tensors[0].data) if tensors else None
-    for t in tensors[1:]:
-        if type(t.data) is first_type:  # same array class, same device: the common case costs one comparison
-            continue
-        if t.device != tensors[0].device:
-            devices = ", ".join(f"{tuple(u.shape)} on {u.device}" for u in tensors)
-            raise TypeError(f"{op_name} got tensors on different devices ({devices}): move them to one device "
-                            f"first, e.g. x.to('{tensors[0].device}') or x.to('{t.device}')")
-    return tensors
 
 
 # ------------------------------------------------------------------------------------------ interceptors

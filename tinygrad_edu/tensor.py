@@ -92,6 +92,40 @@ class Tensor:
         out.requires_grad = ctx is not None
         return out
 
+    @staticmethod
+    def _wrap_inputs(op_name: str, inputs: Sequence[Any]) -> list[Tensor]:
+        """The inputs of an op as Tensors (Function.apply): numbers and arrays become constants of a matching
+        dtype, and all must be on one device."""
+        reference = None
+        for x in inputs:
+            if isinstance(x, Tensor):
+                reference = x
+                break
+        tensors = []
+        for x in inputs:
+            if isinstance(x, Tensor):
+                tensors.append(x)
+            elif isinstance(x, int | float | bool) and reference is not None:
+                # a Python number takes the tensor's dtype (NumPy's "weak scalar" rule, as in PyTorch)
+                kind = reference.dtype.kind
+                weak = kind == "f" or isinstance(x, bool) or (isinstance(x, int) and kind in "iu")
+                dtype = reference.dtype if weak else None
+                tensors.append(Tensor._from_op(reference.xp.asarray(x, dtype=dtype), None))
+            else:
+                try:
+                    tensors.append(Tensor(x))
+                except TypeError as error:
+                    raise TypeError(f"{op_name}: {error}") from None
+        first_type = type(tensors[0].data) if tensors else None
+        for t in tensors[1:]:
+            if type(t.data) is first_type:  # same array class, same device: the common case costs one comparison
+                continue
+            if t.device != tensors[0].device:
+                devices = ", ".join(f"{tuple(u.shape)} on {u.device}" for u in tensors)
+                raise TypeError(f"{op_name} got tensors on different devices ({devices}): move them to one device "
+                                f"first, e.g. x.to('{tensors[0].device}') or x.to('{t.device}')")
+        return tensors
+
     # ------------------------------------------------------------------------------------------ attributes
 
     @property
@@ -521,7 +555,7 @@ autograd.Tensor = Tensor  # the engine builds op outputs with this class (autogr
 
 
 def _compare(a: Tensor, b: Any, name: str) -> Tensor:
-    x, y = autograd.as_tensors(f"comparison ({name})", (a, b))
+    x, y = Tensor._wrap_inputs(f"comparison ({name})", (a, b))
     return Tensor._from_op(getattr(x.xp, name)(x.data, y.data), None)
 
 
