@@ -18,11 +18,11 @@ Backward, from ∂L/∂O (written dO, and likewise for the others):
 A row whose keys are all masked has no softmax (0/0); like PyTorch's ``scaled_dot_product_attention`` it gets
 P = 0, hence O = 0 and no gradient.
 
-``attention_forward_reference`` / ``attention_backward_reference`` write these lines with matrix products
-(NumPy or CuPy: the readable version). ``attention_forward`` / ``attention_backward`` run the fused kernel:
-one pass over each (batch × head) pair, in parallel, never materialising S apart from P itself, and skipping
-the masked half of a causal matrix. On CuPy arrays they run the ``numba.cuda`` version in
-``attention_cuda.py``.
+``attention_forward_reference`` / ``attention_backward_reference`` (reference.py, re-exported here) write
+these lines with matrix products (NumPy or CuPy: the readable version). ``attention_forward`` /
+``attention_backward`` run the fused kernel: one pass over each (batch × head) pair, in parallel, never
+materialising S apart from P itself, and skipping the masked half of a causal matrix. On CuPy arrays they run
+the ``numba.cuda`` version in ``attention_cuda.py``. Which one runs is decided in dispatch.py.
 """
 
 from __future__ import annotations
@@ -36,66 +36,17 @@ import numpy as np
 from tinygrad_edu.backend import get_array_module
 
 from . import threads
+from .reference import (  # noqa: F401  (the reference lives with the other references; tests read it here too)
+    attention_backward_reference,
+    attention_forward_reference,
+    causal_mask,
+    default_scale,
+)
 
 threads.configure()  # idle kernel threads must sleep, not spin against OpenBLAS's (see threads.py)
 
 # fast-math without 'ninf'/'nnan': the kernels rely on −∞ scores for masked keys
 _FASTMATH = {"contract", "reassoc", "nsz", "arcp"}
-
-
-# ------------------------------------------------------------------------------------- NumPy reference
-
-
-def attention_forward_reference(q: Any, k: Any, v: Any, bias: Any = None, causal: bool = False,
-                                scale: float | None = None, keep: Any = None) -> tuple[Any, Any]:
-    """O = (softmax(s·Q Kᵀ + B) ⊙ M) V with matrix products; returns (O, P).
-
-    Shapes: q (…, Lq, d), k (…, Lk, d), v (…, Lk, dᵥ); ``bias`` and ``keep`` broadcast to (…, Lq, Lk).
-    """
-    xp = get_array_module(q)
-    scale = default_scale(q) if scale is None else scale
-    scores = q @ k.swapaxes(-1, -2)  # a new array: the steps below work in place, saving memory traffic
-    scores *= q.dtype.type(scale)
-    if bias is not None:
-        scores += bias
-    if causal:
-        scores += xp.where(causal_mask(q.shape[-2], k.shape[-2], xp), q.dtype.type(0), q.dtype.type(-xp.inf))
-    row_max = scores.max(axis=-1, keepdims=True)
-    scores -= xp.where(xp.isfinite(row_max), row_max, 0)  # a fully masked row: avoid (−∞) − (−∞) = nan
-    probs = xp.exp(scores, out=scores)
-    total = probs.sum(axis=-1, keepdims=True)
-    probs /= xp.where(total == 0, 1, total)  # a fully masked row stays 0
-    weights = probs if keep is None else probs * keep
-    return weights @ v, probs
-
-
-def attention_backward_reference(grad_out: Any, q: Any, k: Any, v: Any, probs: Any,
-                                 scale: float | None = None, keep: Any = None) -> tuple[Any, Any, Any, Any]:
-    """(dQ, dK, dV, dS) from dO, with matrix products; dS is also the gradient of an additive bias."""
-    scale = q.dtype.type(default_scale(q) if scale is None else scale)
-    weights = probs if keep is None else probs * keep
-    grad_v = weights.swapaxes(-1, -2) @ grad_out
-    grad_scores = grad_out @ v.swapaxes(-1, -2)  # dP, turned into dS in place
-    if keep is not None:
-        grad_scores *= keep
-    grad_scores -= (grad_scores * probs).sum(axis=-1, keepdims=True)
-    grad_scores *= probs  # dS = P ⊙ (dP − rowsum(dP ⊙ P))
-    grad_q = grad_scores @ k
-    grad_q *= scale
-    grad_k = grad_scores.swapaxes(-1, -2) @ q
-    grad_k *= scale
-    return grad_q, grad_k, grad_v, grad_scores
-
-
-def default_scale(q: Any) -> float:
-    """s = 1/√d, d the size of a query vector (the last axis)."""
-    return 1.0 / math.sqrt(q.shape[-1])
-
-
-def causal_mask(num_queries: int, num_keys: int, xp: Any = np) -> Any:
-    """The boolean (Lq, Lk) matrix that is True where query i may attend key j, i.e. j ≤ i (PyTorch's
-    ``is_causal``: the lower triangle, aligned at the top-left corner)."""
-    return xp.tril(xp.ones((num_queries, num_keys), dtype=bool))
 
 
 # ------------------------------------------------------------------------------------- the fused kernel

@@ -21,8 +21,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 from numba import cuda
+
+from tinygrad_edu.backend import get_array_module, is_gpu
 
 Pair = tuple[int, int]
 THREADS_PER_BLOCK = 128
@@ -70,18 +71,10 @@ def col2im_kernel(cols, out, kernel_size, stride, padding, dilation, out_size):
                 out[n, c, h, w] += cols[(n * out_h + oh) * out_w + ow, (c * kernel_h + i) * kernel_w + j]
 
 
-def _xp(array: Any) -> Any:
-    if type(array).__module__.startswith("cupy"):
-        import cupy
-
-        return cupy
-    return np  # NumPy arrays: only under the CUDA simulator
-
-
 def _launch(kernel: Any, work: int, array: Any, *args: Any) -> None:
     """Run ``kernel`` with enough blocks for ``work`` entries, on CuPy's current stream for CuPy arrays."""
     blocks = max(1, min(MAX_BLOCKS, -(-work // THREADS_PER_BLOCK)))
-    if _xp(array) is np:
+    if not is_gpu(array):  # NumPy arrays: only under the CUDA simulator
         kernel[blocks, THREADS_PER_BLOCK](*args)
         return
     import cupy
@@ -93,7 +86,7 @@ def _launch(kernel: Any, work: int, array: Any, *args: Any) -> None:
 def im2col(x: Any, kernel_size: Pair, stride: Pair, padding: Pair, dilation: Pair, out_size: Pair,
            pad_value: float = 0.0) -> Any:
     """The (N·OH·OW, C·kh·kw) matrix of receptive fields of ``x`` (N, C, H, W), computed on the GPU."""
-    xp = _xp(x)
+    xp = get_array_module(x)
     x = xp.ascontiguousarray(x)  # one memory layout for the kernel (a channels-last input is copied to NCHW)
     batch, channels = x.shape[:2]
     rows = batch * out_size[0] * out_size[1]
@@ -105,7 +98,7 @@ def im2col(x: Any, kernel_size: Pair, stride: Pair, padding: Pair, dilation: Pai
 def col2im(cols: Any, input_shape: tuple[int, int, int, int], kernel_size: Pair, stride: Pair, padding: Pair,
            dilation: Pair, out_size: Pair) -> Any:
     """Sum the rows of ``cols`` back onto an (N, C, H, W) image, one GPU thread per pixel."""
-    xp = _xp(cols)
+    xp = get_array_module(cols)
     out = xp.zeros(input_shape, dtype=cols.dtype)
     _launch(col2im_kernel, out.size, cols, xp.ascontiguousarray(cols), out, kernel_size, stride, padding, dilation,
             out_size)

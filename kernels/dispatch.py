@@ -1,27 +1,33 @@
-"""Which implementation of the convolution and pooling kernels runs: the switch between reference and JIT.
+"""Every choice between the NumPy reference, a Numba CPU kernel and a CUDA kernel is made here, and only here.
 
-    TINYGRAD_EDU_KERNELS=numba   (default) the Numba kernels of im2col.py and pool.py
+    TINYGRAD_EDU_KERNELS=numba   (default) the Numba kernels of im2col.py, pool.py and attention.py
     TINYGRAD_EDU_KERNELS=numpy   the plain NumPy reference of reference.py: slower, easy to step through
 
 The variable is read when this module is first imported; ``use("numpy")`` switches later, and
-``using("numpy")`` switches inside a ``with`` block. CuPy arrays always go to the GPU: im2col and col2im to the
-CUDA kernels of cuda.py, pooling to the reference code, which CuPy runs as written.
+``using("numpy")`` switches inside a ``with`` block. CuPy arrays always go to the GPU: im2col, col2im and
+attention to the numba.cuda kernels (cuda.py, attention_cuda.py), pooling to the reference code, which CuPy
+runs as written. The ops (ops/conv.py, ops/pool.py, ops/attention.py, ops/activation.py) hold the maths and
+check the arguments; they call the functions below.
 
-All functions take and return (N, C, H, W) arrays; ``padding`` is (top, left) and ``out_size`` (OH, OW), both
-computed by the calling op (ops/conv.py, ops/pool.py), which also checks the arguments.
+Numba is imported (and its threading policy configured, threads.py) by the first call that needs a compiled
+kernel, not when this module is imported: ``import tinygrad_edu`` does not load Numba.
+
+The convolution and pooling functions take and return (N, C, H, W) arrays; ``padding`` is (top, left) and
+``out_size`` (OH, OW), both computed by the calling op.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import ModuleType
 from typing import Any
 
-from . import reference, threads
+from tinygrad_edu.backend import is_gpu
 
-threads.configure()  # before any parallel Numba code runs in this process (see threads.py)
+from . import reference
 
 ENV_VAR = "TINYGRAD_EDU_KERNELS"
 CHOICES = ("numba", "numpy")
@@ -63,24 +69,20 @@ def using(name: str) -> Iterator[None]:
         use(previous)
 
 
-def _on_gpu(array: Any) -> bool:
-    return type(array).__module__.startswith("cupy")
-
-
 def _im2col_module(array: Any) -> ModuleType:
-    if _on_gpu(array):
-        from . import cuda
+    if is_gpu(array):
+        from . import cuda  # imports numba (numba.cuda) on the first GPU convolution
 
         return cuda
     if _current == "numpy" or array.dtype == "float16":  # Numba has no float16: the reference runs it (amp)
         return reference
-    from . import im2col
+    from . import im2col  # imports numba and configures its threads on the first compiled convolution
 
     return im2col
 
 
 def _pool_module(array: Any) -> ModuleType:
-    if _on_gpu(array) or _current == "numpy" or array.dtype == "float16":  # Numba has no float16
+    if is_gpu(array) or _current == "numpy" or array.dtype == "float16":  # Numba has no float16
         return reference
     from . import pool
 
@@ -119,3 +121,68 @@ def avg_pool2d_backward(grad: Any, divisor: Any, input_shape: tuple[int, int, in
                         stride: Pair, padding: Pair) -> Any:
     """grad / divisor shared among the pixels of each window."""
     return _pool_module(grad).avg_pool2d_backward(grad, divisor, input_shape, kernel_size, stride, padding)
+
+
+# -------------------------------------------------------------------------------------------- attention
+
+KERNEL_MIN_SCORES = 2**20  # the measured crossover lies between 8 × 4 heads × 128² (reference faster) and × 512²
+
+
+def use_fused_attention(q: Any, k: Any, causal: bool = False) -> bool:
+    """Whether the fused kernel or the matrix-product reference is the faster path for these arrays.
+
+    ``TINYGRAD_EDU_KERNELS=numpy`` always selects the reference, and so does float64 (the precision of gradient
+    checks, where the reference is exact and speed does not matter). CuPy arrays go to the numba.cuda kernel. On
+    the CPU the Numba kernel runs where it measured faster: at least 2²⁰ attention scores to compute (batch ×
+    heads × Lq × Lk, half of it under a causal mask) and more than one thread. Below that, batched BLAS products
+    over many small heads beat the kernel's short loops; on one thread the reference was as fast or faster (by up
+    to 1.4× at sequence length 512).
+    """
+    if _current == "numpy" or q.dtype != "float32":
+        return False
+    if is_gpu(q):
+        return True
+    scores = math.prod(q.shape[:-1]) * k.shape[-2] // (2 if causal else 1)
+    if scores < KERNEL_MIN_SCORES:
+        return False
+    from . import threads  # large enough for the kernel: now Numba is worth importing
+
+    return threads.num_threads() > 1
+
+
+def attention_forward(fused: bool, q: Any, k: Any, v: Any, bias: Any, causal: bool, scale: float,
+                      keep: Any) -> tuple[Any, Any]:
+    """(O, P): the fused kernel's forward (Numba on the CPU, numba.cuda on the GPU) or the reference's."""
+    if not fused:
+        return reference.attention_forward_reference(q, k, v, bias, causal, scale, keep)
+    from . import attention
+
+    return attention.attention_forward(q, k, v, bias, causal, scale, keep)
+
+
+def attention_backward(fused: bool, grad: Any, q: Any, k: Any, v: Any, probs: Any, causal: bool, scale: float,
+                       keep: Any) -> tuple[Any, ...]:
+    """(dQ, dK, dV) from the fused kernel, or (dQ, dK, dV, dS) from the reference (dS: the scores' gradient)."""
+    if not fused:
+        return reference.attention_backward_reference(grad, q, k, v, probs, scale, keep)
+    from . import attention
+
+    return attention.attention_backward(grad, q, k, v, probs, causal, scale, keep)
+
+
+default_attention_scale = reference.default_scale
+
+
+# ------------------------------------------------------------------------------------------ special functions
+
+
+def erf(x: Any) -> Any:
+    """The error function erf(x) = 2/√π ∫₀ˣ e^{−t²} dt, elementwise (NumPy has none): CuPy's on the GPU, a Numba
+    ufunc (special.py) on the CPU."""
+    if is_gpu(x):
+        from cupyx.scipy.special import erf as cupy_erf  # type: ignore[import-not-found]
+
+        return cupy_erf(x)
+    from .special import erf as numba_erf
+
+    return numba_erf(x)

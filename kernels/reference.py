@@ -12,26 +12,21 @@ columns ow·s_w − p_left + j·d_w.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
+from tinygrad_edu.backend import get_array_module
+
 Pair = tuple[int, int]
-
-
-def _xp(array: Any) -> Any:
-    if type(array).__module__.startswith("cupy"):
-        import cupy
-
-        return cupy
-    return np
 
 
 def _padded(x: Any, padding: Pair, kernel_size: Pair, stride: Pair, dilation: Pair, out_size: Pair,
             value: float) -> Any:
     """x with ``value`` added around it: p_top rows above, p_left columns to the left, and after the image as
     many as the last window needs (from the output size)."""
-    xp = _xp(x)
+    xp = get_array_module(x)
     _, _, height, width = x.shape
     bottom = max(0, (out_size[0] - 1) * stride[0] + (kernel_size[0] - 1) * dilation[0] + 1 - padding[0] - height)
     right = max(0, (out_size[1] - 1) * stride[1] + (kernel_size[1] - 1) * dilation[1] + 1 - padding[1] - width)
@@ -47,7 +42,7 @@ def windows(x: Any, kernel_size: Pair, stride: Pair, padding: Pair, dilation: Pa
     the right moves s_w elements in memory, moving one tap to the right d_w elements: the view just has
     those strides.
     """
-    xp = _xp(x)
+    xp = get_array_module(x)
     padded = _padded(x, padding, kernel_size, stride, dilation, out_size, value)
     sn, sc, sh, sw = padded.strides
     batch, channels = x.shape[:2]
@@ -72,7 +67,7 @@ def col2im(cols: Any, input_shape: tuple[int, int, int, int], kernel_size: Pair,
     Row (n, oh, ow) of cols, reshaped to (C, kh, kw), lands on the window of output (oh, ow) — a strided slice
     of the padded image — with a plain ``+=``. Pixels in several windows collect the sum across the loop.
     """
-    xp = _xp(cols)
+    xp = get_array_module(cols)
     batch, channels, height, width = input_shape
     kernel_h, kernel_w = kernel_size
     out_h, out_w = out_size
@@ -98,7 +93,7 @@ def max_pool2d(x: Any, kernel_size: Pair, stride: Pair, padding: Pair, dilation:
 
     A NaN in the window is the maximum (the first NaN), so NaNs propagate.
     """
-    xp = _xp(x)
+    xp = get_array_module(x)
     width = x.shape[3]
     values = windows(x, kernel_size, stride, padding, dilation, out_size, -np.inf)
     valid = windows(xp.ones(x.shape, dtype=bool), kernel_size, stride, padding, dilation, out_size, False)
@@ -115,7 +110,7 @@ def max_pool2d(x: Any, kernel_size: Pair, stride: Pair, padding: Pair, dilation:
 
 def max_pool2d_backward(grad: Any, argmax: Any, input_shape: tuple[int, int, int, int]) -> Any:
     """x̄[n, c, argmax] += ȳ[n, c, oh, ow]: each output's gradient goes to the pixel that was its maximum."""
-    xp = _xp(grad)
+    xp = get_array_module(grad)
     batch, channels, height, width = input_shape
     planes = xp.zeros((batch * channels, height * width), dtype=grad.dtype)
     plane_index = xp.arange(batch * channels)[:, None]
@@ -125,7 +120,7 @@ def max_pool2d_backward(grad: Any, argmax: Any, input_shape: tuple[int, int, int
 
 def avg_pool2d(x: Any, kernel_size: Pair, stride: Pair, padding: Pair, out_size: Pair, divisor: Any) -> Any:
     """y[n, c, oh, ow] = (Σ over the window of x, padding counting as 0) / divisor[oh, ow], summed tap by tap."""
-    xp = _xp(x)
+    xp = get_array_module(x)
     view = windows(x, kernel_size, stride, padding, (1, 1), out_size, 0.0)
     total = xp.zeros(view.shape[:4], dtype=x.dtype)
     for i in range(kernel_size[0]):
@@ -137,10 +132,65 @@ def avg_pool2d(x: Any, kernel_size: Pair, stride: Pair, padding: Pair, out_size:
 def avg_pool2d_backward(grad: Any, divisor: Any, input_shape: tuple[int, int, int, int], kernel_size: Pair,
                         stride: Pair, padding: Pair) -> Any:
     """x̄ = col2im of ȳ / divisor copied to every tap: each pixel of a window gets an equal share."""
-    xp = _xp(grad)
+    xp = get_array_module(grad)
     share = grad / divisor
     batch, channels, out_h, out_w = grad.shape
     taps = xp.broadcast_to(share.transpose(0, 2, 3, 1)[..., None, None],
                            (batch, out_h, out_w, channels, kernel_size[0], kernel_size[1]))
     cols = taps.reshape(batch * out_h * out_w, -1)
     return col2im(cols, input_shape, kernel_size, stride, padding, (1, 1), (out_h, out_w))
+
+
+# ------------------------------------------------------------------- attention (formulas in kernels/attention.py)
+
+
+def attention_forward_reference(q: Any, k: Any, v: Any, bias: Any = None, causal: bool = False,
+                                scale: float | None = None, keep: Any = None) -> tuple[Any, Any]:
+    """O = (softmax(s·Q Kᵀ + B) ⊙ M) V with matrix products; returns (O, P).
+
+    Shapes: q (…, Lq, d), k (…, Lk, d), v (…, Lk, dᵥ); ``bias`` and ``keep`` broadcast to (…, Lq, Lk).
+    """
+    xp = get_array_module(q)
+    scale = default_scale(q) if scale is None else scale
+    scores = q @ k.swapaxes(-1, -2)  # a new array: the steps below work in place, saving memory traffic
+    scores *= q.dtype.type(scale)
+    if bias is not None:
+        scores += bias
+    if causal:
+        scores += xp.where(causal_mask(q.shape[-2], k.shape[-2], xp), q.dtype.type(0), q.dtype.type(-xp.inf))
+    row_max = scores.max(axis=-1, keepdims=True)
+    scores -= xp.where(xp.isfinite(row_max), row_max, 0)  # a fully masked row: avoid (−∞) − (−∞) = nan
+    probs = xp.exp(scores, out=scores)
+    total = probs.sum(axis=-1, keepdims=True)
+    probs /= xp.where(total == 0, 1, total)  # a fully masked row stays 0
+    weights = probs if keep is None else probs * keep
+    return weights @ v, probs
+
+
+def attention_backward_reference(grad_out: Any, q: Any, k: Any, v: Any, probs: Any,
+                                 scale: float | None = None, keep: Any = None) -> tuple[Any, Any, Any, Any]:
+    """(dQ, dK, dV, dS) from dO, with matrix products; dS is also the gradient of an additive bias."""
+    scale = q.dtype.type(default_scale(q) if scale is None else scale)
+    weights = probs if keep is None else probs * keep
+    grad_v = weights.swapaxes(-1, -2) @ grad_out
+    grad_scores = grad_out @ v.swapaxes(-1, -2)  # dP, turned into dS in place
+    if keep is not None:
+        grad_scores *= keep
+    grad_scores -= (grad_scores * probs).sum(axis=-1, keepdims=True)
+    grad_scores *= probs  # dS = P ⊙ (dP − rowsum(dP ⊙ P))
+    grad_q = grad_scores @ k
+    grad_q *= scale
+    grad_k = grad_scores.swapaxes(-1, -2) @ q
+    grad_k *= scale
+    return grad_q, grad_k, grad_v, grad_scores
+
+
+def default_scale(q: Any) -> float:
+    """s = 1/√d, d the size of a query vector (the last axis)."""
+    return 1.0 / math.sqrt(q.shape[-1])
+
+
+def causal_mask(num_queries: int, num_keys: int, xp: Any = np) -> Any:
+    """The boolean (Lq, Lk) matrix that is True where query i may attend key j, i.e. j ≤ i (PyTorch's
+    ``is_causal``: the lower triangle, aligned at the top-left corner)."""
+    return xp.tril(xp.ones((num_queries, num_keys), dtype=bool))

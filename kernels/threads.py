@@ -13,15 +13,17 @@ followed by a BLAS product ran 3.6× slower than the two apart. Threads that sle
 
 When NUMBA_THREADING_LAYER is set and TINYGRAD_EDU_THREADING is not, Numba's own variable is obeyed. The choice
 must be made before the first parallel kernel runs (Numba starts its threads once); ``configure()`` runs when
-``tinygrad_edu`` is imported (through kernels/dispatch.py), so the policy covers every parallel Numba kernel of
-the process. docs/convolution.md has the measurements behind the default.
+a compiled kernel module (im2col.py, pool.py, attention.py) is first imported, which kernels/dispatch.py does on
+the first call that needs one, so the policy covers every parallel Numba kernel of the process. Importing
+``tinygrad_edu`` imports neither this module's Numba nor the kernels. docs/convolution.md has the measurements
+behind the default.
 """
 
 from __future__ import annotations
 
 import os
 
-import numba
+import numba  # this module is imported with the compiled kernels only (see dispatch.py), never at package import
 
 ENV_VAR = "TINYGRAD_EDU_THREADING"
 DEFAULT = "workqueue"
@@ -77,6 +79,12 @@ def chunk_size(iterations: int) -> int:
     ``with numba.parallel_chunksize(chunk_size(n)): kernel(...)``.
     """
     return max(1, iterations // (8 * numba.get_num_threads()))
+
+
+def num_threads() -> int:
+    """The number of threads the parallel kernels use (after applying the policy)."""
+    configure()
+    return numba.get_num_threads()
 
 
 def describe() -> str:

@@ -6,8 +6,9 @@
     >>> x.grad
     array([2., 4., 6.], dtype=float32)
 
-Package map: ``tensor.py`` (Tensor and the backward pass), ``ops/`` (one Function per operation),
-``backend.py`` (NumPy ↔ CuPy), ``gradcheck.py`` (finite-difference checks), ``kernels/`` (Numba kernels);
+Package map: ``autograd.py`` (the engine: Function, op interceptors, the backward pass), ``tensor.py`` (the
+Tensor API), ``ops/`` (one Function per operation), ``backend.py`` (NumPy ↔ CuPy, devices), ``gradcheck.py``
+(finite-difference checks), ``kernels/`` (reference, Numba and CUDA kernels, chosen in ``kernels/dispatch.py``);
 seeing inside: ``viz/`` (graph and architecture drawings, gradient flow), ``explain/`` (saliency, integrated
 gradients, …), ``hooks.py``, ``anomaly.py`` (``detect_anomaly``), ``amp/`` (mixed precision).
 
@@ -17,6 +18,7 @@ modules below the train layer import the modules they need, never ``tinygrad_edu
 
 from . import amp, backend, data, explain, nn, train, viz
 from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
+from .autograd import Function, OpError
 from .backend import manual_seed, to_numpy
 from .creation import arange, eye, full, multinomial, ones, ones_like, rand, randint, randn, tensor, zeros, zeros_like
 from .grad_mode import enable_grad, is_grad_enabled, no_grad
@@ -24,7 +26,7 @@ from .gradcheck import GradcheckError, GradcheckReport, gradcheck
 from .hooks import RemovableHandle
 from .nn.interop import load_safetensors, load_torch_state_dict, save_safetensors
 from .serialization import CheckpointError, load, save
-from .tensor import Function, OpError, Tensor, cat, concatenate, maximum, minimum, split, stack, where
+from .tensor import Tensor, cat, concatenate, maximum, minimum, split, stack, where
 
 __version__ = "0.1.0"
 

@@ -16,9 +16,10 @@ backward — is checked with ``isfinite`` as soon as it is computed, and the fir
   op runs (captured only in anomaly mode: it costs a few microseconds per op),
 * the usual causes for that op (log of 0, division by 0, exp overflowing, …).
 
-How: while the mode is on, ``Function.apply`` (tensor.py) is replaced by ``_checked_apply``, which runs the
-original, checks the output, records the creation site on the graph node and wraps that node's ``backward``
-with the same check. On exit the original is put back, so outside the block nothing costs anything.
+How: the outermost block registers ``_check_op`` as an op interceptor (``autograd.interceptors``, the one
+extension point of ``Function.apply``). It runs the op, checks the output, records the creation site on the
+graph node and wraps that node's ``backward`` with the same check. On exit (also when the block raises) it is
+unregistered, so outside the block nothing costs anything.
 """
 
 from __future__ import annotations
@@ -26,19 +27,20 @@ from __future__ import annotations
 import contextlib
 import linecache
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .backend import to_numpy
-from .tensor import Function, Tensor
+from .autograd import Function, interceptors
+from .backend import get_array_module, to_numpy
+from .tensor import Tensor
 
 _PACKAGE = Path(__file__).resolve().parent
 _DEMO = _PACKAGE / "demo"
 _depth = 0
-_saved_apply: Any = None
 
 USUAL_CAUSES = {
     "Log": "log of 0 gives −inf and of a negative number NaN: clamp the input (x.clip(1e-12, None)) or use a fused "
@@ -103,8 +105,7 @@ def creation_site(skip: int = 1) -> CreationSite:
 def _is_finite(array: Any) -> bool:
     if not np.issubdtype(array.dtype, np.inexact):
         return True
-    xp = np if isinstance(array, np.ndarray | np.generic) else sys.modules["cupy"]
-    return bool(xp.isfinite(array).all())
+    return bool(get_array_module(array).isfinite(array).all())
 
 
 def describe_array(array: Any) -> str:
@@ -148,13 +149,13 @@ def _what(array: Any) -> str:
     return " and ".join(kinds) or "a non-finite value"
 
 
-def _checked_apply(cls: type[Function], *inputs: Any, **options: Any) -> Tensor:
-    """``Function.apply`` in anomaly mode: run the op, check its output, remember where it was created and
-    check its backward too."""
-    out = _saved_apply.__func__(cls, *inputs, **options)
+def _check_op(op: type[Function], inputs: tuple, options: dict, proceed: Callable[[tuple, dict], Tensor]) -> Tensor:
+    """The interceptor of anomaly mode: run the op, check its output, remember where it was created and check
+    its backward too."""
+    out = proceed(inputs, options)
     if not _is_finite(out.data):
         arrays = [x.data if isinstance(x, Tensor) else x for x in inputs]
-        raise AnomalyError(_message(cls.__name__, "forward output", arrays, out.data, creation_site(2)))
+        raise AnomalyError(_message(op.__name__, "forward output", arrays, out.data, creation_site(2)))
     fn = out._ctx
     if fn is not None:
         fn.created_at = creation_site(2)
@@ -189,10 +190,9 @@ class detect_anomaly(contextlib.ContextDecorator):  # noqa: N801 (named like PyT
     Blocks may be nested; only the backward of ops *created* inside the block is checked."""
 
     def __enter__(self) -> detect_anomaly:
-        global _depth, _saved_apply
+        global _depth
         if _depth == 0:
-            _saved_apply = Function.__dict__["apply"]
-            Function.apply = classmethod(_checked_apply)
+            interceptors.add(_check_op)
         _depth += 1
         return self
 
@@ -200,4 +200,4 @@ class detect_anomaly(contextlib.ContextDecorator):  # noqa: N801 (named like PyT
         global _depth
         _depth -= 1
         if _depth == 0:
-            Function.apply = _saved_apply
+            interceptors.remove(_check_op)

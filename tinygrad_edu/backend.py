@@ -22,7 +22,8 @@ from typing import Any
 import numpy as np
 
 _BACKENDS = ("numpy", "cupy")
-_DEVICES = {"cpu": "numpy", "cuda": "cupy", "gpu": "cupy", "numpy": "numpy", "cupy": "cupy"}
+# The one table of device names: every accepted spelling and the backend it means (a ":0" suffix is ignored).
+DEVICE_NAMES = {"cpu": "numpy", "cuda": "cupy", "gpu": "cupy", "numpy": "numpy", "cupy": "cupy"}
 
 _current = "numpy"
 _seed: int | None = None
@@ -61,7 +62,7 @@ def gpu_available() -> bool:
 def use(name: str) -> None:
     """Choose the backend for new tensors: ``"numpy"`` (CPU) or ``"cupy"`` (CUDA GPU)."""
     global _current
-    name = _DEVICES.get(str(name).lower(), name)
+    name = DEVICE_NAMES.get(str(name).lower(), name)
     if name not in _BACKENDS:
         raise ValueError(f"backend.use({name!r}): the backend must be one of {_BACKENDS}")
     if name == "cupy":
@@ -92,7 +93,7 @@ def current_device() -> str:
 
 def array_module(name: str | None = None) -> ModuleType:
     """The array module of a backend (the current one by default): ``numpy`` or ``cupy``."""
-    name = _current if name is None else _DEVICES.get(name, name)
+    name = _current if name is None else DEVICE_NAMES.get(name, name)
     return np if name == "numpy" else _import_cupy()
 
 
@@ -100,28 +101,40 @@ def get_array_module(array: Any) -> ModuleType:
     """``numpy`` for NumPy arrays and Python values, ``cupy`` for CuPy arrays."""
     if type(array) is np.ndarray or isinstance(array, np.ndarray | np.generic):  # the first test is the hot path
         return np
-    module = type(array).__module__
-    if module.startswith("cupy"):
+    if is_gpu(array):
         import cupy
 
         return cupy
     return np
 
 
+def is_gpu(array: Any) -> bool:
+    """True for a CuPy array (any object whose class comes from a module named ``cupy…``), False otherwise.
+
+    The class's module is read instead of importing CuPy, so the question costs nothing on a CPU-only machine."""
+    return type(array).__module__.startswith("cupy")
+
+
 def device_of(array: Any) -> str:
-    """``"cpu"`` for a NumPy array, ``"cuda"`` for a CuPy array."""
-    if type(array) is np.ndarray:
+    """``"cpu"`` for a NumPy array or a Python value, ``"cuda"`` for a CuPy array."""
+    if type(array) is np.ndarray:  # the hot path
         return "cpu"
-    return "cpu" if get_array_module(array) is np else "cuda"
+    return "cuda" if is_gpu(array) else "cpu"
+
+
+def is_device_name(value: Any) -> bool:
+    """True when ``value`` is a string naming a device (``"cpu"``, ``"cuda:0"``, ``"gpu"``, ``"numpy"``, …), so
+    that ``x.to(value)`` moves rather than converts the dtype."""
+    return isinstance(value, str) and value.split(":")[0].lower() in DEVICE_NAMES
 
 
 def normalize_device(device: str) -> str:
     """Map the accepted device spellings (``"cpu"``, ``"cuda"``, ``"cuda:0"``, ``"numpy"``, ``"cupy"``) to
     ``"cpu"`` or ``"cuda"``."""
     name = str(device).lower().split(":")[0]
-    if name not in _DEVICES:
+    if name not in DEVICE_NAMES:
         raise ValueError(f"unknown device {device!r}: use 'cpu' or 'cuda'")
-    return "cpu" if _DEVICES[name] == "numpy" else "cuda"
+    return "cpu" if DEVICE_NAMES[name] == "numpy" else "cuda"
 
 
 def to_device(array: Any, device: str) -> Any:
@@ -136,10 +149,14 @@ def to_device(array: Any, device: str) -> Any:
 
 def to_numpy(value: Any) -> np.ndarray:
     """A NumPy array of ``value`` — a Tensor, a NumPy or CuPy array, or a number — copied from the GPU when it
-    lives there. The one call that makes plotting and NumPy code work on either device (``tg.to_numpy(x.grad)``)."""
-    from .tensor import Tensor  # here: tensor.py imports this module
+    lives there. The one call that makes plotting and NumPy code work on either device (``tg.to_numpy(x.grad)``).
 
-    return np.asarray(to_device(value.data if isinstance(value, Tensor) else value, "cpu"))
+    A Tensor is recognised by its array in ``.data`` (this module sits below tensor.py and does not import it;
+    NumPy and CuPy arrays also have a ``.data``, their raw buffer, which has no ``dtype``)."""
+    inner = getattr(value, "data", None)
+    if hasattr(inner, "dtype") and not isinstance(value, np.ndarray | np.generic) and not is_gpu(value):
+        value = inner
+    return np.asarray(to_device(value, "cpu"))
 
 
 # ----------------------------------------------------------------------------------------------- random
@@ -159,7 +176,7 @@ def initial_seed() -> int | None:
 
 def generator(name: str | None = None) -> Any:
     """The seeded random generator of a backend (``numpy.random.Generator`` or CuPy's equivalent)."""
-    name = _current if name is None else _DEVICES.get(name, name)
+    name = _current if name is None else DEVICE_NAMES.get(name, name)
     if name not in _generators:
         xp = array_module(name)
         _generators[name] = xp.random.default_rng(_seed)

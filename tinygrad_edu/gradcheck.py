@@ -19,8 +19,9 @@ from typing import Any
 
 import numpy as np
 
+from .autograd import GradientShapeError
 from .backend import to_numpy
-from .tensor import GradientShapeError, Tensor
+from .tensor import Tensor
 
 
 class GradcheckError(AssertionError):

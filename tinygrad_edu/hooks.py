@@ -25,9 +25,10 @@ from typing import Any
 
 import numpy as np
 
+from .autograd import Function
 from .backend import get_array_module
 from .grad_mode import is_grad_enabled
-from .tensor import Function, Tensor
+from .tensor import Tensor
 
 _next_id = itertools.count()
 

@@ -1,17 +1,10 @@
-"""The Tensor and the backward pass: reverse-mode automatic differentiation in one file.
+"""The Tensor API: the array type users hold, its attributes, conversions and PyTorch-named methods.
 
-A ``Tensor`` wraps a backend array (``.data``, NumPy or CuPy). Every operation on tensors is a ``Function``
-(see ``tinygrad_edu/ops/``): its ``forward`` computes the result from arrays, and the resulting tensor remembers
-the function that made it (``._ctx``). Those links form the computation graph, a DAG from the inputs to the
-loss.
-
-``loss.backward()`` walks that graph once in reverse topological order and applies the chain rule at every
-node: with ∂L/∂z arriving at the output z of a function f(x, y), the function's ``backward`` returns
-∂L/∂x = ∂L/∂z · ∂z/∂x and ∂L/∂y = ∂L/∂z · ∂z/∂y. Gradients arriving at one tensor along several paths are
-summed (the multivariable chain rule). At the leaves — tensors created by the user with ``requires_grad=True``
-— they are added into ``.grad``, which keeps accumulating across backward calls until zeroed, as in PyTorch.
+A ``Tensor`` wraps a backend array (``.data``, NumPy or CuPy) and, when it was computed by an operation that
+records a graph, the ``Function`` that made it (``._ctx``). The engine behind it (``Function``, the backward
+pass, gradient accumulation, tensor hooks) is autograd.py; the operations are ``tinygrad_edu/ops/``, one
+``Function`` each. Most methods here are one line: ``x.exp()`` is ``ops.Exp.apply(x)``.
 """
-
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
@@ -19,8 +12,11 @@ from typing import Any
 
 import numpy as np
 
-from . import backend
-from . import grad_mode as _grad_mode
+from . import autograd, backend, ops
+
+# Function, OpError and GradientShapeError live in autograd.py; they are re-exported here because code written
+# before the split (and other engineers' new code) imports them as `from tinygrad_edu.tensor import Function`.
+from .autograd import Function, GradientShapeError, OpError  # noqa: F401
 
 Number = int | float | bool
 AxisLike = int | Sequence[int] | None
@@ -95,6 +91,40 @@ class Tensor:
         out._grad_hooks = None
         out.requires_grad = ctx is not None
         return out
+
+    @staticmethod
+    def _wrap_inputs(op_name: str, inputs: Sequence[Any]) -> list[Tensor]:
+        """The inputs of an op as Tensors (Function.apply): numbers and arrays become constants of a matching
+        dtype, and all must be on one device."""
+        reference = None
+        for x in inputs:
+            if isinstance(x, Tensor):
+                reference = x
+                break
+        tensors = []
+        for x in inputs:
+            if isinstance(x, Tensor):
+                tensors.append(x)
+            elif isinstance(x, int | float | bool) and reference is not None:
+                # a Python number takes the tensor's dtype (NumPy's "weak scalar" rule, as in PyTorch)
+                kind = reference.dtype.kind
+                weak = kind == "f" or isinstance(x, bool) or (isinstance(x, int) and kind in "iu")
+                dtype = reference.dtype if weak else None
+                tensors.append(Tensor._from_op(reference.xp.asarray(x, dtype=dtype), None))
+            else:
+                try:
+                    tensors.append(Tensor(x))
+                except TypeError as error:
+                    raise TypeError(f"{op_name}: {error}") from None
+        first_type = type(tensors[0].data) if tensors else None
+        for t in tensors[1:]:
+            if type(t.data) is first_type:  # same array class, same device: the common case costs one comparison
+                continue
+            if t.device != tensors[0].device:
+                devices = ", ".join(f"{tuple(u.shape)} on {u.device}" for u in tensors)
+                raise TypeError(f"{op_name} got tensors on different devices ({devices}): move them to one device "
+                                f"first, e.g. x.to('{tensors[0].device}') or x.to('{t.device}')")
+        return tensors
 
     # ------------------------------------------------------------------------------------------ attributes
 
@@ -184,8 +214,6 @@ class Tensor:
 
     def astype(self, dtype: Any) -> Tensor:
         """A copy converted to ``dtype``; differentiable between floating-point dtypes."""
-        from .ops.unary import Cast
-
         try:
             dtype = np.dtype(dtype)
         except TypeError:
@@ -194,7 +222,7 @@ class Tensor:
             ) from None
         if not _is_float_dtype(dtype):  # integers and bools carry no gradient
             return Tensor._from_op(self.data.astype(dtype), None)
-        return Cast.apply(self, dtype=dtype)
+        return ops.Cast.apply(self, dtype=dtype)
 
     def float(self) -> Tensor:
         return self.astype(np.float32)
@@ -207,15 +235,11 @@ class Tensor:
 
         Moving between devices is differentiable: the gradient is moved back.
         """
-        if isinstance(device_or_dtype, str) and device_or_dtype.split(":")[0].lower() in (
-            "cpu", "cuda", "gpu", "numpy", "cupy"
-        ):
+        if backend.is_device_name(device_or_dtype):
             device = backend.normalize_device(device_or_dtype)
             if device == self.device:
                 return self
-            from .ops.unary import ToDevice
-
-            return ToDevice.apply(self, device=device)
+            return ops.ToDevice.apply(self, device=device)
         return self.astype(device_or_dtype)
 
     def cpu(self) -> Tensor:
@@ -279,69 +303,13 @@ class Tensor:
     # ---------------------------------------------------------------------------------------- backward
 
     def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
-        """Compute ∂self/∂leaf for every leaf that requires grad and add it into ``leaf.grad``.
+        """Compute ∂self/∂leaf for every leaf that requires grad and add it into ``leaf.grad`` (autograd.backward).
 
         ``grad`` is ∂L/∂self, needed when ``self`` is not a scalar (a tensor of ones for a plain sum). The
         graph's saved buffers are freed afterwards unless ``retain_graph=True``; a second backward through a
         freed graph raises an error.
         """
-        if not self.requires_grad:
-            raise RuntimeError(
-                "backward() on a tensor that does not require grad: no input of the computation had "
-                "requires_grad=True (or it ran inside no_grad())"
-            )
-        xp = self.xp
-        if grad is None:
-            if self.data.size != 1:
-                raise RuntimeError(
-                    f"backward() without a gradient works for scalar outputs only; this tensor has shape "
-                    f"{self.shape}: reduce it first (e.g. .sum() or .mean()) or pass grad=∂L/∂output of "
-                    "the same shape"
-                )
-            grad = xp.ones_like(self.data)
-        else:
-            grad = grad.data if isinstance(grad, Tensor) else grad
-            if backend.device_of(grad) != self.device:
-                raise TypeError(
-                    f"backward(grad=...): grad is on {backend.device_of(grad)} but the tensor is on "
-                    f"{self.device}: move it with .to('{self.device}')"
-                )
-            grad = xp.array(grad, dtype=self.dtype)  # a copy: the engine never aliases the caller's array
-            if grad.shape != self.shape:
-                raise RuntimeError(
-                    f"backward(grad=...): grad has shape {grad.shape} but the tensor has shape {self.shape}"
-                )
-
-        grads: dict[int, Any] = {id(self): grad}
-        handed_out: set[int] = set()  # arrays already stored in some .grad, which must not be shared
-        for node in _topological_order(self):
-            node_grad = grads.pop(id(node), None)
-            if node_grad is None:
-                continue
-            if node._grad_hooks:  # Tensor.register_hook: each hook may replace the gradient
-                node_grad = _run_grad_hooks(node, node_grad)
-            fn = node._ctx
-            if fn is None or node._retains_grad:
-                _accumulate_grad(node, node_grad, handed_out)
-            if fn is None:
-                continue
-            input_grads = fn.backward(node_grad)
-            if not isinstance(input_grads, tuple):
-                input_grads = (input_grads,)
-            for parent, parent_grad in zip(fn.parents, input_grads, strict=False):
-                if parent_grad is None or not parent.requires_grad:
-                    continue
-                if parent_grad.shape != parent.data.shape:
-                    raise GradientShapeError(
-                        f"{type(fn).__name__}.backward returned a gradient of shape {parent_grad.shape} for an "
-                        f"input of shape {parent.data.shape}: a backward must return ∂L/∂input with the input's "
-                        "shape (sum broadcast axes back with unbroadcast)"
-                    )
-                key = id(parent)
-                previous = grads.get(key)
-                grads[key] = parent_grad if previous is None else previous + parent_grad
-            if not retain_graph:
-                fn.release()
+        autograd.backward(self, grad, retain_graph)
 
     # ------------------------------------------------------------------------------ operator overloads
 
@@ -583,182 +551,11 @@ class Tensor:
         return where(condition, self, other)
 
 
-# ------------------------------------------------------------------------------------------ Function
-
-
-class Function:
-    """One differentiable operation: a node of the computation graph.
-
-    A subclass implements ``forward(*arrays, **options) -> array`` and ``backward(grad) -> grads``, both on
-    backend arrays (NumPy or CuPy: use ``xp = get_array_module(x)``). ``backward`` receives ∂L/∂output and
-    returns ∂L/∂input for each tensor input (a tuple, or a single array for one input); it may return None for
-    inputs that need no gradient (``self.needs_input_grad`` says which do). It must not modify ``grad`` in
-    place. The docstring states the op's formula and the derivative it implements.
-
-    ``Op.apply(*inputs, **options)`` runs the op on Tensors (Python numbers and arrays are accepted and
-    treated as constants) and links the result into the graph when a gradient is needed.
-    """
-
-    parents: Sequence[Tensor] | None = ()
-    saved: tuple = ()
-    needs_input_grad: Sequence[bool] = ()
-
-    def save_for_backward(self, *arrays: Any) -> None:
-        self.saved = arrays
-
-    def forward(self, *args: Any, **kwargs: Any) -> Any:
-        raise NotImplementedError
-
-    def backward(self, grad: Any) -> Any:
-        raise NotImplementedError(f"{type(self).__name__} has no backward")
-
-    def release(self) -> None:
-        """Free what was kept for backward (called after a backward pass without ``retain_graph``)."""
-        self.__dict__.clear()
-        self.parents = None  # marks the node as freed: a second backward through it is an error
-
-    @classmethod
-    def apply(cls, *inputs: Any, **options: Any) -> Tensor:
-        tensors = _as_tensors(cls.__name__, inputs)
-        fn = cls()
-        needs = [t.requires_grad for t in tensors]
-        record = _grad_mode._enabled and any(needs)
-        if record:
-            fn.needs_input_grad = needs
-        try:
-            out = fn.forward(*[t.data for t in tensors], **options)
-        except OpError:
-            raise
-        except (ValueError, TypeError, IndexError) as error:
-            shapes = ", ".join(str(t.shape) for t in tensors)
-            message = f"{cls.__name__} on inputs of shape {shapes}: {error}"
-            if "broadcast" in str(error):
-                message += (" (broadcasting aligns shapes from the right; each pair of axis lengths must be "
-                            "equal or one of them 1: reshape or unsqueeze an input to make them match)")
-            if isinstance(error, IndexError):  # keep the type: `for row in tensor` stops at an IndexError
-                raise IndexError(message) from error
-            raise OpError(message) from error
-        if not record:
-            return Tensor._from_op(out, None)
-        fn.parents = tensors
-        return Tensor._from_op(out, fn)
-
-
-class GradientShapeError(RuntimeError):
-    """A Function's backward returned ∂L/∂input of another shape than the input (a forgotten unbroadcast)."""
-
-
-class OpError(ValueError):
-    """An operation got inputs it cannot work with; the message names the op, the shapes and the fix."""
-
-
-
-def _as_tensors(op_name: str, inputs: Sequence[Any]) -> list[Tensor]:
-    """Wrap non-Tensor inputs as constants of a matching dtype, and check that all are on one device."""
-    reference = None
-    for x in inputs:
-        if isinstance(x, Tensor):
-            reference = x
-            break
-    tensors = []
-    for x in inputs:
-        if isinstance(x, Tensor):
-            tensors.append(x)
-        elif isinstance(x, int | float | bool) and reference is not None:
-            # a Python number takes the tensor's dtype (NumPy's "weak scalar" rule, as in PyTorch)
-            dtype = reference.dtype if (_is_float_dtype(reference.dtype) or isinstance(x, bool)
-                                        or (isinstance(x, int) and reference.dtype.kind in "iu")) else None
-            tensors.append(Tensor._from_op(reference.xp.asarray(x, dtype=dtype), None))
-        else:
-            try:
-                tensors.append(Tensor(x))
-            except TypeError as error:
-                raise TypeError(f"{op_name}: {error}") from None
-    if not tensors:
-        return tensors
-    first_type = type(tensors[0].data)
-    device = None
-    for t in tensors[1:]:
-        if type(t.data) is first_type:  # same array class, same device: the common case costs one comparison
-            continue
-        device = device or tensors[0].device
-        if t.device != device:
-            devices = ", ".join(f"{tuple(u.shape)} on {u.device}" for u in tensors)
-            raise TypeError(
-                f"{op_name} got tensors on different devices ({devices}): move them to one device "
-                f"first, e.g. x.to('{device}') or x.to('{t.device}')"
-            )
-    return tensors
-
-
-def _accumulate_grad(tensor: Tensor, grad: Any, handed_out: set[int]) -> None:
-    """Add ``grad`` into ``tensor.grad`` (PyTorch's accumulation rule), never storing a shared array."""
-    if grad.dtype != tensor.dtype:
-        grad = grad.astype(tensor.dtype)
-    if tensor.grad is None:
-        if grad.base is not None or id(grad) in handed_out:
-            grad = grad.copy()  # a view or an array another tensor already holds: in-place updates must not leak
-        handed_out.add(id(grad))
-        tensor.grad = grad
-    else:
-        tensor.grad = tensor.grad + grad
-
-
-def _run_grad_hooks(tensor: Tensor, grad: Any) -> Any:
-    """Call the tensor's hooks in registration order; a non-None return replaces the gradient."""
-    from .hooks import read_only
-
-    for hook in list(tensor._grad_hooks.values()):
-        result = hook(read_only(grad))
-        if result is None:
-            continue
-        result = result.data if isinstance(result, Tensor) else result
-        if tuple(getattr(result, "shape", ())) != grad.shape or backend.device_of(result) != backend.device_of(grad):
-            raise RuntimeError(
-                f"a hook of a tensor of shape {tensor.shape} returned {type(result).__name__} of shape "
-                f"{tuple(getattr(result, 'shape', ()))} on {backend.device_of(result)}: a hook must return None "
-                f"or a gradient of shape {grad.shape} on {backend.device_of(grad)}"
-            )
-        grad = backend.get_array_module(grad).array(result, dtype=grad.dtype)  # a copy the engine may own
-    return grad
-
-
-def _topological_order(root: Tensor) -> list[Tensor]:
-    """Tensors that need a gradient, ordered so that each comes before every tensor it was computed from.
-
-    An iterative depth-first search (no recursion, so a chain of 100,000 ops is fine): a tensor is appended
-    once all of its inputs are, then the list is reversed.
-    """
-    order: list[Tensor] = []
-    visited: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(root, False)]
-    while stack:
-        node, inputs_done = stack.pop()
-        if inputs_done:
-            order.append(node)
-            continue
-        if id(node) in visited:
-            continue
-        visited.add(id(node))
-        stack.append((node, True))
-        fn = node._ctx
-        if fn is None:
-            continue
-        if fn.parents is None:
-            raise RuntimeError(
-                f"backward through the graph a second time: the buffers of {type(fn).__name__} were freed by "
-                "the first backward. Pass retain_graph=True to the first backward() to keep them, or "
-                "recompute the forward pass."
-            )
-        for parent in fn.parents:
-            if parent.requires_grad and id(parent) not in visited:
-                stack.append((parent, False))
-    order.reverse()
-    return order
+autograd.Tensor = Tensor  # the engine builds op outputs with this class (autograd.py cannot import this module)
 
 
 def _compare(a: Tensor, b: Any, name: str) -> Tensor:
-    x, y = _as_tensors(f"comparison ({name})", (a, b))
+    x, y = Tensor._wrap_inputs(f"comparison ({name})", (a, b))
     return Tensor._from_op(getattr(x.xp, name)(x.data, y.data), None)
 
 
@@ -832,5 +629,3 @@ def maximum(x: Any, y: Any) -> Tensor:
 def minimum(x: Any, y: Any) -> Tensor:
     return ops.Minimum.apply(x, y)
 
-
-from . import ops  # noqa: E402  (the ops subclass Function, defined above, so they are imported last)

@@ -2,7 +2,7 @@
 
 Both compute the same formulas; the kernel sums in a different order, so float32 results agree to rounding
 (1e-5). Shapes, masks and dropout masks are drawn by hypothesis. (float64 inputs take the reference path, see
-``ops.attention.use_fused_kernel``; compiling the kernel for them too would only lengthen the test run.)
+``kernels.dispatch.use_fused_attention``; compiling the kernel for them too would only lengthen the test run.)
 """
 
 from __future__ import annotations

@@ -14,7 +14,6 @@ from tinygrad_edu import nn, ops
 from tinygrad_edu.gradcheck import gradcheck
 from tinygrad_edu.kernels import dispatch
 from tinygrad_edu.nn import functional as F
-from tinygrad_edu.ops.attention import use_fused_kernel
 
 
 def normal(rng, *shape, dtype=np.float64):
@@ -238,9 +237,10 @@ def test_multi_head_attention_errors():
 def test_path_selection():
     """float64 and small problems take the reference, large float32 ones the kernel; the switch forces NumPy."""
     large, small = np.zeros((8, 4, 512, 32), np.float32), np.zeros((8, 4, 128, 32), np.float32)
-    assert not use_fused_kernel(large.astype(np.float64), large.astype(np.float64))
-    assert not use_fused_kernel(small, small)
-    assert use_fused_kernel(large, large) == (numba.get_num_threads() > 1)
-    assert use_fused_kernel(large, large, causal=True) == (numba.get_num_threads() > 1)  # half of 2²², still above
+    assert not dispatch.use_fused_attention(large.astype(np.float64), large.astype(np.float64))
+    assert not dispatch.use_fused_attention(small, small)
+    assert dispatch.use_fused_attention(large, large) == (numba.get_num_threads() > 1)
+    # causal: half of 2²² scores, still above the threshold
+    assert dispatch.use_fused_attention(large, large, causal=True) == (numba.get_num_threads() > 1)
     with dispatch.using("numpy"):
-        assert not use_fused_kernel(large, large)
+        assert not dispatch.use_fused_attention(large, large)

@@ -15,10 +15,10 @@ weight gets a float32 ``.grad`` although its product ran in float16. float64 ten
 PyTorch). Gradients that pass through float16 ops can underflow to zero (below 6·10⁻⁸): ``GradScaler``
 (grad_scaler.py) multiplies the loss by a large factor before backward to keep them representable.
 
-How: while a block is active, the ``apply`` of the ops in the two lists is replaced by a version that casts the
-inputs first (``_autocast_apply``); the outermost block puts the originals back on exit. Nesting works, and
-``autocast(enabled=False)`` switches casting off inside an enabled block. The state is process-wide, like
-``no_grad``.
+How: the outermost block registers ``_cast_inputs`` as an op interceptor (``autograd.interceptors``, the one
+extension point of ``Function.apply``), which casts the inputs of the listed ops before they run; it unregisters
+it on exit, also when the block raises. Nesting works, and ``autocast(enabled=False)`` switches casting off
+inside an enabled block. The state is process-wide, like ``no_grad``.
 
 On the CPU, NumPy has no float16 arithmetic units to use: it converts each float16 to float32 and back around
 every operation, so float16 is *slower* than float32 there. This module is here to teach the method and to check
@@ -28,12 +28,14 @@ its numerics on any machine; the speed-up needs a GPU (CuPy, tensor cores).
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from .. import ops
-from ..tensor import Function, Tensor
+from ..autograd import Function, interceptors
+from ..tensor import Tensor
 
 FLOAT16_OPS: tuple[type[Function], ...] = (ops.MatMul, ops.Linear, ops.Conv2d)
 FLOAT32_OPS: tuple[type[Function], ...] = (
@@ -44,7 +46,6 @@ FLOAT32_OPS: tuple[type[Function], ...] = (
 SUPPORTED = ("float16",)
 
 _stack: list[np.dtype | None] = []  # the low-precision dtype of each active block (None: disabled)
-_saved: dict[type[Function], Any] = {}
 
 
 def _current() -> np.dtype | None:
@@ -58,35 +59,17 @@ def _cast(value: Any, source: np.dtype, target: np.dtype) -> Any:
     return value
 
 
-def _original_apply(cls: type[Function]) -> Any:
-    """The apply this class had before autocast (looked up at call time, so anomaly mode's apply is honoured)."""
-    own = _saved.get(cls)
-    return own.__func__ if own is not None else Function.apply.__func__
-
-
-def _autocast_apply(cls: type[Function], *inputs: Any, **options: Any) -> Tensor:
+def _cast_inputs(op: type[Function], inputs: tuple, options: dict,
+                 proceed: Callable[[tuple, dict], Tensor]) -> Tensor:
+    """The interceptor: float32 inputs of FLOAT16_OPS (and their subclasses) go down to the block's dtype,
+    low-precision inputs of FLOAT32_OPS come back up to float32; every other op runs as it is."""
     low = _current()
     if low is not None:
-        if cls in FLOAT16_OPS:
+        if issubclass(op, FLOAT16_OPS):
             inputs = tuple(_cast(x, np.dtype(np.float32), low) for x in inputs)
-        else:
+        elif issubclass(op, FLOAT32_OPS):
             inputs = tuple(_cast(x, low, np.dtype(np.float32)) for x in inputs)
-    return _original_apply(cls)(cls, *inputs, **options)
-
-
-def _install() -> None:
-    for cls in (*FLOAT16_OPS, *FLOAT32_OPS):
-        _saved[cls] = cls.__dict__.get("apply")  # None: the class inherits Function.apply
-        cls.apply = classmethod(_autocast_apply)
-
-
-def _uninstall() -> None:
-    for cls, own in _saved.items():
-        if own is None:
-            del cls.apply
-        else:
-            cls.apply = own
-    _saved.clear()
+    return proceed(inputs, options)
 
 
 def is_autocast_enabled() -> bool:
@@ -111,11 +94,11 @@ class autocast(contextlib.ContextDecorator):  # noqa: N801 (named like PyTorch's
 
     def __enter__(self) -> autocast:
         if not _stack:
-            _install()
+            interceptors.add(_cast_inputs)
         _stack.append(self.dtype if self.enabled else None)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         _stack.pop()
         if not _stack:
-            _uninstall()
+            interceptors.remove(_cast_inputs)

@@ -8,7 +8,7 @@ PyTorch, ours, …), each turn a block of calls, after a warm-up that also compi
 is the median over turns, and the ratio is the median of the per-turn ratios, so a machine that other work slows
 down now and then slows all contenders alike. PyTorch runs with ``--threads`` threads (2 by default, the number
 of cores our kernels use here). "F.sdpa" is what ``F.scaled_dot_product_attention`` runs (the path
-``ops.attention.use_fused_kernel`` picks); "kernel" and "reference" force one path. For single-threaded figures
+``kernels.dispatch.use_fused_attention`` picks); "kernel" and "reference" force one path. For single-threaded figures
 set the thread counts before the libraries load: ``NUMBA_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python -m
 tinygrad_edu.bench.sequence --threads 1``.
 """
@@ -49,7 +49,7 @@ def attention_contenders(torch: Any, batch: int, heads: int, seq: int, head_dim:
             ops.ScaledDotProductAttention.apply(*ours, causal=causal, use_kernel=use_kernel).backward(grad)
         return step
 
-    def selected() -> None:  # what F.scaled_dot_product_attention runs: the path use_fused_kernel picks
+    def selected() -> None:  # what F.scaled_dot_product_attention runs: the path kernels.dispatch.use_fused_attention picks
         for t in ours:
             t.grad = None
         F.scaled_dot_product_attention(*ours, is_causal=causal).backward(grad)

@@ -52,8 +52,8 @@ def fmt(value: Any, precision: int = 4) -> str:
     """Numbers as a learner reads them: short floats, arrays on one or a few lines."""
     if hasattr(value, "numpy") and not isinstance(value, np.ndarray):
         value = value.numpy()  # a Tensor
-    elif type(value).__module__.startswith("cupy"):
-        value = value.get()  # a CuPy array: copied to the host to be printed
+    elif backend.is_gpu(value):
+        value = backend.to_numpy(value)  # a CuPy array: copied to the host to be printed
     if isinstance(value, float | np.floating):
         return f"{float(value):.{precision + 2}g}"
     if isinstance(value, np.ndarray):

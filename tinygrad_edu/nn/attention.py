@@ -16,7 +16,6 @@ from typing import Any
 import numpy as np
 
 from .. import backend, ops
-from ..ops.attention import use_fused_kernel
 from ..tensor import Tensor
 from . import init
 from .linear import Linear
@@ -55,8 +54,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
         uniform = backend.generator(query.device).random(scores_shape, dtype=query.dtype)
         keep = (uniform >= dropout_p).astype(query.dtype) * query.dtype.type(1 / (1 - dropout_p))
     inputs = (query, key, value) if bias is None else (query, key, value, bias)
-    return ops.ScaledDotProductAttention.apply(*inputs, causal=is_causal, scale=scale, keep=keep,
-                                               use_kernel=use_fused_kernel(query.data, key.data, is_causal))
+    return ops.ScaledDotProductAttention.apply(*inputs, causal=is_causal, scale=scale, keep=keep)
 
 
 def _check_qkv(query: Tensor, key: Tensor, value: Tensor) -> None:

@@ -293,7 +293,7 @@ class Module:
         A dtype change applies to floating-point parameters and buffers only (integer counters stay integers).
         """
         if device_or_dtype is not None:
-            if _is_device(device_or_dtype):
+            if backend.is_device_name(device_or_dtype):
                 device = device_or_dtype
             else:
                 dtype = device_or_dtype
@@ -393,8 +393,6 @@ class Module:
         return sorted({*super().__dir__(), *self._parameters, *self._buffers, *self._modules})
 
 
-def _is_device(value: Any) -> bool:
-    return isinstance(value, str) and value.split(":")[0].lower() in ("cpu", "cuda", "gpu", "numpy", "cupy")
 
 
 # ------------------------------------------------------------------------------------------- containers

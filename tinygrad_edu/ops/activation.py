@@ -5,8 +5,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from ..autograd import Function
 from ..backend import get_array_module
-from ..tensor import Function
+from ..kernels import dispatch
 
 
 class Tanh(Function):
@@ -108,15 +109,8 @@ class GELU(Function):
 
 
 def _erf(x: Any) -> Any:
-    """The error function, elementwise (NumPy has none: a Numba ufunc on the CPU, CuPy's on the GPU)."""
-    xp = get_array_module(x)
-    if xp.__name__ == "numpy":
-        from ..kernels.special import erf
-
-        return erf(x)
-    from cupyx.scipy.special import erf  # type: ignore[import-not-found]
-
-    return erf(x)
+    """The error function, elementwise (NumPy has none: kernels.dispatch picks Numba's ufunc or CuPy's)."""
+    return dispatch.erf(x)
 
 
 class Softmax(Function):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..autograd import Function
 from ..backend import get_array_module
-from ..tensor import Function
 
 
 class BatchNorm(Function):

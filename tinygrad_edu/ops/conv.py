@@ -29,10 +29,9 @@ from typing import Any
 
 import numpy as np
 
+from ..autograd import Function, OpError
 from ..backend import get_array_module
 from ..kernels import dispatch as kernels
-from ..tensor import Function, OpError
-from .optional import apply_without_missing
 
 Pair = tuple[int, int]
 
@@ -164,7 +163,6 @@ class Conv2d(Function):
     ``bias=None`` (a layer built with ``bias=False``) leaves the b[o] term out.
     """
 
-    apply = classmethod(apply_without_missing)  # ops.Conv2d.apply(x, W, None, ...) has no bias term
 
     def forward(self, x: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0, dilation: Any = 1,
                 groups: int = 1, layer: str = "conv2d") -> Any:

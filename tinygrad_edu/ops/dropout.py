@@ -7,8 +7,8 @@ from typing import Any
 import numpy as np
 
 from .. import backend
+from ..autograd import Function
 from ..backend import get_array_module
-from ..tensor import Function
 
 
 class Dropout(Function):

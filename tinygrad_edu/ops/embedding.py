@@ -6,8 +6,8 @@ from typing import Any
 
 import numpy as np
 
+from ..autograd import Function
 from ..backend import get_array_module
-from ..tensor import Function
 from .shape import _scatter_add
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import tensor
+from ..autograd import Function
 from ..backend import get_array_module
-from ..tensor import Function, Tensor
-from .optional import apply_without_missing
 
 
 class LayerNorm(Function):
@@ -26,10 +26,10 @@ class LayerNorm(Function):
     """
 
     @classmethod
-    def apply(cls, x: Any, weight: Any = None, bias: Any = None, **options: Any) -> Tensor:
+    def apply(cls, x: Any, weight: Any = None, bias: Any = None, **options: Any) -> tensor.Tensor:
         if weight is None and bias is not None:  # only a shift: γ = 1, a constant (apply cannot pass None first)
-            weight = Tensor(get_array_module(x.data).ones(bias.shape, dtype=x.dtype))
-        return apply_without_missing(cls, x, weight, bias, **options)
+            weight = tensor.Tensor(get_array_module(x.data).ones(bias.shape, dtype=x.dtype))
+        return super().apply(x, weight, bias, **options)
 
     def forward(self, x: Any, weight: Any = None, bias: Any = None, normalized_ndim: int = 1,
                 eps: float = 1e-5) -> Any:

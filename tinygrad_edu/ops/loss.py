@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from ..autograd import Function
 from ..backend import get_array_module, to_device
-from ..tensor import Function
 from .activation import stable_sigmoid
 from .broadcast import unbroadcast
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..tensor import Function
+from ..autograd import Function
 from .broadcast import unbroadcast
-from .optional import apply_without_missing
 
 
 class MatMul(Function):
@@ -54,7 +53,6 @@ class Linear(Function):
     the network's input, which needs none. ``bias=None`` (a layer built with ``bias=False``): z = x Wᵀ.
     """
 
-    apply = classmethod(apply_without_missing)  # ops.Linear.apply(x, W, None) is x Wᵀ
 
     def forward(self, x: Any, weight: Any, bias: Any = None) -> Any:
         if x.shape[-1] != weight.shape[1]:

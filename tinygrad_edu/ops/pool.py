@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 
+from ..autograd import Function, OpError
 from ..backend import get_array_module
 from ..kernels import dispatch as kernels
-from ..tensor import Function, OpError
 from .conv import pair
 
 Pair = tuple[int, int]

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..autograd import Function
 from ..backend import get_array_module
-from ..tensor import Function
 from .activation import stable_sigmoid
 
 

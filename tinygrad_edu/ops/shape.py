@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from ..backend import get_array_module
-from ..tensor import Function
+from ..autograd import Function
+from ..backend import get_array_module, is_gpu
 from .broadcast import unbroadcast
 
 
@@ -173,7 +173,7 @@ def _is_advanced(index: Any) -> bool:
 
 
 def _scatter_add(xp: Any, target: Any, index: Any, values: Any) -> None:
-    if xp.__name__ == "numpy":
+    if not is_gpu(target):
         xp.add.at(target, index, values)
     else:  # CuPy spells the unbuffered scatter-add differently
         import cupyx  # type: ignore[import-not-found]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..backend import get_array_module, to_device
-from ..tensor import Function
+from ..autograd import Function
+from ..backend import device_of, get_array_module, to_device
 
 
 class Neg(Function):
@@ -130,7 +130,7 @@ class ToDevice(Function):
     """A copy to another device (CPU ↔ GPU).    Backward: the gradient is copied back."""
 
     def forward(self, x: Any, device: str) -> Any:
-        self.input_device = "cpu" if get_array_module(x).__name__ == "numpy" else "cuda"
+        self.input_device = device_of(x)
         return to_device(x, device)
 
     def backward(self, grad: Any) -> Any:
