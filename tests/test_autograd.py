@@ -127,8 +127,12 @@ def test_no_function_apply_is_assigned_anywhere():
     offenders = [str(path) for path in root.rglob("*.py")
                  if "Function.apply =" in path.read_text() or ".apply = classmethod" in path.read_text()]
     assert offenders == []
-    for op in ops.__all__:
-        assert "apply" not in getattr(ops, op).__dict__, f"ops.{op} overrides apply"
+    for op in ops.__all__:  # an op may prepare its inputs in its own apply, but must end in Function.apply
+        override = getattr(ops, op).__dict__.get("apply")
+        if override is not None:
+            import inspect
+
+            assert "super().apply(" in inspect.getsource(override.__func__), f"ops.{op}.apply bypasses Function.apply"
 
 
 def test_the_registry_is_shared_across_threads():
