@@ -14,7 +14,7 @@ import numpy as np
 
 import tinygrad_edu as tg
 from tinygrad_edu import distributed as dist
-from tinygrad_edu import nn, optim
+from tinygrad_edu import optim
 from tinygrad_edu.nn import functional as F
 from tinygrad_edu.train.mnist_cnn import keras_cnn
 

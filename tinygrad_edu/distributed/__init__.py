@@ -51,8 +51,8 @@ from .zero import ZeroRedundancyOptimizer
 
 __all__ = [
     "CLOCK", "INSTALL_HINT", "DistributedDataParallel", "DistributedError", "DistributedSampler", "LinkModel",
-    "ZeroRedundancyOptimizer", "all_gather", "all_reduce", "all_reduce_array", "all_reduce_numbers", "barrier", "broadcast",
-    "broadcast_object", "chunk_bounds", "communicator", "fit_link", "init", "is_initialized", "is_main",
+    "ZeroRedundancyOptimizer", "all_gather", "all_reduce", "all_reduce_array", "all_reduce_numbers", "barrier",
+    "broadcast", "broadcast_object", "chunk_bounds", "communicator", "fit_link", "init", "is_initialized", "is_main",
     "launched_size", "mpi_available", "mpiexec", "mpiexec_path", "ping_pong", "print0", "rank", "reduce_scatter",
     "ring_all_reduce", "why_no_mpi", "world_size",
 ]

@@ -20,7 +20,9 @@ the averaged gradients into ``.grad``.
 accumulation); the first backward after it all-reduces the accumulated sum.
 
 **Buffers.** BatchNorm's running mean and variance are not gradients: with ``broadcast_buffers=True`` (the
-default, as PyTorch) rank 0's buffers are broadcast at every training-mode forward, so all ranks keep the same.
+default, as PyTorch) rank 0's buffers are broadcast at every training-mode forward, and again when the model is
+switched to evaluation (``ddp.eval()``, which every rank must call, as ``fit`` does), so all ranks evaluate with
+the same statistics.
 """
 
 from __future__ import annotations
@@ -95,6 +97,7 @@ class DistributedDataParallel(Module):
         self._sync_this_backward = False
         self._ready = 0
         self._expected = 0
+        self._ready_set: set[tuple[int, int]] = set()
         self._comm_seconds = 0.0  # time spent waiting for the all-reduces of the last backward
         self._synchronize_from_rank0()
         self._buckets = self._make_buckets(bucket_mb)
@@ -118,7 +121,8 @@ class DistributedDataParallel(Module):
         current: list[Tensor] = []
         size = 0
         for p in reversed(self._params):
-            if current and (size + p.data.nbytes > limit or p.dtype != current[0].dtype or p.device != current[0].device):
+            other_kind = current and (p.dtype != current[0].dtype or p.device != current[0].device)
+            if current and (size + p.data.nbytes > limit or other_kind):
                 buckets.append(_Bucket(current))
                 current, size = [], 0
             current.append(p)
@@ -135,13 +139,24 @@ class DistributedDataParallel(Module):
     # -------------------------------------------------------------------------------------- forward
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
-        if self._world.size > 1 and self.training and self.broadcast_buffers:
-            for buffer in self.module.buffers():
-                buffer.data = broadcast_array(buffer.data, src=0)
+        if self.training and self.broadcast_buffers:
+            self.sync_buffers()
         output = self.module(*args, **kwargs)
         if self._world.size > 1 and is_grad_enabled() and self.training:
             self._prepare_for_backward(output)
         return output
+
+    def sync_buffers(self) -> None:
+        """Give every rank rank 0's buffers (BatchNorm statistics). A collective: call it on every rank."""
+        if self._world.size > 1:
+            for buffer in self.module.buffers():
+                buffer.data = broadcast_array(buffer.data, src=0)
+
+    def train(self, mode: bool = True) -> DistributedDataParallel:
+        super().train(mode)
+        if not mode and self.broadcast_buffers:
+            self.sync_buffers()  # each rank updated its statistics with its own shard since the last forward
+        return self
 
     def _prepare_for_backward(self, output: Any) -> None:
         if 0 < self._ready < self._expected:
