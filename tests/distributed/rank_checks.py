@@ -191,11 +191,43 @@ def check_unused() -> None:
     report(check="unused", error=message)
 
 
+def _fit_run(folder: str, epochs: int, resume_from: str | None = None) -> tuple[object, np.ndarray]:
+    from tinygrad_edu.train import fit
+    from tinygrad_edu.train.callbacks import CSVLogger, ModelCheckpoint
+
+    r = dist.rank()
+    tg.manual_seed(0)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((101, 6)).astype(np.float32)  # 101: not divisible by the ranks, so one is padded
+    y = (x[:, 0] + x[:, 1] > 0).astype(np.int64)
+    model = nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.Dropout(0.1), nn.Linear(16, 2))
+    optimizer = optim.Adam(model.parameters(), lr=0.01)
+    # each rank names its own folder: the test then sees which ranks wrote files
+    callbacks = [ModelCheckpoint(f"{folder}/rank{r}/ckpt-{{epoch}}.npz"), CSVLogger(f"{folder}/rank{r}/log.csv")]
+    history = fit(model, F.cross_entropy, optimizer, (x, y), epochs=epochs, val_data=(x[:37], y[:37]),
+                  batch_size=8, progress=True, callbacks=callbacks, resume_from=resume_from)
+    return history, np.concatenate([q.numpy().ravel() for q in model.parameters()])
+
+
+def check_fit(folder: str) -> None:
+    """fit under mpiexec: the same logs on every rank, only rank 0 writes, and a run resumed from the epoch-2
+    checkpoint ends with the weights of the run that never stopped."""
+    history, weights = _fit_run(f"{folder}/straight", epochs=3)
+    checkpoint = f"{folder}/straight/rank0/ckpt-2.npz"
+    resumed_history, resumed = _fit_run(f"{folder}/resumed", epochs=3, resume_from=checkpoint)
+    everyone = dist.all_gather(tg.Tensor(weights))
+    identical = all(np.array_equal(everyone[0].numpy(), w.numpy()) for w in everyone)
+    report(check="fit", history=history.history, resumed_history=resumed_history.history, identical=identical,
+           resumed_equal=bool(np.array_equal(weights, resumed)), world_size=dist.world_size())
+
+
 def main() -> None:
     dist.init(use_mpi=True)
     check = sys.argv[1]
     if check == "ring":
         check_ring([int(s) for s in sys.argv[2].split(",")])
+    elif check == "fit":
+        check_fit(sys.argv[2])
     else:
         globals()[f"check_{check}"]()
 

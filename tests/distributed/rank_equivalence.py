@@ -28,6 +28,7 @@ def main() -> None:
     parser.add_argument("--accumulate", type=int, default=1)
     parser.add_argument("--bucket-mb", type=float, default=0.05)  # several buckets even for this small CNN
     parser.add_argument("--optimizer", default="sgd")
+    parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
     dist.init()
     p, r = dist.world_size(), dist.rank()
@@ -39,6 +40,7 @@ def main() -> None:
     dtype = np.float64 if args.dtype == "float64" else np.float32
     if dtype == np.float64:
         model = model.double()
+    model = model.to(args.device)
     ddp = dist.DistributedDataParallel(model, bucket_mb=args.bucket_mb) if p > 1 else model
     if args.optimizer == "zero-adam":
         optimizer = dist.ZeroRedundancyOptimizer(model.parameters(), optim.Adam, lr=1e-3)
@@ -55,8 +57,8 @@ def main() -> None:
         lo = step * args.global_batch + r * shard
         optimizer.zero_grad()
         for k in range(args.accumulate):
-            x = tg.Tensor(images[lo + k * micro: lo + (k + 1) * micro])
-            y = tg.Tensor(labels[lo + k * micro: lo + (k + 1) * micro])
+            x = tg.Tensor(images[lo + k * micro: lo + (k + 1) * micro]).to(args.device)
+            y = tg.Tensor(labels[lo + k * micro: lo + (k + 1) * micro]).to(args.device)
             last = k == args.accumulate - 1
             if p > 1 and not last:
                 with ddp.no_sync():
@@ -67,8 +69,8 @@ def main() -> None:
                 loss.backward()
         optimizer.step()
     if r == 0:
-        np.savez(args.out, **{name: t.numpy() for name, t in model.state_dict().items()})
-    weights = np.concatenate([t.numpy().ravel() for t in model.parameters()])
+        np.savez(args.out, **{name: tg.to_numpy(t) for name, t in model.state_dict().items()})
+    weights = np.concatenate([tg.to_numpy(t).ravel() for t in model.parameters()])
     checksum = float(np.abs(weights).sum())
     same = dist.all_reduce_numbers({"max": checksum}, "max")["max"] == dist.all_reduce_numbers(
         {"min": checksum}, "min")["min"]
