@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -32,8 +33,8 @@ def run_ranks(script: str, *args: str, ranks: int = 2, timeout: float = 240, env
 def results(output: str) -> dict[int, dict]:
     """The ``RESULT <rank> <json>`` lines of a rank script, by rank."""
     found = {}
-    for line in output.splitlines():
-        if line.startswith("RESULT "):
-            _, rank, payload = line.split(" ", 2)
-            found[int(rank)] = json.loads(payload)
+    decoder = json.JSONDecoder()
+    # mpiexec forwards the ranks' outputs as they come: two ranks' lines may run into each other
+    for match in re.finditer(r"RESULT (\d+) ", output):
+        found[int(match.group(1))], _ = decoder.raw_decode(output, match.end())
     return found

@@ -138,3 +138,17 @@ def test_without_mpi4py_under_a_launcher_the_error_says_how_to_install_it_in_one
     last = result.stderr.strip().splitlines()[-1]
     assert 'python -m pip install "tinygrad_edu[dist]"' in last and "mpi4py mpich" in last
     assert dist.INSTALL_HINT.count("\n") == 0
+
+
+def test_linear_scaling_rule_with_warm_up():
+    assert dist.scaled_lr(0.1, 256, 1024) == 0.4
+    factor = dist.warmup_factor(256, 1024, warmup_steps=100)
+    assert factor(0) == 0.25 and factor(50) == 0.25 + 0.75 * 0.5 and factor(100) == factor(5000) == 1.0
+    assert dist.warmup_factor(256, 1024, 0)(0) == 1.0
+
+
+def test_zero_memory_arithmetic_falls_as_one_over_p():
+    n = 1_000_000
+    assert dist.zero_memory_bytes(n, 1, stage=0) == 16 * n
+    assert [dist.zero_memory_bytes(n, p) for p in (1, 2, 4, 8)] == [16 * n, 12 * n, 10 * n, 9 * n]
+    assert dist.zero_memory_bytes(n, 8, stage=3) == 2 * n

@@ -342,6 +342,13 @@ def lstm(s: Settings) -> list[Result]:
                       contenders.get("torch"))]
 
 
+def distributed_scaling(s: Settings) -> list[Result]:
+    """The CNN on 2 MPI ranks against 1 rank (bench/distributed.py; imported here, which it imports)."""
+    from .distributed import distributed_scaling as measure
+
+    return measure(s)
+
+
 WORKLOADS: dict[str, Callable[[Settings], list[Result]]] = {
     "overhead": op_overhead,
     "mlp": mlp_step,
@@ -351,4 +358,5 @@ WORKLOADS: dict[str, Callable[[Settings], list[Result]]] = {
     "attention": attention,
     "lstm": lstm,
     "optimizer": optimizer_step,
+    "distributed": distributed_scaling,
 }

@@ -22,6 +22,7 @@ script still runs as a world of one; where MPI is needed the error says: ``INSTA
 from .cost_model import LinkModel, fit_link, ping_pong
 from .ddp import DistributedDataParallel
 from .launch import mpiexec, mpiexec_path, why_no_mpi
+from .lr import scaled_lr, warmup_factor, zero_memory_bytes
 from .process_group import (
     CLOCK,
     INSTALL_HINT,
@@ -54,5 +55,5 @@ __all__ = [
     "ZeroRedundancyOptimizer", "all_gather", "all_reduce", "all_reduce_array", "all_reduce_numbers", "barrier",
     "broadcast", "broadcast_object", "chunk_bounds", "communicator", "fit_link", "init", "is_initialized", "is_main",
     "launched_size", "mpi_available", "mpiexec", "mpiexec_path", "ping_pong", "print0", "rank", "reduce_scatter",
-    "ring_all_reduce", "why_no_mpi", "world_size",
+    "ring_all_reduce", "scaled_lr", "warmup_factor", "why_no_mpi", "world_size", "zero_memory_bytes",
 ]

@@ -52,9 +52,11 @@ class LinkModel:
 
 
 def fit_link(sizes_bytes: np.ndarray, seconds: np.ndarray, machine: str = "") -> LinkModel:
-    """Least-squares α and B from one-way times t(m): the line t = α + m · (1/B)."""
-    design = np.stack([np.ones_like(sizes_bytes, dtype=np.float64), np.asarray(sizes_bytes, np.float64)], axis=1)
-    (alpha, inverse_bandwidth), *_ = np.linalg.lstsq(design, np.asarray(seconds, np.float64), rcond=None)
+    """α and B from one-way times t(m): the line t = α + m · (1/B), fitted in *relative* error (each row divided
+    by its t), so that the microsecond times of small messages weigh as much as the milliseconds of large ones."""
+    seconds = np.asarray(seconds, np.float64)
+    design = np.stack([np.ones_like(seconds), np.asarray(sizes_bytes, np.float64)], axis=1) / seconds[:, None]
+    (alpha, inverse_bandwidth), *_ = np.linalg.lstsq(design, np.ones_like(seconds), rcond=None)
     return LinkModel(max(float(alpha), 0.0), 1.0 / max(float(inverse_bandwidth), 1e-30), machine)
 
 
