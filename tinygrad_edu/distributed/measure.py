@@ -146,12 +146,53 @@ def format_scaling(result: dict) -> str:
     return "\n".join(lines)
 
 
+def cost_model_table(result: dict, ranks: np.ndarray | None = None) -> dict:
+    """The α–B model's prediction for 1–1024 ranks from a ``measure_scaling`` result: each rank keeps the per-rank
+    batch of the measured 2-rank run (weak scaling) and its compute time t_c = step − communication."""
+    from .cost_model import LinkModel
+
+    ranks = 2 ** np.arange(0, 11) if ranks is None else ranks
+    run = result["runs"][f"{result['ranks']} ranks x 1 thread"]
+    link = LinkModel(result["alpha_s"], result["bandwidth_Bps"], result["machine"])
+    compute = run["step_s"] - run["comm_s"]
+    batch = run["global_batch"] // run["ranks"]
+    return link.step_prediction(compute, run["gradient_bytes"], ranks, batch)
+
+
+def plot_cost_model(result: dict, path: str) -> None:
+    """Draw the predicted communication share and images/s for 1–1024 ranks, labelled with the machine."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    table = cost_model_table(result)
+    run = result["runs"][f"{result['ranks']} ranks x 1 thread"]
+    figure, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
+    left.semilogx(table["ranks"], table["comm_share"], "o-", label="model: T / (t_c + T)")
+    left.semilogx([run["ranks"]], [run["comm_s"] / run["step_s"]], "r*", markersize=12, label="measured")
+    left.set_xlabel("ranks p")
+    left.set_ylim(0, 1)
+    left.set_title("communication share of a step")
+    left.legend()
+    right.loglog(table["ranks"], table["images_per_s"], "o-", label="model")
+    right.loglog(table["ranks"], table["ranks"] * table["images_per_s"][0], "--", label="ideal (p × one rank)")
+    right.set_xlabel("ranks p")
+    right.set_title("images/s, the documents' CNN")
+    right.legend()
+    figure.suptitle(f"α = {result['alpha_s'] * 1e6:.1f} µs, B = {result['bandwidth_Bps'] / 1e9:.2f} GB/s — "
+                    f"{result['machine']}", fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=80)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--one", action="store_true", help="measure this process's configuration only")
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--batch", type=int, default=64, help="the global batch, cut into one shard per rank")
     parser.add_argument("--json", help="write the result to this file")
+    parser.add_argument("--figure", help="draw the cost model's curve for 1-1024 ranks into this PNG file")
     args = parser.parse_args(argv)
     if args.one:
         from .process_group import init
@@ -165,6 +206,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.json:
         with open(args.json, "w") as f:
             json.dump(result, f, indent=2)
+    if args.figure:
+        plot_cost_model(result, args.figure)
 
 
 if __name__ == "__main__":
