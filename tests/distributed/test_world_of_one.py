@@ -152,3 +152,9 @@ def test_zero_memory_arithmetic_falls_as_one_over_p():
     assert dist.zero_memory_bytes(n, 1, stage=0) == 16 * n
     assert [dist.zero_memory_bytes(n, p) for p in (1, 2, 4, 8)] == [16 * n, 12 * n, 10 * n, 9 * n]
     assert dist.zero_memory_bytes(n, 8, stage=3) == 2 * n
+
+
+def test_the_module_says_in_one_line_how_to_install_mpi_when_mpi4py_is_missing():
+    result = _python(HIDE_MPI4PY + "import runpy\nrunpy.run_module('tinygrad_edu.distributed', run_name='__main__')")
+    assert result.returncode == 1
+    assert result.stdout.strip().count("\n") == 0 and "mpi4py mpich" in result.stdout
