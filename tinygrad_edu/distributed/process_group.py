@@ -352,18 +352,16 @@ def reduce_scatter(tensor: Any, op: str = "sum") -> Tensor:
     _check_same_shape("reduce_scatter", data)
     if data.ndim == 0:
         raise DistributedError("reduce_scatter: a scalar cannot be cut into pieces; pass a tensor with axis 0")
-    row = int(np.prod(data.shape[1:], dtype=np.int64))
-    rows = chunk_bounds(data.shape[0], world_size())[rank()]
-    if row == 0 or world_size() == 1:
-        return Tensor._from_op(data[rows[0]:rows[1]].copy(), None)
-    # cut the flat vector on row boundaries: reduce_scatter_flat's pieces are whole elements, so scale the rows
-    flat = data.reshape(data.shape[0], row)
+    _check_op("reduce_scatter", op)
     world = init()
-    if world.comm is None:
-        return Tensor._from_op(flat[rows[0]:rows[1]].reshape(-1, *data.shape[1:]), None)
+    row = int(np.prod(data.shape[1:], dtype=np.int64))  # elements per row of axis 0
+    lo, hi = chunk_bounds(data.shape[0], world.size)[world.rank]
+    if row == 0 or world.comm is None:
+        return Tensor._from_op(data[lo:hi].copy(), None)
+    # the pieces are whole rows: rank r receives (rows of piece r) × (elements per row) elements
     counts = [(b - a) * row for a, b in chunk_bounds(data.shape[0], world.size)]
-    result = _reduce_scatter_counts(flat.reshape(-1), counts, op)
-    return Tensor._from_op(result.reshape(-1, *data.shape[1:]), None)
+    result = _reduce_scatter_counts(data.reshape(-1), counts, op)
+    return Tensor._from_op(result.reshape(hi - lo, *data.shape[1:]), None)
 
 
 def _reduce_scatter_counts(flat: Any, counts: list[int], op: str) -> Any:
