@@ -155,6 +155,37 @@ def check_buffers() -> None:
     report(check="buffers", buffers=len(list(model.buffers())))
 
 
+def check_syncbn() -> None:
+    """2 ranks × 4 samples through SyncBatchNorm (under DDP) == 1 process × 8 samples through BatchNorm: outputs,
+    input gradients, parameter gradients and running statistics (float64)."""
+    r, p = dist.rank(), dist.world_size()
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((4 * p, 3, 5, 5))
+    target = rng.standard_normal((4 * p, 2))
+
+    def build() -> nn.Module:
+        tg.manual_seed(0)
+        return nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.ReLU(), nn.Flatten(), nn.Linear(36, 2)).double()
+
+    reference = build()
+    xs = tg.tensor(x, requires_grad=True)
+    expected = reference(xs)
+    ((expected - tg.tensor(target)) ** 2).mean().backward()
+    synced = dist.SyncBatchNorm.convert_sync_batchnorm(build())
+    ddp = dist.DistributedDataParallel(synced)
+    mine = tg.tensor(x[4 * r: 4 * r + 4], requires_grad=True)
+    out = ddp(mine)
+    ((out - tg.tensor(target[4 * r: 4 * r + 4])) ** 2).mean().backward()
+    np.testing.assert_allclose(out.numpy(), expected.numpy()[4 * r: 4 * r + 4], rtol=1e-10, atol=1e-12)
+    for a, b in zip(synced.parameters(), reference.parameters(), strict=True):
+        np.testing.assert_allclose(a.grad, b.grad, rtol=1e-10, atol=1e-12)
+    # this rank's loss is a mean over 4 samples, the reference's over 4p: ∂L/∂x is p times larger here
+    np.testing.assert_allclose(mine.grad, p * xs.grad[4 * r: 4 * r + 4], rtol=1e-10, atol=1e-12)
+    for name in ("running_mean", "running_var"):
+        np.testing.assert_allclose(getattr(synced[1], name).numpy(), getattr(reference[1], name).numpy(), rtol=1e-12)
+    report(check="syncbn", ok=True)
+
+
 class TwoHeads(nn.Module):
     def __init__(self) -> None:
         super().__init__()

@@ -113,3 +113,10 @@ def test_fit_under_mpiexec_same_logs_everywhere_rank0_writes_and_resume_is_exact
     written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
     assert written and all("/rank0/" in p for p in written), written  # rank 1 wrote nothing
     assert output.count("epoch 3/3") >= 1 and "rank1" not in " ".join(written)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("ranks", [2, 3])
+def test_sync_batchnorm_on_p_ranks_equals_batchnorm_on_the_whole_batch(ranks):
+    found = results(run_ranks("rank_checks.py", "syncbn", ranks=ranks))
+    assert all(found[r]["ok"] for r in range(ranks))

@@ -158,3 +158,28 @@ def test_the_module_says_in_one_line_how_to_install_mpi_when_mpi4py_is_missing()
     result = _python(HIDE_MPI4PY + "import runpy\nrunpy.run_module('tinygrad_edu.distributed', run_name='__main__')")
     assert result.returncode == 1
     assert result.stdout.strip().count("\n") == 0 and "mpi4py mpich" in result.stdout
+
+
+@given(n=st.integers(2, 5), c=st.integers(1, 3), length=st.integers(1, 3))
+def test_sync_batchnorm_op_gradchecks_in_float64(n, c, length):
+    from tinygrad_edu.distributed.sync_batchnorm import SyncBatchNormOp
+
+    rng = np.random.default_rng(n * 100 + c * 10 + length)
+    x = tg.tensor(rng.standard_normal((n, c, length)), requires_grad=True)
+    w = tg.tensor(rng.uniform(0.5, 2, c), requires_grad=True)
+    b = tg.tensor(rng.standard_normal(c), requires_grad=True)
+    tg.gradcheck(lambda x, w, b: SyncBatchNormOp.apply(x, w, b), x, w, b)  # raises on a mismatch
+
+
+def test_sync_batchnorm_on_one_rank_is_batchnorm_and_convert_keeps_the_weights():
+    tg.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(1, 3, 3), nn.BatchNorm2d(3), nn.ReLU())
+    weight = model[1].weight
+    converted = dist.SyncBatchNorm.convert_sync_batchnorm(model)
+    assert isinstance(converted[1], dist.SyncBatchNorm) and converted[1].weight is weight
+    from tinygrad_edu.distributed.sync_batchnorm import SyncBatchNormOp
+
+    x = np.random.default_rng(0).standard_normal((4, 3, 5)).astype(np.float64)
+    ours = SyncBatchNormOp.apply(tg.tensor(x), tg.tensor(np.ones(3)), tg.tensor(np.zeros(3)))
+    reference = (x - x.mean(axis=(0, 2), keepdims=True)) / np.sqrt(x.var(axis=(0, 2), keepdims=True) + 1e-5)
+    np.testing.assert_allclose(ours.numpy(), reference, rtol=1e-12, atol=1e-12)

@@ -48,12 +48,14 @@ from .process_group import (
 )
 from .ring import ring_all_reduce
 from .sampler import DistributedSampler
+from .sync_batchnorm import SyncBatchNorm
 from .zero import ZeroRedundancyOptimizer
 
 __all__ = [
-    "CLOCK", "INSTALL_HINT", "DistributedDataParallel", "DistributedError", "DistributedSampler", "LinkModel",
-    "ZeroRedundancyOptimizer", "all_gather", "all_reduce", "all_reduce_array", "all_reduce_numbers", "barrier",
-    "broadcast", "broadcast_object", "chunk_bounds", "communicator", "fit_link", "init", "is_initialized", "is_main",
-    "launched_size", "mpi_available", "mpiexec", "mpiexec_path", "ping_pong", "print0", "rank", "reduce_scatter",
-    "ring_all_reduce", "scaled_lr", "warmup_factor", "why_no_mpi", "world_size", "zero_memory_bytes",
+    "CLOCK", "DistributedDataParallel", "DistributedError", "DistributedSampler", "INSTALL_HINT", "LinkModel",
+    "SyncBatchNorm", "ZeroRedundancyOptimizer", "all_gather", "all_reduce", "all_reduce_array",
+    "all_reduce_numbers", "barrier", "broadcast", "broadcast_object", "chunk_bounds", "communicator", "fit_link",
+    "init", "is_initialized", "is_main", "launched_size", "mpi_available", "mpiexec", "mpiexec_path", "ping_pong",
+    "print0", "rank", "reduce_scatter", "ring_all_reduce", "scaled_lr", "warmup_factor", "why_no_mpi", "world_size",
+    "zero_memory_bytes",
 ]

@@ -22,7 +22,7 @@ accumulation); the first backward after it all-reduces the accumulated sum.
 **Buffers.** BatchNorm's running mean and variance are not gradients: with ``broadcast_buffers=True`` (the
 default, as PyTorch) rank 0's buffers are broadcast at every training-mode forward, and again when the model is
 switched to evaluation (``ddp.eval()``, which every rank must call, as ``fit`` does), so all ranks evaluate with
-the same statistics.
+the same statistics. ``SyncBatchNorm`` goes further: the statistics of the global batch in training.
 """
 
 from __future__ import annotations
