@@ -18,6 +18,8 @@ with α the latency of one message, B the bandwidth and s the bytes per element.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from .process_group import CLOCK, chunk_bounds, init
@@ -25,8 +27,6 @@ from .process_group import CLOCK, chunk_bounds, init
 
 def ring_all_reduce(vector: np.ndarray) -> np.ndarray:
     """Σ over ranks of the flat host array ``vector``, by the ring algorithm (in place; also returned)."""
-    import time
-
     world = init()
     p, r = world.size, world.rank
     if p == 1:
