@@ -17,7 +17,8 @@ from tinygrad_edu.demo import DEFAULT_TOUR, WALKTHROUGHS, main
 from tinygrad_edu.demo.strings import EN, TABLES, ZH
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-TRAINING = [name for name in WALKTHROUGHS if name != "gpu"]  # gpu needs CuPy and a CUDA device
+# gpu needs CuPy and a CUDA device; distributed starts mpiexec children (tens of seconds): its own slow test below
+TRAINING = [name for name in WALKTHROUGHS if name not in ("gpu", "distributed")]
 
 
 def placeholders(text: str) -> set[str]:
@@ -205,3 +206,11 @@ def test_register_adds_both_languages_and_refuses_a_key_twice():
     finally:
         for table in (strings.EN, strings.ZH):
             table.pop("test_only.hello", None)
+
+
+@pytest.mark.slow
+def test_distributed_walkthrough_runs_in_english_and_chinese(tmp_path, capsys):
+    """The walkthrough starts its own 1-process and 2-rank mpiexec measurements (or, without MPI, says how to get
+    it and uses labelled typical values); the same checks as every walkthrough."""
+    test_walkthrough_runs_quick_and_writes_its_plots("distributed", tmp_path / "en", capsys)
+    test_walkthrough_narrates_in_chinese("distributed", tmp_path / "zh", capsys)

@@ -49,7 +49,7 @@ def attention_contenders(torch: Any, batch: int, heads: int, seq: int, head_dim:
             ops.ScaledDotProductAttention.apply(*ours, causal=causal, use_kernel=use_kernel).backward(grad)
         return step
 
-    def selected() -> None:  # what F.scaled_dot_product_attention runs: the path kernels.dispatch.use_fused_attention picks
+    def selected() -> None:  # what F.scaled_dot_product_attention runs (kernels.dispatch.use_fused_attention)
         for t in ours:
             t.grad = None
         F.scaled_dot_product_attention(*ours, is_causal=causal).backward(grad)

@@ -356,6 +356,13 @@ def gpt_training(s: Settings) -> list[Result]:
                    extra={"ours_tokens_per_s": round(ours["tokens_per_second"])})]
 
 
+def distributed_scaling(s: Settings) -> list[Result]:
+    """The CNN on 2 MPI ranks against 1 rank (bench/distributed.py; imported here, which it imports)."""
+    from .distributed import distributed_scaling as measure
+
+    return measure(s)
+
+
 WORKLOADS: dict[str, Callable[[Settings], list[Result]]] = {
     "overhead": op_overhead,
     "mlp": mlp_step,
@@ -366,4 +373,5 @@ WORKLOADS: dict[str, Callable[[Settings], list[Result]]] = {
     "lstm": lstm,
     "optimizer": optimizer_step,
     "gpt": gpt_training,
+    "distributed": distributed_scaling,
 }

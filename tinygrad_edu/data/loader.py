@@ -32,6 +32,9 @@ class DataLoader:
 
     * ``shuffle=True`` draws a new order every epoch from ``seed``'s own generator when given, else from the
       project's seeded generator (``tinygrad_edu.manual_seed``), so a seeded run sees the same batches.
+    * ``sampler``: an object whose ``indices()`` (or iteration) gives the sample indices of one epoch, e.g.
+      ``distributed.DistributedSampler`` (each rank its own shard); it decides the order, so ``shuffle`` must
+      stay False, as in PyTorch. Call ``sampler.set_epoch(epoch)`` each epoch (``fit`` does).
     * ``drop_last=True`` drops a last batch smaller than ``batch_size``.
     * ``transform`` is applied to the *inputs* (the first field) of every batch, e.g. a ``transforms.Compose``
       of augmentations; it receives and returns an array of the whole batch (vectorised, no per-sample loop).
@@ -44,9 +47,13 @@ class DataLoader:
 
     def __init__(self, dataset: Dataset | tuple, batch_size: int = 1, shuffle: bool = False,
                  drop_last: bool = False, seed: int | None = None,
-                 transform: Callable[[Any], Any] | None = None):
+                 transform: Callable[[Any], Any] | None = None, sampler: Any = None):
         if not isinstance(batch_size, int | np.integer) or batch_size < 1:
             raise ValueError(f"DataLoader(batch_size={batch_size!r}): the batch size must be a positive integer")
+        if sampler is not None and shuffle:
+            raise ValueError("DataLoader(sampler=..., shuffle=True): the sampler decides the order; leave shuffle "
+                             "False (a DistributedSampler shuffles itself: DistributedSampler(..., shuffle=True))")
+        self.sampler = sampler
         self.dataset = as_dataset(dataset)
         self.batch_size = int(batch_size)
         self.shuffle = shuffle
@@ -61,13 +68,17 @@ class DataLoader:
         return self._generator if self._generator is not None else backend.generator("numpy")
 
     def __len__(self) -> int:
-        n = len(self.dataset)
+        n = len(self.dataset) if self.sampler is None else len(self.sampler)
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
     def batch_indices(self) -> Iterator[np.ndarray]:
         """The index array of each batch of one epoch (a fresh permutation when shuffling)."""
-        n = len(self.dataset)
-        order = self.generator.permutation(n) if self.shuffle else np.arange(n)  # drawn on the host (see below)
+        if self.sampler is not None:
+            order = _sampler_indices(self.sampler)
+            n = len(order)
+        else:
+            n = len(self.dataset)
+            order = self.generator.permutation(n) if self.shuffle else np.arange(n)  # drawn on the host (see below)
         if getattr(self.dataset, "device", "cpu") == "cuda":
             order = backend.to_device(order, "cuda")  # once per epoch, not once per batch
         stop = n - n % self.batch_size if self.drop_last else n
@@ -94,6 +105,8 @@ class DataLoader:
             state["generator"] = self._generator.bit_generator.state
         if hasattr(self.transform, "state_dict"):
             state["transform"] = self.transform.state_dict()
+        if hasattr(self.sampler, "state_dict"):
+            state["sampler"] = self.sampler.state_dict()
         return state
 
     def load_state_dict(self, state: dict) -> None:
@@ -101,7 +114,16 @@ class DataLoader:
             self._generator.bit_generator.state = state["generator"]
         if "transform" in state and hasattr(self.transform, "load_state_dict"):
             self.transform.load_state_dict(state["transform"])
+        if "sampler" in state and hasattr(self.sampler, "load_state_dict"):
+            self.sampler.load_state_dict(state["sampler"])
 
     def __repr__(self) -> str:
+        sampler = "" if self.sampler is None else f", sampler={self.sampler!r}"
         return (f"DataLoader({self.dataset!r}, batch_size={self.batch_size}, shuffle={self.shuffle}, "
-                f"drop_last={self.drop_last}, seed={self.seed})")
+                f"drop_last={self.drop_last}, seed={self.seed}{sampler})")
+
+
+def _sampler_indices(sampler: Any) -> np.ndarray:
+    """One epoch of a sampler's indices as an int64 array (its ``indices()`` when it has one: no Python list)."""
+    indices = sampler.indices() if hasattr(sampler, "indices") else list(iter(sampler))
+    return np.asarray(indices, dtype=np.int64)

@@ -19,7 +19,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import backend
-from . import autodiff, backprop, cnn, gpt, gpu, inside, lstm, optimizers, regression, regularization, transformer
+from . import (
+    autodiff,
+    backprop,
+    cnn,
+    distributed,
+    gpt,
+    gpu,
+    inside,
+    lstm,
+    optimizers,
+    regression,
+    regularization,
+    transformer,
+)
 from .narrate import Narrator, Unavailable
 from .strings import TABLES
 
@@ -47,6 +60,7 @@ WALKTHROUGHS: dict[str, Walkthrough] = {
         Walkthrough("inside", inside.run),
         Walkthrough("gpu", gpu.run),
         Walkthrough("gpt", gpt.run),
+        Walkthrough("distributed", distributed.run),
     ]
 }
 DEFAULT_TOUR = ("backprop", "optimizers", "cnn")

@@ -32,6 +32,8 @@ class Callback:
 
     trainer: Any = None
 
+    main_process_only = False  # True for callbacks that write files: under mpiexec, fit runs them on rank 0 only
+
     def set_trainer(self, trainer: Any) -> None:
         self.trainer = trainer
 
@@ -142,6 +144,8 @@ class ModelCheckpoint(Callback):
     complete, so an interruption never leaves a half-written checkpoint.
     """
 
+    main_process_only = True  # under mpiexec only rank 0 writes (fit skips it on the other ranks)
+
     def __init__(self, path: str | os.PathLike, monitor: str = "val_loss", save_best_only: bool = False,
                  mode: str = "auto"):
         self.path = str(path)
@@ -192,6 +196,8 @@ class CSVLogger(Callback):
 
     ``append=True`` continues an existing file (as when resuming); otherwise the file is started anew.
     """
+
+    main_process_only = True  # under mpiexec only rank 0 writes (fit skips it on the other ranks)
 
     def __init__(self, path: str | os.PathLike, separator: str = ",", append: bool = False):
         self.path, self.separator, self.append = Path(path), separator, append

@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 import os
 import sys
+import time
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -31,6 +32,7 @@ from ..data.loader import DataLoader
 from ..grad_mode import no_grad
 from ..serialization import load, save
 from ..tensor import Tensor
+from . import parallel
 from .callbacks import Callback
 from .history import History
 from .metrics import Metric, RunningMean, resolve_metrics
@@ -66,6 +68,12 @@ def _model_device(model: Any) -> str | None:
     return first.device if first is not None else None
 
 
+def _rank() -> int:
+    from ..distributed import rank
+
+    return rank()
+
+
 def _set_mode(model: Any, training: bool) -> None:
     if hasattr(model, "train"):
         model.train(training)
@@ -87,7 +95,7 @@ class Trainer:
     def __init__(self, model: Any, loss_fn: Callable, optimizer: Any, train_loader: DataLoader,
                  val_loader: DataLoader | None, metrics: dict[str, Metric], callbacks: Sequence[Callback],
                  scheduler: Any = None, scheduler_interval: str = "epoch", on_nonfinite: str = "raise",
-                 progress: bool | str = True):
+                 progress: bool | str = True, world_size: int = 1):
         if on_nonfinite not in ("raise", "skip"):
             raise ValueError(f"fit(on_nonfinite={on_nonfinite!r}): use 'raise' or 'skip'")
         if scheduler_interval not in ("epoch", "step"):
@@ -96,7 +104,9 @@ class Trainer:
         self.train_loader, self.val_loader = train_loader, val_loader
         self.metrics, self.callbacks = metrics, list(callbacks)
         self.scheduler_interval, self.on_nonfinite = scheduler_interval, on_nonfinite
-        self.progress = _show_progress(progress)
+        self.world_size = world_size  # > 1: data-parallel over MPI (train/parallel.py)
+        self.is_main = world_size == 1 or _rank() == 0
+        self.progress = _show_progress(progress) and self.is_main  # only rank 0 prints
         self.history = History()
         self.epoch = 0
         self.stop_training = False
@@ -108,7 +118,7 @@ class Trainer:
         return {
             "kind": CHECKPOINT_KIND,
             "epoch": self.epoch,
-            "model": {k: v.data for k, v in self.model.state_dict().items()},
+            "model": {k: v.data for k, v in parallel.unwrap(self.model).state_dict().items()},
             "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict() if self.scheduler is not None else None,
             "rng": backend.get_rng_state(),
@@ -131,7 +141,7 @@ class Trainer:
         if not isinstance(state, dict) or state.get("kind") != CHECKPOINT_KIND:
             raise ValueError(f"fit(resume_from='{path}'): the file is a checkpoint but not one written by fit "
                              "(ModelCheckpoint); to start from saved weights only, use model.load_state_dict")
-        self.model.load_state_dict(state["model"])
+        parallel.unwrap(self.model).load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         if self.scheduler is not None and state.get("scheduler") is not None:
             self.scheduler.load_state_dict(state["scheduler"])
@@ -149,7 +159,8 @@ class Trainer:
 
     def _callbacks(self, hook: str, *args: Any) -> None:
         for callback in self.callbacks:
-            getattr(callback, hook)(*args)
+            if self.is_main or not getattr(callback, "main_process_only", False):  # files: rank 0 writes them
+                getattr(callback, hook)(*args)
 
     def run(self, epochs: int) -> History:
         """Train until ``epochs`` epochs are complete, training stops early, or Ctrl-C."""
@@ -163,6 +174,8 @@ class Trainer:
                 self.epoch += 1
                 self.history.append(self.epoch, logs)
                 self._callbacks("on_epoch_end", self.epoch, logs)
+                if self.world_size > 1:
+                    self.stop_training = parallel.any_rank(self.stop_training)  # all ranks stop together
         except KeyboardInterrupt:
             # checkpoints are written atomically, so whatever was saved is complete; the epoch in progress is lost
             self.history.interrupted = True
@@ -184,18 +197,25 @@ class Trainer:
         _set_mode(self.model, True)
         running = RunningMean()
         skipped = 0
+        if hasattr(self.train_loader.sampler, "set_epoch"):
+            self.train_loader.sampler.set_epoch(epoch - 1)  # a new shard order each epoch, the same on every rank
+        step_seconds = communication_seconds = 0.0
         device = _model_device(self.model)
         bar = tqdm(total=len(self.train_loader), desc=f"epoch {epoch}/{epochs}", unit="batch",
                    disable=not self.progress, leave=True, dynamic_ncols=True)
         try:
             for step, batch in enumerate(self.train_loader, start=1):
+                started = time.perf_counter()
                 inputs, target = _split_batch(batch, device)
                 self.optimizer.zero_grad()
                 output = self.model(*inputs)
                 loss = self.loss_fn(output, target)
                 value = float(loss.item())  # the one device → host copy of a step: the NaN check needs it
                 size = len(target)
-                if not math.isfinite(value):
+                nonfinite = not math.isfinite(value)
+                if self.world_size > 1:
+                    nonfinite = parallel.any_rank(nonfinite)  # one rank's NaN stops (or skips) every rank
+                if nonfinite:
                     if self.on_nonfinite == "raise":
                         raise NonFiniteLossError(
                             f"fit: the loss is {value} at epoch {epoch}, step {step} of {len(self.train_loader)} "
@@ -208,6 +228,8 @@ class Trainer:
                     continue
                 loss.backward()
                 self.optimizer.step()
+                step_seconds += time.perf_counter() - started
+                communication_seconds += getattr(self.model, "communication_seconds", 0.0)
                 if self.scheduler is not None and self.scheduler_interval == "step":
                     self.scheduler.step()
                 with no_grad():
@@ -216,12 +238,19 @@ class Trainer:
                 self._callbacks("on_batch_end", step, {"loss": value, "size": size})
                 bar.update(1)
                 bar.set_postfix(_format({"loss": running.mean("loss")}), refresh=False)  # metrics: at the end
-            logs = running.means() or {"loss": math.nan}
+            if self.world_size > 1:
+                logs = parallel.global_means(running.totals, running.count) or {"loss": math.nan}
+                steps = max(1, len(self.train_loader) - skipped)
+                logs.update(parallel.global_means({"step_ms": 1e3 * step_seconds / steps,
+                                                   "comm_ms": 1e3 * communication_seconds / steps}, 1))
+            else:
+                logs = running.means() or {"loss": math.nan}
             if skipped:
                 warnings.warn(f"fit: skipped {skipped} step(s) of epoch {epoch} whose loss was not finite",
                               RuntimeWarning, stacklevel=3)
             if self.val_loader is not None:
-                val = _evaluate_loader(self.model, self.val_loader, self.loss_fn, self.metrics)
+                val = _evaluate_loader(self.model, self.val_loader, self.loss_fn, self.metrics,
+                                       across_ranks=self.world_size > 1)
                 logs.update({f"val_{name}": value for name, value in val.items()})
             logs["lr"] = float(self.optimizer.param_groups[0]["lr"])
             self._step_scheduler_at_epoch_end(logs)
@@ -249,7 +278,7 @@ def fit(model: Any, loss_fn: Callable, optimizer: Any, train_data: Any, epochs: 
         metrics: Sequence[str | Metric] = ("accuracy",), callbacks: Sequence[Callback] = (), scheduler: Any = None,
         progress: bool | str = True, resume_from: str | os.PathLike | None = None, batch_size: int = 32,
         shuffle: bool = True, transform: Callable | None = None, on_nonfinite: str = "raise",
-        scheduler_interval: str = "epoch") -> History:
+        scheduler_interval: str = "epoch", distributed: bool | None = None) -> History:
     """Train ``model`` for ``epochs`` epochs and return the ``History`` of loss and metrics per epoch.
 
     * ``train_data`` / ``val_data``: a ``DataLoader``, a ``Dataset``, or a tuple ``(x, y)`` of arrays or Tensors
@@ -268,6 +297,13 @@ def fit(model: Any, loss_fn: Callable, optimizer: Any, train_data: Any, epochs: 
       way ends with the same parameters, bit for bit, as one that never stopped. ``epochs`` is the total count.
     * ``on_nonfinite``: ``"raise"`` (stop with an error naming the epoch and step) or ``"skip"`` (skip the
       update of a step whose loss is NaN or infinite, and warn).
+    * ``distributed``: data-parallel training over MPI (``mpiexec -n p python script.py``); ``None`` (the
+      default) turns it on when a launcher started more than one rank. The model is wrapped in
+      ``DistributedDataParallel`` (rank 0's weights broadcast, gradients averaged), each rank trains on its shard
+      (``DistributedSampler``, ``batch_size`` per rank: the global batch is p × batch_size) and validates on its
+      share; losses and metrics are summed over the ranks, so every rank logs the same numbers, plus ``step_ms``
+      and ``comm_ms`` (mean milliseconds per step, and those spent in gradient communication). Only rank 0
+      prints and writes files (``ModelCheckpoint``, ``CSVLogger``); ``resume_from`` works the same.
 
     ``model.train()`` is set for training and ``model.eval()`` (under ``no_grad``) for validation; the model's
     original mode is restored at the end. Ctrl-C stops training cleanly and returns the history so far.
@@ -279,9 +315,14 @@ def fit(model: Any, loss_fn: Callable, optimizer: Any, train_data: Any, epochs: 
                          "pass the transform to it instead, DataLoader(..., transform=...)")
     train_loader = as_loader(train_data, batch_size, shuffle=shuffle, transform=transform)
     val_loader = None if val_data is None else as_loader(val_data, max(batch_size, 256))
+    world_size = parallel.resolve(distributed)
+    if world_size > 1:
+        model = parallel.wrap(model)
+        train_loader = parallel.shard_train_loader(train_loader)
+        val_loader = None if val_loader is None else parallel.shard_eval_loader(val_loader)
     trainer = Trainer(model, loss_fn, optimizer, train_loader, val_loader, resolve_metrics(metrics), callbacks,
                       scheduler=scheduler, scheduler_interval=scheduler_interval, on_nonfinite=on_nonfinite,
-                      progress=progress)
+                      progress=progress, world_size=world_size)
     if resume_from is not None:
         trainer.load_checkpoint(resume_from)
     return trainer.run(epochs)
@@ -295,7 +336,7 @@ def evaluate(model: Any, data: Any, loss_fn: Callable | None = None, metrics: Se
 
 
 def _evaluate_loader(model: Any, loader: DataLoader, loss_fn: Callable | None,
-                     metrics: dict[str, Metric]) -> dict[str, float]:
+                     metrics: dict[str, Metric], across_ranks: bool = False) -> dict[str, float]:
     was_training = getattr(model, "training", False)
     _set_mode(model, False)
     running = RunningMean()
@@ -310,6 +351,8 @@ def _evaluate_loader(model: Any, loader: DataLoader, loss_fn: Callable | None,
                 running.update(values, len(target))
     finally:
         _set_mode(model, was_training)
+    if across_ranks:  # each rank saw its share of the samples: add up the sums and counts of all ranks
+        return parallel.global_means(running.totals, running.count)
     return running.means()
 
 
