@@ -15,8 +15,8 @@ import numpy as np
 import tinygrad_edu as tg
 from tinygrad_edu import distributed as dist
 from tinygrad_edu import optim
-from tinygrad_edu.nn import functional as F
 from tinygrad_edu.models import DocumentsCNN
+from tinygrad_edu.nn import functional as F
 
 
 def main() -> None:
