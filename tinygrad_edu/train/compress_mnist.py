@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import time
 from typing import Any
 
@@ -32,6 +33,7 @@ from ..grad_mode import no_grad
 from ..nn import functional as F
 from ..nn.utils import prune, shrink
 from ..quantization import quantize, saved_bytes, weight_bytes
+from ..serialization import load, save
 from ..tensor import Tensor
 from .mnist_cnn import keras_cnn, load_data, one_cycle
 
@@ -125,8 +127,11 @@ def _arrays(dataset: Any) -> tuple[np.ndarray, np.ndarray]:
 
 def run(epochs: int = 2, limit: int | None = None, student_limit: int = 10_000, seeds: int = 3,
         repeats: int = 7, finetune_epochs: int = 1, root: str | None = None,
-        finetune_limit: int | None = None) -> dict[str, Any]:
-    """Every measurement of the module docstring; prints them and returns them in a dict."""
+        finetune_limit: int | None = None, teacher_path: str | None = None, student_epochs: int = 1,
+        temperature: float = 4.0, alpha: float = 0.9, parts: tuple[str, ...] = ("int8", "distill", "prune"),
+        ) -> dict[str, Any]:
+    """Every measurement of the module docstring (the ``parts`` asked for); prints them and returns them in a
+    dict. ``teacher_path``: load the teacher's weights from there if the file exists, else save them there."""
     train_set, test_set = load_data("mnist", root, limit)
     x_train, y_train = _arrays(train_set)
     x_test, y_test = _arrays(test_set)
@@ -134,12 +139,31 @@ def run(epochs: int = 2, limit: int | None = None, student_limit: int = 10_000, 
     clock = time.perf_counter()
 
     teacher = keras_cnn()
-    train(teacher, x_train, y_train, epochs=epochs, seed=0)
+    if teacher_path is not None and os.path.exists(teacher_path):
+        teacher.load_state_dict(load(teacher_path))
+    else:
+        train(teacher, x_train, y_train, epochs=epochs, seed=0)
+        if teacher_path is not None:
+            save(teacher.state_dict(), teacher_path)
     results["teacher_seconds"] = time.perf_counter() - clock
     results["float32_accuracy"] = accuracy(teacher, x_test, y_test)
     print(f"teacher: {epochs} epochs in {results['teacher_seconds']:.0f} s, test accuracy "
           f"{results['float32_accuracy']:.2%}, {parameter_count(teacher):,} parameters")
 
+    if "int8" in parts:
+        _int8(results, teacher, x_train, x_test, y_test, repeats)
+    if "distill" in parts:
+        _distill(results, teacher, x_train, y_train, x_test, y_test, student_limit, seeds, student_epochs,
+                 temperature, alpha)
+    if "prune" in parts:
+        _prune(results, teacher, x_train, y_train, x_test, y_test, repeats, finetune_epochs, finetune_limit)
+    results["total_seconds"] = time.perf_counter() - clock
+    print(f"total {results['total_seconds']:.0f} s")
+    return results
+
+
+def _int8(results: dict, teacher: nn.Module, x_train: np.ndarray, x_test: np.ndarray, y_test: np.ndarray,
+          repeats: int) -> None:
     calibration = [x_train[i:i + 64] for i in range(0, 8 * 64, 64)]
     small = quantize(teacher, calibration)
     results["int8_accuracy"] = accuracy(small, x_test, y_test)
@@ -156,20 +180,28 @@ def run(epochs: int = 2, limit: int | None = None, student_limit: int = 10_000, 
           f"{sizes['float32 arrays'] / sizes['int8 arrays']:.2f}×); batch of 256: float32 "
           f"{results['float32_ms']:.1f} ms, int8 {results['int8_ms']:.1f} ms")
 
+
+def _distill(results: dict, teacher: nn.Module, x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray,
+             y_test: np.ndarray, student_limit: int, seeds: int, epochs: int, temperature: float,
+             alpha: float) -> None:
     teacher_logits = predict(teacher, x_train[:student_limit])
     plain, distilled = [], []
     for seed in range(seeds):
         for scores, logits in ((plain, None), (distilled, teacher_logits)):
             backend.manual_seed(100 + seed)
             student = student_cnn()
-            train(student, x_train[:student_limit], y_train[:student_limit], epochs=1, seed=100 + seed,
-                  teacher_logits=logits)
+            train(student, x_train[:student_limit], y_train[:student_limit], epochs=epochs, seed=100 + seed,
+                  teacher_logits=logits, temperature=temperature, alpha=alpha)
             scores.append(accuracy(student, x_test, y_test))
     results["student_labels"], results["student_distilled"] = plain, distilled
-    print(f"student ({parameter_count(student_cnn()):,} parameters, 1 epoch on {student_limit:,} images), "
-          f"test accuracy over {seeds} seeds: labels alone {_mean_spread(plain)}, distilled (T=4, α=0.9) "
-          f"{_mean_spread(distilled)}")
+    print(f"student ({parameter_count(student_cnn()):,} parameters, {epochs} epoch(s) on {student_limit:,} images), "
+          f"test accuracy over {seeds} seeds: labels alone {_mean_spread(plain)}, distilled (T={temperature:g}, "
+          f"α={alpha:g}) {_mean_spread(distilled)}")
 
+
+def _prune(results: dict, teacher: nn.Module, x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray,
+           y_test: np.ndarray, repeats: int, finetune_epochs: int, finetune_limit: int | None) -> None:
+    batch = x_test[:256]
     sparse = sparse_copy(teacher, 0.8)
     shrunk = shrink(teacher, 0.5)
     results["sparse_accuracy"], results["shrunk_accuracy"] = accuracy(sparse, x_test, y_test), accuracy(
@@ -188,9 +220,6 @@ def run(epochs: int = 2, limit: int | None = None, student_limit: int = 10_000, 
     print(f"pruning accuracy: unstructured {results['sparse_accuracy']:.2%} → {results['sparse_finetuned']:.2%} "
           f"after {finetune_epochs} fine-tuning epoch(s) on {len(tune_x):,} images; structured "
           f"{results['shrunk_accuracy']:.2%} → {results['shrunk_finetuned']:.2%}")
-    results["total_seconds"] = time.perf_counter() - clock
-    print(f"total {results['total_seconds']:.0f} s")
-    return results
 
 
 def _mean_spread(values: list[float]) -> str:
@@ -207,9 +236,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--finetune-epochs", type=int, default=1)
     parser.add_argument("--finetune-limit", type=int, default=None, help="fine-tune on the first N images only")
     parser.add_argument("--root", default=None)
+    parser.add_argument("--teacher", default=None, help="load the teacher from this file if it exists, else save it")
+    parser.add_argument("--student-epochs", type=int, default=1)
+    parser.add_argument("--temperature", type=float, default=4.0)
+    parser.add_argument("--alpha", type=float, default=0.9)
+    parser.add_argument("--parts", default="int8,distill,prune", help="which measurements, comma-separated")
     args = parser.parse_args(argv)
     run(args.epochs, args.limit, args.student_limit, args.seeds, args.repeats, args.finetune_epochs, args.root,
-        args.finetune_limit)
+        args.finetune_limit, args.teacher, args.student_epochs, args.temperature, args.alpha,
+        tuple(args.parts.split(",")))
 
 
 if __name__ == "__main__":
