@@ -28,7 +28,7 @@ x_train, y_train = data.shapes(2000, seed=0)
 x_test, y_test = data.shapes(500, seed=1)
 tg.manual_seed(0)
 teacher = keras_cnn()
-lab.train(teacher, x_train, y_train, epochs=3, seed=0)
+lab.train(teacher, x_train, y_train, epochs=4, batch_size=32, lr=3e-3, seed=0)
 
 # 2. Per-tensor against per-channel: each channel's own step is at most the global one, so its error is never larger
 weight = teacher[3].weight.numpy()
@@ -45,8 +45,8 @@ logits = lab.predict(teacher, x_train[:300])
 for temperature in (1.0, 4.0):
     tg.manual_seed(0)
     student = lab.student_cnn()
-    lab.train(student, x_train[:300], y_train[:300], epochs=8, seed=0, teacher_logits=logits,
-              temperature=temperature)
+    lab.train(student, x_train[:300], y_train[:300], epochs=15, batch_size=32, lr=3e-3, seed=0,
+              teacher_logits=logits, temperature=temperature, alpha=0.5)
     print(f"3. T = {temperature:g}: student accuracy {lab.accuracy(student, x_test, y_test):.1%}")
 
 # 4. How much to remove

@@ -157,6 +157,8 @@ def run(epochs: int = 2, limit: int | None = None, student_limit: int = 10_000, 
                  temperature, alpha)
     if "prune" in parts:
         _prune(results, teacher, x_train, y_train, x_test, y_test, repeats, finetune_epochs, finetune_limit)
+    if "timing" in parts:
+        _timing(results, teacher, x_train, x_test, repeats)
     results["total_seconds"] = time.perf_counter() - clock
     print(f"total {results['total_seconds']:.0f} s")
     return results
@@ -222,6 +224,33 @@ def _prune(results: dict, teacher: nn.Module, x_train: np.ndarray, y_train: np.n
           f"{results['shrunk_accuracy']:.2%} → {results['shrunk_finetuned']:.2%}")
 
 
+def interleaved_ms(models: dict[str, nn.Module], batch: np.ndarray, rounds: int = 7) -> dict[str, float]:
+    """Median milliseconds of one forward pass of each model, the models taking turns in every round, so that a
+    change in the machine's load (other jobs) hits them all alike."""
+    x = Tensor(batch)
+    times: dict[str, list[float]] = {name: [] for name in models}
+    with no_grad():
+        for model in models.values():
+            model.eval()
+            model(x)  # warm-up: compiles the kernels
+        for _ in range(rounds):
+            for name, model in models.items():
+                start = time.perf_counter()
+                model(x)
+                times[name].append((time.perf_counter() - start) * 1000)
+    return {name: float(np.median(values)) for name, values in times.items()}
+
+
+def _timing(results: dict, teacher: nn.Module, x_train: np.ndarray, x_test: np.ndarray, repeats: int) -> None:
+    models = {"float32": teacher, "int8": quantize(teacher, [x_train[i:i + 64] for i in range(0, 512, 64)]),
+              "80% zeros": sparse_copy(teacher, 0.8), "half the filters": shrink(teacher, 0.5)}
+    for size in (1, 64, 256):
+        measured = interleaved_ms(models, x_test[:size], rounds=repeats)
+        results[f"interleaved_ms_{size}"] = measured
+        print(f"batch {size:3d}, median of {repeats} interleaved rounds: "
+              + ", ".join(f"{name} {ms:.2f} ms" for name, ms in measured.items()))
+
+
 def _mean_spread(values: list[float]) -> str:
     return f"{np.mean(values):.2%} ± {np.std(values):.2%} ({', '.join(f'{v:.2%}' for v in values)})"
 
@@ -240,7 +269,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--student-epochs", type=int, default=1)
     parser.add_argument("--temperature", type=float, default=4.0)
     parser.add_argument("--alpha", type=float, default=0.9)
-    parser.add_argument("--parts", default="int8,distill,prune", help="which measurements, comma-separated")
+    parser.add_argument("--parts", default="int8,distill,prune",
+                        help="which measurements, comma-separated: int8, distill, prune, timing (interleaved)")
     args = parser.parse_args(argv)
     run(args.epochs, args.limit, args.student_limit, args.seeds, args.repeats, args.finetune_epochs, args.root,
         args.finetune_limit, args.teacher, args.student_epochs, args.temperature, args.alpha,
