@@ -94,6 +94,7 @@ def test_relative_error_is_at_most_half_an_ulp():
     assert relative.max() <= 2.0**-8  # u = 2⁻⁽ᵐ⁺¹⁾ with m = 7
 
 
+@pytest.mark.torch
 @given(st.lists(float32s, min_size=1, max_size=40))
 def test_rounding_matches_pytorch(values):
     torch = require_torch()

@@ -50,6 +50,7 @@ def test_kl_div_gradcheck_in_the_input_with_zero_targets(shape, reduction, zeros
     tg.gradcheck(lambda x: _quiet(F.kl_div, x, tg.tensor(p), reduction=reduction), tg.tensor(log_q, requires_grad=True))
 
 
+@pytest.mark.torch
 @given(shape=shapes, reduction=st.sampled_from(KL_REDUCTIONS), log_target=st.booleans(), zeros=st.booleans(),
        seed=st.integers(0, 2**16))
 def test_kl_div_matches_pytorch(shape, reduction, log_target, zeros, seed):
@@ -92,6 +93,7 @@ def test_distillation_loss_gradcheck(n, classes, temperature, alpha, seed):
                  tg.tensor(rng.normal(size=(n, classes)), requires_grad=True))
 
 
+@pytest.mark.torch
 def test_distillation_loss_is_the_formula_and_matches_pytorch():
     torch = require_torch()
     rng = np.random.default_rng(3)
