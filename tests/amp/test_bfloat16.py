@@ -13,7 +13,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 import tinygrad_edu as tg
-from tinygrad_edu import nn
+from tinygrad_edu import nn, optim
 from tinygrad_edu.amp import autocast, from_bfloat16_bits, round_to_bfloat16, to_bfloat16_bits
 from tinygrad_edu.amp.bfloat16 import FORMATS
 from tinygrad_edu.nn import functional as F
@@ -164,7 +164,7 @@ def test_bfloat16_needs_no_loss_scaling_where_float16_does():
 def test_bfloat16_trains_a_small_network_without_a_scaler():
     tg.manual_seed(0)
     model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 2))
-    optimizer = tg.optim.Adam(model.parameters(), lr=0.05)
+    optimizer = optim.Adam(model.parameters(), lr=0.05)
     x = tg.randn(64, 2)
     y = tg.tensor((x.data[:, 0] * x.data[:, 1] > 0).astype(np.int64))
     for _ in range(60):

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tinygrad_edu as tg
-from tinygrad_edu import nn
+from tinygrad_edu import nn, optim
 from tinygrad_edu.nn.utils import prune, shrink
 from tinygrad_edu.nn.utils.shrink import filter_l1_norms, filters_to_keep
 
@@ -83,7 +83,7 @@ def test_filters_are_ranked_by_l1_norm():
 def test_the_shrunk_network_trains():
     tg.manual_seed(1)
     small = shrink(_cnn(batch_norm=True), 0.5)
-    optimizer = tg.optim.SGD(small.parameters(), lr=0.1)
+    optimizer = optim.SGD(small.parameters(), lr=0.1)
     x, y = tg.randn(8, 2, 10, 10), tg.tensor(np.arange(8) % 3)
     losses = []
     for _ in range(5):
