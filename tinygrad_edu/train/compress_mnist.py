@@ -138,6 +138,7 @@ def run(epochs: int = 2, limit: int | None = None, student_limit: int = 10_000, 
     results: dict[str, Any] = {}
     clock = time.perf_counter()
 
+    backend.manual_seed(0)  # the initial weights too (train() seeds only the batches and dropout)
     teacher = keras_cnn()
     if teacher_path is not None and os.path.exists(teacher_path):
         teacher.load_state_dict(load(teacher_path))
