@@ -36,6 +36,7 @@ import numpy as np
 from .. import ops
 from ..autograd import Function, interceptors
 from ..tensor import Tensor
+from . import bfloat16
 
 FLOAT16_OPS: tuple[type[Function], ...] = (ops.MatMul, ops.Linear, ops.Conv2d)
 FLOAT32_OPS: tuple[type[Function], ...] = (
@@ -43,12 +44,12 @@ FLOAT32_OPS: tuple[type[Function], ...] = (
     ops.Softmax, ops.LogSoftmax, ops.BatchNorm, ops.LayerNorm, ops.ScaledDotProductAttention,
     ops.CrossEntropy, ops.NLLLoss, ops.MSELoss, ops.BinaryCrossEntropy, ops.BinaryCrossEntropyWithLogits,
 )
-SUPPORTED = ("float16",)
+SUPPORTED = ("float16", bfloat16.BFLOAT16)
 
-_stack: list[np.dtype | None] = []  # the low-precision dtype of each active block (None: disabled)
+_stack: list[np.dtype | str | None] = []  # the low-precision dtype of each active block (None: disabled)
 
 
-def _current() -> np.dtype | None:
+def _current() -> np.dtype | str | None:
     return _stack[-1] if _stack else None
 
 
@@ -64,7 +65,10 @@ def _cast_inputs(op: type[Function], inputs: tuple, options: dict,
     """The interceptor: float32 inputs of FLOAT16_OPS (and their subclasses) go down to the block's dtype,
     low-precision inputs of FLOAT32_OPS come back up to float32; every other op runs as it is."""
     low = _current()
-    if low is not None:
+    if isinstance(low, str):  # "bfloat16", emulated: float32 tensors whose values are rounded (amp/bfloat16.py)
+        if issubclass(op, FLOAT16_OPS):
+            return bfloat16.autocast_apply(proceed, inputs, options)
+    elif low is not None:
         if issubclass(op, FLOAT16_OPS):
             inputs = tuple(_cast(x, np.dtype(np.float32), low) for x in inputs)
         elif issubclass(op, FLOAT32_OPS):
@@ -78,15 +82,16 @@ def is_autocast_enabled() -> bool:
 
 
 class autocast(contextlib.ContextDecorator):  # noqa: N801 (named like PyTorch's)
-    """``with autocast(): ...`` (or ``@autocast()``): matrix products and convolutions in ``dtype`` (float16),
-    reductions, softmax, normalisation and losses in float32. Run the forward pass and the loss inside, and the
-    backward pass outside (it follows the dtypes the forward pass chose)."""
+    """``with autocast(): ...`` (or ``@autocast()``): matrix products and convolutions in ``dtype`` (float16, or
+    ``"bfloat16"``: emulated, see amp/bfloat16.py — no GradScaler needed), reductions, softmax, normalisation
+    and losses in float32. Run the forward pass and the loss inside, and the backward pass outside (it follows
+    the dtypes the forward pass chose)."""
 
     def __init__(self, dtype: str | Any = "float16", enabled: bool = True) -> None:
-        self.dtype = np.dtype(dtype)
-        if self.dtype.name not in SUPPORTED:
+        self.dtype = bfloat16.BFLOAT16 if str(dtype).endswith(bfloat16.BFLOAT16) else np.dtype(dtype)
+        if str(self.dtype) not in SUPPORTED:
             raise ValueError(f"autocast(dtype={dtype!r}): supported low-precision dtypes are {SUPPORTED} "
-                             "(NumPy has no bfloat16)")
+                             "(bfloat16 is emulated: float32 values rounded to 7 mantissa bits)")
         self.enabled = bool(enabled)
 
     def _recreate_cm(self) -> autocast:

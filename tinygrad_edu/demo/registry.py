@@ -23,6 +23,7 @@ from . import (
     autodiff,
     backprop,
     cnn,
+    compress,
     distributed,
     gpt,
     gpu,
@@ -61,6 +62,7 @@ WALKTHROUGHS: dict[str, Walkthrough] = {
         Walkthrough("gpu", gpu.run),
         Walkthrough("gpt", gpt.run),
         Walkthrough("distributed", distributed.run),
+        Walkthrough("compress", compress.run),
     ]
 }
 DEFAULT_TOUR = ("backprop", "optimizers", "cnn")

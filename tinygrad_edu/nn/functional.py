@@ -32,6 +32,7 @@ __all__ = [
     "softmax", "softmax_cross_entropy_simple", "tanh",
     "adaptive_avg_pool2d", "avg_pool2d", "conv2d", "max_pool2d",
     "embedding", "layer_norm", "scaled_dot_product_attention",
+    "distillation_loss", "kl_div",
 ]
 
 
@@ -258,3 +259,65 @@ def softmax_cross_entropy_simple(logits: Tensor, target: Any) -> Tensor:
     probabilities = e / e.sum(axis=1, keepdims=True)
     picked = probabilities[logits.xp.arange(logits.shape[0]), indices]
     return -(picked.log().mean())
+
+
+# ------------------------------------------------------------------------------------------- distillation
+
+KL_REDUCTIONS = ("none", "batchmean", "sum", "mean")
+
+
+def kl_div(input: Tensor, target: Any, reduction: str = "mean", log_target: bool = False) -> Tensor:  # noqa: A002
+    """Kullback–Leibler divergence KL(p ‖ q) with PyTorch's argument order and semantics: ``input`` holds
+    log-probabilities log q (e.g. ``log_softmax``), ``target`` holds probabilities p (log p if ``log_target``):
+
+        ℓᵢ = pᵢ · (log pᵢ − log qᵢ)      (0 where pᵢ = 0, the limit of p log p)
+
+    ``reduction``: ``"batchmean"`` Σ ℓ / N — the KL divergence per sample, what the formula means; ``"sum"``;
+    ``"none"``; ``"mean"`` Σ ℓ / (number of elements), PyTorch's default, which divides by the classes too (a
+    warning says so, as PyTorch's does). Differentiable in both arguments.
+    """
+    if reduction not in KL_REDUCTIONS:
+        raise ValueError(f"kl_div(reduction={reduction!r}): use one of {', '.join(map(repr, KL_REDUCTIONS))}")
+    target = _as_tensor_like(target, input)
+    _check_same_shape("kl_div", input, target)
+    if log_target:
+        losses = target.exp() * (target - input)
+    else:
+        safe = (target.data > 0)
+        log_p = target.where(safe, 1.0).log()  # log p where p > 0, log 1 = 0 elsewhere (then multiplied by p = 0)
+        losses = target * (log_p - input)
+    if reduction == "none":
+        return losses
+    if reduction == "batchmean":
+        return losses.sum() / (input.shape[0] if input.ndim else 1)
+    if reduction == "mean":
+        warnings.warn("kl_div(reduction='mean') divides the total loss by the number of elements, not by the batch "
+                      "size: use reduction='batchmean' for the KL divergence per sample", UserWarning, stacklevel=2)
+        return losses.mean()
+    return losses.sum()
+
+
+def distillation_loss(student_logits: Tensor, teacher_logits: Any, target: Any, temperature: float = 4.0,
+                      alpha: float = 0.9) -> Tensor:
+    """Knowledge distillation (Hinton et al. 2015): the student learns the teacher's softened outputs and the labels,
+
+        L = α · T² · KL(softmax(z_t / T) ‖ softmax(z_s / T)) + (1 − α) · CE(z_s, y)
+
+    with KL per sample (``kl_div(..., reduction="batchmean")``). A temperature T > 1 flattens both distributions
+    so that the teacher's small probabilities — which wrong classes look alike — carry weight; the gradient of the
+    soft term with respect to z_s is (softmax(z_s/T) − softmax(z_t/T)) / T per sample, so the T² keeps its size
+    comparable to the hard term's when T changes. The teacher's logits are constants (no gradient flows into the
+    teacher). ``target``: class indices for the cross-entropy.
+    """
+    if not temperature > 0:
+        raise ValueError(f"distillation_loss(temperature={temperature}): T must be positive (T = 1: plain softmax)")
+    if not 0.0 <= alpha <= 1.0:
+        raise ValueError(f"distillation_loss(alpha={alpha}): α weighs the soft term against the labels, in [0, 1]")
+    teacher = _as_tensor_like(teacher_logits, student_logits).detach()
+    if tuple(teacher.shape) != tuple(student_logits.shape):
+        raise ValueError(f"distillation_loss: student logits {tuple(student_logits.shape)} and teacher logits "
+                         f"{tuple(teacher.shape)} must have the same shape (N, classes)")
+    soft_targets = (teacher / temperature).softmax(axis=1)
+    soft = kl_div((student_logits / temperature).log_softmax(axis=1), soft_targets, reduction="batchmean")
+    hard = cross_entropy(student_logits, target)
+    return soft * (alpha * temperature**2) + hard * (1.0 - alpha)

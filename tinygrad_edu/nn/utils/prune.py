@@ -14,7 +14,7 @@ a little afterwards — the network re-routes through the weights it still has.
 * **structured pruning** (``ln_structured``; ``prune_filters`` / ``prune_channels``) removes whole rows of a
   weight — a convolution's output filters (dim 0) or input channels (dim 1) — those of smallest Lₙ norm
   ‖W[c]‖ₙ = (Σ |w|ⁿ)^{1/n} (n = 1: the L1 norm). The zeros then come in blocks that a smaller dense layer could
-  replace, which is what makes the network actually faster.
+  replace, which is what makes the network actually faster (``nn.utils.shrink`` does the replacing: shrink.py).
 
 How a pruned weight stays zero: a 0/1 buffer ``<name>_mask`` is registered beside the weight, and two hooks
 (tinygrad_edu/hooks.py) enforce it — a forward pre-hook applies w ← w ⊙ m before every forward pass, and a
