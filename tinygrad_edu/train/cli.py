@@ -41,6 +41,7 @@ from ..data.mnist import ENV_VAR, search_dirs
 from ..nn import functional as F
 from ..nn.utils import prune
 from ..serialization import save
+from . import parallel
 from .callbacks import Callback, ModelCheckpoint
 from .fit import evaluate, fit
 
@@ -144,6 +145,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help="one threshold for all layers (global, default) or the same fraction per layer")
     parser.add_argument("--finetune-epochs", type=int, default=1, help="fine-tuning epochs after pruning (default 1)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.add_argument("--distributed", action="store_true",
+                        help="data-parallel over the MPI ranks (run under mpiexec -n P); --batch-size stays the global "
+                             "batch, each rank takes batch-size / P (on by itself under mpiexec with P > 1)")
     return parser.parse_args(argv)
 
 
@@ -187,6 +191,19 @@ def prune_and_finetune(model: nn.Module, loader: DataLoader, test_set: Any, args
             "drop_pp": drop}
 
 
+def _world_size() -> int:
+    from .. import distributed  # only here: a plain run never loads MPI
+
+    distributed.init()
+    return distributed.world_size()
+
+
+def _rank() -> int:
+    from .. import distributed
+
+    return distributed.rank()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv``, build model, data and optimizer, call ``fit``; returns the exit status (2: no dataset)."""
     args = parse_args(argv)
@@ -201,7 +218,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     model = MODELS[args.model](classes)
     augment = args.dataset == "mnist" and args.model == "cnn" and not args.no_augment
     augmentation = transforms.RandomAffine(degrees=8, translate=0.07, zoom=0.07) if augment else None
-    loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, transform=augmentation)
+    ranks = _world_size() if args.distributed or "OMPI_COMM_WORLD_SIZE" in os.environ or "PMI_SIZE" in os.environ else 1
+    if args.batch_size % ranks:
+        print(f"{PROG}: error: --batch-size {args.batch_size} is the global batch: it must divide among the "
+              f"{ranks} ranks", file=sys.stderr)
+        return 2
+    loader = DataLoader(train_set, batch_size=args.batch_size // ranks, shuffle=True, transform=augmentation)
+    if ranks > 1:
+        loader = parallel.shard_train_loader(loader)  # before the schedule: len(loader) counts one rank's steps
     if args.model == "cnn":
         optimizer = optim.Adam(model.parameters(), lr=2e-3 if args.lr is None else args.lr)
     else:
@@ -214,7 +238,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     progress: bool | str = False if args.quiet else "auto"
     history = fit(model, F.cross_entropy, optimizer, loader, epochs=args.epochs, val_data=test_set,
                   callbacks=callbacks, scheduler=scheduler, scheduler_interval="step", progress=progress,
-                  resume_from=args.resume)
+                  resume_from=args.resume, distributed=True if ranks > 1 else None)
+    if ranks > 1 and _rank() != 0:
+        return 0  # rank 0 reports and writes files; the others' weights are the same
     parameters = sum(p.size for p in model.parameters())
     print(f"{args.dataset} / {args.model} ({parameters:,} parameters, augmentation: {augmentation!r})")
     _print_history(history, timer.seconds)
