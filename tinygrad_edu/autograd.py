@@ -106,9 +106,10 @@ def _run(cls: type[Function], inputs: Sequence[Any], options: dict[str, Any]) ->
         if "broadcast" in str(error):
             message += (" (broadcasting aligns shapes from the right; each pair of axis lengths must be "
                         "equal or one of them 1: reshape or unsqueeze an input to make them match)")
-        if isinstance(error, IndexError):  # keep the type: `for row in tensor` stops at an IndexError
-            raise IndexError(message) from error
-        raise OpError(message) from error
+        # the message already holds the inner one: `from None` prints it once (the original stays in .inner)
+        raised = IndexError(message) if isinstance(error, IndexError) else OpError(message)  # `for` ends on IndexError
+        raised.inner = error
+        raise raised from None
     if not record:
         return Tensor._from_op(out, None)
     fn.parents = tensors

@@ -7,7 +7,7 @@ pass, gradient accumulation, tensor hooks) is autograd.py; the operations are ``
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -44,7 +44,10 @@ def _to_array(data: Any, dtype: Any = None) -> Any:
     if not is_array:
         xp = backend.array_module()
         kind = type(data).__name__
-        data = np.asarray(data)
+        try:
+            data = np.asarray(data)
+        except ValueError:
+            raise ValueError(_ragged_message(data)) from None
         if dtype is None and data.dtype == np.float64:
             dtype = np.float32  # Python floats become float32, as torch.tensor does
         if data.dtype == object or data.dtype.kind in "USV":
@@ -54,9 +57,33 @@ def _to_array(data: Any, dtype: Any = None) -> Any:
             )
         if xp is not np:
             return xp.asarray(data, dtype=dtype)
+    elif data.dtype.hasobject or data.dtype.kind in "USVM":
+        raise TypeError(f"Tensor(...) got an array of dtype {data.dtype}, which is not numeric: convert it first, "
+                        "e.g. np.asarray(values, dtype=np.float32) (None and strings have no number to hold)")
     if dtype is not None:
         return data.astype(dtype, copy=False) if hasattr(data, "astype") else xp.asarray(data, dtype=dtype)
     return xp.asarray(data)
+
+
+def _ragged_message(data: Any) -> str:
+    """PyTorch's words for a nested list whose rows differ in length: where, and what was expected."""
+    def walk(item: Any, dim: int) -> str | None:
+        if not isinstance(item, list | tuple) or not item:
+            return None
+        lengths = [len(x) if isinstance(x, list | tuple) else None for x in item]
+        first = lengths[0]
+        for x, length in zip(item, lengths, strict=True):
+            if length != first:
+                got = "a number" if length is None else length
+                expected = "a number" if first is None else f"sequence of length {first}"
+                return f"expected {expected} at dim {dim + 1} (got {got})"
+            problem = walk(x, dim + 1)
+            if problem:
+                return problem
+        return None
+
+    where = walk(data, 0) or "the nested lists do not form a rectangular array"
+    return f"Tensor(...): {where}: every row of a nested list must have the same length"
 
 
 class Tensor:
@@ -172,6 +199,11 @@ class Tensor:
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
         return self.shape[0]
+
+    def __iter__(self) -> Iterator[Tensor]:
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor: use .item() for its value")
+        return (self[i] for i in range(self.shape[0]))
 
     def __bool__(self) -> bool:
         if self.data.size != 1:
@@ -455,10 +487,20 @@ class Tensor:
         return ops.LogSoftmax.apply(self, axis=axis)
 
     def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
-        return Tensor._from_op(self.xp.argmax(self.data, axis=axis, keepdims=keepdims), None)
+        return self._arg_extreme("argmax", axis, keepdims)
 
     def argmin(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
-        return Tensor._from_op(self.xp.argmin(self.data, axis=axis, keepdims=keepdims), None)
+        return self._arg_extreme("argmin", axis, keepdims)
+
+    def _arg_extreme(self, name: str, axis: int | None, keepdims: bool) -> Tensor:
+        if axis is not None:
+            axis = ops.broadcast.normalize_dim(axis, self.ndim, name)
+            if self.ndim == 0:
+                axis = None
+        if self.data.size == 0 if axis is None else self.shape[axis] == 0:
+            raise IndexError(f"{name}(): the tensor of shape {self.shape} has no element "
+                             f"{'at all' if axis is None else f'along dim {axis}'} to pick from")
+        return Tensor._from_op(getattr(self.xp, name)(self.data, axis=axis, keepdims=keepdims), None)
 
     def any(self, axis: AxisLike = None, keepdims: bool = False) -> Tensor:
         return Tensor._from_op(self.xp.any(self.data, axis=axis, keepdims=keepdims), None)
@@ -473,7 +515,7 @@ class Tensor:
 
     def view(self, *shape: Any) -> Tensor:
         """Same as ``reshape`` (NumPy arrays have no separate view semantics to honour)."""
-        return ops.Reshape.apply(self, shape=_shape_arg(shape))
+        return ops.Reshape.apply(self, shape=_shape_arg(shape, "view"))
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         """Merge the axes from ``start_dim`` to ``end_dim`` into one (PyTorch's ``flatten``)."""
@@ -493,7 +535,13 @@ class Tensor:
         return self.reshape(*self.shape[:start], merged, *self.shape[end + 1 :])
 
     def permute(self, *axes: Any) -> Tensor:
-        return ops.Permute.apply(self, axes=_shape_arg(axes))
+        if len(axes) == 1 and isinstance(axes[0], Iterable):
+            axes = tuple(axes[0])
+        dims = tuple(ops.broadcast.normalize_dim(a, self.ndim, "permute") for a in axes)
+        if sorted(dims) != list(range(self.ndim)):
+            raise ValueError(f"permute{axes} on a tensor with {self.ndim} axes: name every axis once, "
+                             f"e.g. permute{tuple(range(self.ndim))[::-1]}")
+        return ops.Permute.apply(self, axes=dims)
 
     def transpose(self, axis0: int | None = None, axis1: int | None = None) -> Tensor:
         """Swap two axes (PyTorch's ``transpose(dim0, dim1)``); with no arguments, reverse all axes."""
@@ -501,6 +549,8 @@ class Tensor:
             return ops.Permute.apply(self, axes=tuple(range(self.ndim))[::-1])
         if axis0 is None or axis1 is None:
             raise TypeError("transpose takes no axes (reverse them all) or two axes to swap")
+        axis0 = ops.broadcast.normalize_dim(axis0, self.ndim, "transpose")
+        axis1 = ops.broadcast.normalize_dim(axis1, self.ndim, "transpose")
         axes = list(range(self.ndim))
         axes[axis0], axes[axis1] = axes[axis1], axes[axis0]
         return ops.Permute.apply(self, axes=tuple(axes))
@@ -523,15 +573,22 @@ class Tensor:
         return ops.Reshape.apply(self, shape=shape)
 
     def unsqueeze(self, axis: int) -> Tensor:
-        if not -self.ndim - 1 <= axis <= self.ndim:
-            raise IndexError(f"unsqueeze({axis}) on a tensor with {self.ndim} axes: axis out of range")
-        axis = axis % (self.ndim + 1)
+        axis = ops.broadcast.normalize_dim(axis, self.ndim + 1, "unsqueeze")
         return ops.Reshape.apply(self, shape=self.shape[:axis] + (1,) + self.shape[axis:])
 
     def expand(self, *shape: Any) -> Tensor:
         """Broadcast to ``shape`` without copying; ``-1`` keeps an axis as it is (PyTorch's ``expand``)."""
-        shape = _shape_arg(shape)
+        shape = _shape_arg(shape, "expand")
         offset = len(shape) - self.ndim
+        if offset < 0:
+            raise ValueError(f"expand{shape}: the tensor of shape {self.shape} has more axes than the target: "
+                             "give at least as many sizes as it has axes")
+        for i, n in enumerate(shape):
+            if n == -1 and i < offset:
+                raise ValueError(f"expand{shape} on shape {self.shape}: -1 keeps an existing axis, but axis {i} is "
+                                 "a new leading one: give its size")
+            if n < -1:
+                raise ValueError(f"expand{shape}: the size {n} is negative (only -1, keep the axis, is allowed)")
         shape = tuple(self.shape[i - offset] if n == -1 else n for i, n in enumerate(shape))
         return ops.BroadcastTo.apply(self, shape=shape)
 
@@ -559,10 +616,20 @@ def _compare(a: Tensor, b: Any, name: str) -> Tensor:
     return Tensor._from_op(getattr(x.xp, name)(x.data, y.data), None)
 
 
-def _shape_arg(shape: tuple) -> tuple[int, ...]:
-    """Accept both ``t.reshape(2, 3)`` and ``t.reshape((2, 3))``."""
+def _shape_arg(shape: tuple, op: str = "reshape") -> tuple[int, ...]:
+    """Accept both ``t.reshape(2, 3)`` and ``t.reshape((2, 3))``; every size an int ≥ −1 (−1: inferred or kept),
+    never a float silently truncated (PyTorch refuses ``view(3.9, 2)`` too)."""
     if len(shape) == 1 and isinstance(shape[0], Iterable):
-        return tuple(int(n) for n in shape[0])
+        shape = tuple(shape[0])
+    for n in shape:
+        if isinstance(n, bool) or not isinstance(n, int | np.integer) and not (
+                isinstance(n, Tensor) and n.ndim == 0 and n.dtype.kind in "iu"):
+            raise TypeError(f"{op}{shape}: the size {n!r} is a {type(n).__name__}; sizes must be ints")
+        if int(n) < -1:
+            raise ValueError(f"{op}{shape}: invalid size {int(n)}: sizes are ≥ 0, or -1 for "
+                             f"{'the one inferred' if op in ('reshape', 'view') else 'keep this axis'}")
+    if op in ("reshape", "view") and sum(int(n) == -1 for n in shape) > 1:
+        raise ValueError(f"{op}{shape}: only one size can be -1 (inferred)")
     return tuple(int(n) for n in shape)
 
 
@@ -573,7 +640,17 @@ def cat(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
     """Join tensors along an existing axis (``torch.cat``)."""
     if len(tensors) == 0:
         raise ValueError("cat() needs at least one tensor")
+    _check_tensors("cat", tensors)
     return ops.Concatenate.apply(*tensors, axis=axis)
+
+
+def _check_tensors(op: str, tensors: Any) -> None:
+    if isinstance(tensors, Tensor) or not isinstance(tensors, Sequence):
+        raise TypeError(f"{op}() takes a list or tuple of Tensors, got {type(tensors).__name__}")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{op}() takes a list of Tensors, but item {i} is a {type(t).__name__}: wrap it as "
+                            f"tg.tensor(...) first ({op}([tg.tensor(a), tg.tensor(b)]))")
 
 
 concatenate = cat
@@ -583,6 +660,7 @@ def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
     """Join tensors along a new axis (``torch.stack``): all must have the same shape."""
     if len(tensors) == 0:
         raise ValueError("stack() needs at least one tensor")
+    _check_tensors("stack", tensors)
     shapes = {tuple(t.shape) for t in tensors if isinstance(t, Tensor)}
     if len(shapes) > 1:
         raise ValueError(f"stack() needs tensors of one shape, got {sorted(shapes)}")
@@ -595,6 +673,7 @@ def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
 def split(tensor: Tensor, split_size_or_sections: int | Sequence[int], axis: int = 0) -> tuple[Tensor, ...]:
     """Cut a tensor into pieces along ``axis`` (``torch.split``): an int is the size of each piece (the last
     may be smaller), a list gives every piece's size."""
+    axis = ops.broadcast.normalize_dim(axis, tensor.ndim, "split")
     length = tensor.shape[axis]
     if isinstance(split_size_or_sections, int):
         if split_size_or_sections <= 0:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 
 def unbroadcast(grad: Any, shape: tuple[int, ...]) -> Any:
     """Sum ``grad`` down to ``shape``: the adjoint of broadcasting an array of ``shape`` to ``grad.shape``."""
@@ -24,17 +26,27 @@ def unbroadcast(grad: Any, shape: tuple[int, ...]) -> Any:
     return grad
 
 
-def normalize_axes(axis: Any, ndim: int) -> tuple[int, ...]:
+def normalize_dim(dim: Any, ndim: int, op: str = "") -> int:
+    """One dimension argument as a non-negative axis: the one place every ``dim``/``axis`` is checked.
+
+    A tensor with n axes accepts dims in [−n, n − 1] (a 0-d tensor: [−1, 0], as PyTorch); anything else raises
+    PyTorch's ``IndexError: Dimension out of range (expected to be in range of [-2, 1], but got 5)``.
+    """
+    if isinstance(dim, bool) or not isinstance(dim, int | np.integer):
+        raise TypeError(f"{op + ': ' if op else ''}a dimension must be an int, got {dim!r} ({type(dim).__name__})")
+    n = max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(f"{op + ': ' if op else ''}Dimension out of range (expected to be in range of "
+                         f"[{-n}, {n - 1}], but got {dim})")
+    return int(dim) % n
+
+
+def normalize_axes(axis: Any, ndim: int, op: str = "") -> tuple[int, ...]:
     """Turn ``axis`` (None, an int or a sequence, negatives allowed) into a sorted tuple of axes."""
     if axis is None:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, int) else tuple(axis)
-    out = []
-    for a in axes:
-        if not -max(ndim, 1) <= a < max(ndim, 1):
-            raise IndexError(f"axis {a} is out of range for a tensor with {ndim} axes")
-        out.append(a % max(ndim, 1))
-    return tuple(sorted(set(out)))
+    axes = (axis,) if isinstance(axis, int | np.integer) else tuple(axis)
+    return tuple(sorted({normalize_dim(a, ndim, op) for a in axes}))
 
 
 def expand_reduced(grad: Any, axes: tuple[int, ...], keepdims: bool) -> Any:

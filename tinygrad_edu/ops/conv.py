@@ -122,6 +122,8 @@ def check_conv2d(input_shape: tuple[int, ...], weight_shape: tuple[int, ...], bi
             f"{layer} got input of shape {tuple(input_shape)} with {in_channels} channels, but its weight of shape "
             f"{tuple(weight_shape)} expects in_channels = weight.shape[1] · groups = {group_channels} · {groups} = "
             f"{group_channels * groups}: axis 1 of the input must be {group_channels * groups}"
+            + ("; the input looks channels-last (N, H, W, C): convert it with x.permute(0, 3, 1, 2)"
+               if len(input_shape) == 4 and input_shape[-1] == group_channels * groups else "")
         )
     if bias_shape is not None and tuple(bias_shape) != (out_channels,):
         raise OpError(f"{layer}: the bias must have shape ({out_channels},) (one per output channel), got "

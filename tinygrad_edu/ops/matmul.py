@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..autograd import Function
+import numpy as np
+
+from ..autograd import Function, OpError
 from .broadcast import unbroadcast
 
 
@@ -18,6 +20,9 @@ class MatMul(Function):
     def forward(self, x: Any, y: Any) -> Any:
         if x.ndim == 0 or y.ndim == 0:
             raise ValueError("matmul needs tensors with at least one axis: use * for a scalar product")
+        if (x.dtype.kind == "f") != (y.dtype.kind == "f"):  # PyTorch refuses; NumPy would go to float64 silently
+            raise OpError(f"matmul of {x.dtype} {x.shape} @ {y.dtype} {y.shape}: both must be floating point (or "
+                          "both integer): convert the integer one with .float()")
         if x.shape[-1] != y.shape[-2 if y.ndim > 1 else -1]:
             raise ValueError(
                 f"matmul of shapes {x.shape} @ {y.shape}: the last axis of the left ({x.shape[-1]}) must equal "
@@ -56,9 +61,12 @@ class Linear(Function):
 
     def forward(self, x: Any, weight: Any, bias: Any = None) -> Any:
         if x.shape[-1] != weight.shape[1]:
-            raise ValueError(
+            flat = int(np.prod(x.shape[1:])) if x.ndim > 2 else None
+            hint = (f"; this looks like a batch of images with {flat} values each: put nn.Flatten() before the "
+                    "Linear layer (or x.flatten(1))" if flat == weight.shape[1] else "")
+            raise OpError(
                 f"Linear(in_features={weight.shape[1]}, out_features={weight.shape[0]}) got input of shape "
-                f"{x.shape}: the last axis must be {weight.shape[1]}"
+                f"{x.shape}: the last axis must be {weight.shape[1]}{hint}"
             )
         self.save_for_backward(x, weight)
         out = x @ weight.T

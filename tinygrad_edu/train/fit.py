@@ -315,6 +315,11 @@ def fit(model: Any, loss_fn: Callable, optimizer: Any, train_data: Any, epochs: 
                          "pass the transform to it instead, DataLoader(..., transform=...)")
     train_loader = as_loader(train_data, batch_size, shuffle=shuffle, transform=transform)
     val_loader = None if val_data is None else as_loader(val_data, max(batch_size, 256))
+    for name, loader in (("training", train_loader), ("validation", val_loader)):
+        if loader is not None and len(loader) == 0:
+            why = ", drop_last=True drops the only, incomplete batch" if loader.drop_last else ""
+            raise ValueError(f"fit: the {name} data is empty (no batch{why}): check the dataset, its filter or "
+                             "its split")
     world_size = parallel.resolve(distributed)
     if world_size > 1:
         model = parallel.wrap(model)
