@@ -43,12 +43,13 @@ ERRORS = [
     ("stack", lambda: tg.stack([x23(), tg.ones(3, 2)]), ValueError, [r"one shape, got \[\(2, 3\), \(3, 2\)\]"]),
     ("split sizes", lambda: x23().split([1, 1], axis=1), ValueError, ["add up to 2, but axis 1 has length 3"]),
     ("split size", lambda: x23().split(0), ValueError, ["must be positive"]),
-    ("permute", lambda: x23().permute(0, 0), ValueError, [r"^Permute", r"\(0, 0\) is not a permutation"]),
+    ("permute", lambda: x23().permute(0, 0), ValueError, [r"^permute\(0, 0\) on a tensor with 2 axes",
+                                                          r"name every axis once, e.g. permute\(1, 0\)"]),
     ("sum axis", lambda: x23().sum(axis=2), IndexError,
-     [r"^Sum on inputs of shape \(2, 3\)", "axis 2 is out of range"]),
-    ("var axis", lambda: x23().var(axis=(0, 5)), IndexError, ["^Var", "axis 5"]),
-    ("squeeze axis", lambda: x23().squeeze(4), IndexError, ["axis 4 is out of range for a tensor with 2 axes"]),
-    ("unsqueeze axis", lambda: x23().unsqueeze(5), IndexError, ["unsqueeze\\(5\\)", "out of range"]),
+     [r"^Sum on inputs of shape \(2, 3\)", r"Dimension out of range \(expected .* of \[-2, 1\], but got 2\)"]),
+    ("var axis", lambda: x23().var(axis=(0, 5)), IndexError, ["^Var", "but got 5"]),
+    ("squeeze axis", lambda: x23().squeeze(4), IndexError, ["^squeeze", r"range of \[-2, 1\], but got 4"]),
+    ("unsqueeze axis", lambda: x23().unsqueeze(5), IndexError, ["^unsqueeze", r"range of \[-3, 2\], but got 5"]),
     ("flatten axes", lambda: x23().flatten(1, 0), IndexError, [r"flatten\(1, 0\).*\(2, 3\)", "start_dim"]),
     ("stack axis", lambda: tg.stack([x23(), x23()], axis=4), IndexError, ["stack\\(axis=4\\)", "out of range"]),
     ("index", lambda: x23()[5], IndexError, [r"^GetItem", r"shape \(2, 3\)", "out of bounds"]),
@@ -103,10 +104,14 @@ def test_gpu_without_cupy_names_the_missing_piece_and_the_extra(monkeypatch) -> 
         x23().to("cuda")
 
 
-def test_errors_keep_their_cause_for_debugging() -> None:
+def test_errors_print_their_message_once_and_keep_the_inner_error_for_debugging() -> None:
+    import traceback
+
     with pytest.raises(ValueError) as caught:
         x23() + tg.ones(4)
-    assert isinstance(caught.value, tg.OpError) and caught.value.__cause__ is not None
+    assert isinstance(caught.value, tg.OpError) and isinstance(caught.value.inner, ValueError)
+    printed = "".join(traceback.format_exception(caught.value))
+    assert printed.count(str(caught.value.inner)) == 1  # no second, chained copy of NumPy's message
 
 
 def test_a_backward_returning_the_wrong_shape_is_named() -> None:

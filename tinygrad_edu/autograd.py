@@ -46,6 +46,7 @@ class Function:
     treated as constants) and links the result into the graph when a gradient is needed.
     """
 
+    optional_inputs = 0  # how many trailing inputs may be None (left out): a bias, an affine parameter
     parents: Sequence[Tensor] | None = ()
     saved: tuple = ()
     needs_input_grad: Sequence[bool] = ()
@@ -69,11 +70,12 @@ class Function:
         """Every path an op can take: through the registered interceptors (autocast, detect_anomaly), which
         end by calling ``_run``, or, when none is registered (the common case), straight to ``_run``.
 
-        Trailing ``None`` inputs are optional inputs left out (``ops.Linear.apply(x, W, None)``: a layer without
-        bias); ``forward`` then sees its own default, ``None``, and the op alone says what a missing input means.
+        An op with ``optional_inputs = k`` takes its last k inputs as optional: a trailing ``None`` is left out
+        (``ops.Linear.apply(x, W, None)``: a layer without bias) and ``forward`` sees its own default, ``None``.
         """
-        while inputs and inputs[-1] is None:
-            inputs = inputs[:-1]
+        if cls.optional_inputs:
+            while inputs and inputs[-1] is None:
+                inputs = inputs[:-1]
         if interceptors.active:
             return interceptors.call(cls, inputs, options)
         return _run(cls, inputs, options)

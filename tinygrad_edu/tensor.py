@@ -568,7 +568,7 @@ class Tensor:
         if axis is None:
             shape = tuple(n for n in self.shape if n != 1)
         else:
-            axes = set(ops.broadcast.normalize_axes(axis, self.ndim))  # range-checked: no silent wrap-around
+            axes = set(ops.broadcast.normalize_axes(axis, self.ndim, "squeeze"))  # range-checked: no silent wrap-around
             shape = tuple(n for i, n in enumerate(self.shape) if not (i in axes and n == 1))
         return ops.Reshape.apply(self, shape=shape)
 

@@ -165,6 +165,8 @@ class Conv2d(Function):
     ``bias=None`` (a layer built with ``bias=False``) leaves the b[o] term out.
     """
 
+    optional_inputs = 1  # the bias
+
 
     def forward(self, x: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0, dilation: Any = 1,
                 groups: int = 1, layer: str = "conv2d") -> Any:

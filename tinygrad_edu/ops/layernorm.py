@@ -25,6 +25,8 @@ class LayerNorm(Function):
     would change those.)
     """
 
+    optional_inputs = 2  # γ and β
+
     @classmethod
     def apply(cls, x: Any, weight: Any = None, bias: Any = None, **options: Any) -> tensor.Tensor:
         if weight is None and bias is not None:  # only a shift: γ = 1, a constant (apply cannot pass None first)

@@ -58,6 +58,8 @@ class Linear(Function):
     the network's input, which needs none. ``bias=None`` (a layer built with ``bias=False``): z = x Wᵀ.
     """
 
+    optional_inputs = 1  # the bias
+
 
     def forward(self, x: Any, weight: Any, bias: Any = None) -> Any:
         if x.shape[-1] != weight.shape[1]:
