@@ -167,7 +167,7 @@ def run(n: Narrator) -> None:
                                                  "seconds": f"{pre.seconds:.1f}"}, epochs=epochs)
 
     recipe = T.Recipe(patience=3 if n.quick else 5, max_epochs=6 if n.quick else 40,
-                      scratch_max_epochs=6 if n.quick else 25)
+                      finetune_max_epochs=6 if n.quick else 10, scratch_max_epochs=6 if n.quick else 10)
     n.section("transfer.section_frozen")
     n.say("transfer.freeze")
     n.say("transfer.cached")

@@ -155,6 +155,7 @@ class Recipe:
     finetune_batchnorm: bool = False  # False: the unfrozen blocks' BatchNorm stays frozen (Keras' advice)
     patience: int = 10  # the document's EarlyStopping(patience=10)
     max_epochs: int = 100  # the document's epochs=100
+    finetune_max_epochs: int = 100
     scratch_max_epochs: int = 100
     batch_size: int = 32  # the document's batch_size=32
     hidden: int = 128  # Dense(128, relu)
@@ -236,7 +237,7 @@ def transfer(pretrained: nn.Module, make_backbone: Callable[[int], nn.Module], t
                     layer.freeze()
     start = time.perf_counter()
     history, epochs, best = fit_trainable(net, target, recipe.lr * recipe.finetune_lr_factor, recipe,
-                                          recipe.max_epochs, seed + 1)
+                                          recipe.finetune_max_epochs, seed + 1)
     results["fine-tuned"] = RunResult("fine-tuned", history, score(net, target), epochs, best,
                                       time.perf_counter() - start, extra={"model": net})
 

@@ -2,6 +2,10 @@
 
     python -m tinygrad_edu.train.transfer_experiment --data-dir DIR [--seeds 0 1 2] [--out results.json]
 
+``--pretrained FILE`` keeps the pre-trained network: written when FILE is missing, read when it exists, so that
+seeds can run in separate processes (``--seeds 1``) on one pre-training; ``--merge a.json b.json …`` joins their
+result files and prints the summary.
+
 Pre-trains one MobileNetV2-small on MNIST digits (seed 0), then for each seed draws another 1,000 labelled
 Fashion-MNIST images (and 500 validation images, and 2,000 test images from the test split) and runs the three
 recipes of ``transfer.py``: frozen backbone + new head, fine-tuned top blocks, the same network from scratch.
@@ -12,11 +16,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from .. import serialization
 from ..models import mobilenet_v2_small
 from . import transfer as T
 
@@ -39,14 +45,30 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--pretrain-epochs", type=int, default=2)
     parser.add_argument("--patience", type=int, default=10)
     parser.add_argument("--max-epochs", type=int, default=100)
+    parser.add_argument("--finetune-max-epochs", type=int, default=100)
     parser.add_argument("--scratch-max-epochs", type=int, default=100)
     parser.add_argument("--out", default="transfer_results.json")
+    parser.add_argument("--pretrained", default=None, help="file for the pre-trained network (read or written)")
+    parser.add_argument("--merge", nargs="+", default=None, help="result files to join (nothing is trained)")
     args = parser.parse_args(argv)
-    recipe = T.Recipe(patience=args.patience, max_epochs=args.max_epochs, scratch_max_epochs=args.scratch_max_epochs)
+    if args.merge:
+        return merge(args.merge, args.out)
+    recipe = T.Recipe(patience=args.patience, max_epochs=args.max_epochs, finetune_max_epochs=args.finetune_max_epochs,
+                      scratch_max_epochs=args.scratch_max_epochs)
     sizes = T.Sizes(source_train=args.pretrain_images)
     start = time.perf_counter()
     source, _ = T.mnist_to_fashion(args.data_dir, sizes, seed=0)
-    pre = T.pretrain(make_backbone, source, epochs=args.pretrain_epochs, seed=0)
+    if args.pretrained and Path(args.pretrained).exists():
+        saved = serialization.load(args.pretrained)
+        model = make_backbone(len(source.classes))
+        model.load_state_dict(saved["model"])
+        pre = T.RunResult("pretrain", None, saved["test_accuracy"], args.pretrain_epochs, args.pretrain_epochs,
+                          saved["seconds"], extra={"model": model})
+    else:
+        pre = T.pretrain(make_backbone, source, epochs=args.pretrain_epochs, seed=0)
+        if args.pretrained:
+            serialization.save({"model": pre.extra["model"].state_dict(), "test_accuracy": pre.test_accuracy,
+                                "seconds": pre.seconds}, args.pretrained)
     print(f"pre-trained on {source.describe()}: test accuracy {pre.test_accuracy:.4f} in {pre.seconds:.0f} s",
           flush=True)
     report: dict[str, Any] = {"recipe": asdict(recipe), "sizes": asdict(sizes), "pretrain": {
@@ -64,10 +86,32 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         report["summary"] = T.summarize(runs)
         report["seconds"] = time.perf_counter() - start
         Path(args.out).write_text(json.dumps(report, indent=1))
-    for name, s in report["summary"].items():
+    print_summary(report.get("summary", {}))
+    return report
+
+
+def print_summary(summary: dict[str, dict[str, float]]) -> None:
+    for name, s in summary.items():
         print(f"{name:>10}: {100 * s['mean']:.2f} ± {100 * s['std']:.2f} % (min {100 * s['min']:.2f}, "
               f"max {100 * s['max']:.2f}, {s['n']} seeds)")
-    return report
+
+
+def merge(paths: list[str], out: str) -> dict[str, Any]:
+    """Join result files of separate seeds (same pre-training) into one, with the summary over all seeds."""
+    reports = [json.loads(Path(p).read_text()) for p in paths]
+    joined = dict(reports[0])
+    joined["seeds"] = {seed: runs for r in reports for seed, runs in r["seeds"].items()}
+    joined["seconds_per_process"] = [r["seconds"] for r in reports]
+    summary = {}
+    for name in next(iter(joined["seeds"].values())):
+        values = [runs[name]["test_accuracy"] for runs in joined["seeds"].values()]
+        std = float(statistics.stdev(values)) if len(values) > 1 else 0.0
+        summary[name] = {"mean": float(statistics.fmean(values)), "std": std, "min": min(values),
+                         "max": max(values), "n": len(values)}
+    joined["summary"] = summary
+    Path(out).write_text(json.dumps(joined, indent=1))
+    print_summary(summary)
+    return joined
 
 
 if __name__ == "__main__":
