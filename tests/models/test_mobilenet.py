@@ -33,8 +33,9 @@ def test_torchvision_names():
 
 
 def test_residual_only_where_shapes_allow():
-    blocks = [m for m in mobilenet_v2_small().features if isinstance(m, InvertedResidual)]
-    assert [b.use_res_connect for b in blocks] == [False, False, True, False, True, False]
+    blocks = [m for m in mobilenet_v2_small().features if isinstance(m, InvertedResidual)]  # width 0.5
+    # channels 16 → 8 → 16 (stride 2) → 16 → 16 → 16 → 32: the residual joins the equal, unstrided ones
+    assert [b.use_res_connect for b in blocks] == [False, False, True, True, True, False]
     assert len(blocks) == sum(n for _, _, n, _ in SMALL_SETTING)
 
 
@@ -68,10 +69,12 @@ def test_inverted_residual_gradcheck(training, in_channels, out_channels, stride
     for param in block.parameters():
         param.data[...] = rng.normal(size=param.shape) * 0.7
     x = tg.tensor(rng.normal(size=(2, in_channels, 5, 5)), requires_grad=True)
-    frozen_stats = {k: v.data.copy() for k, v in block.state_dict().items()}
+    buffers = dict(block.named_buffers())
+    saved = {k: v.data.copy() for k, v in buffers.items()}
 
     def restore():  # training mode updates running statistics: every evaluation starts from the same ones
-        block.load_state_dict(frozen_stats)
+        for k, v in buffers.items():
+            v.data[...] = saved[k]
 
     def loss(inp):
         restore()
