@@ -72,7 +72,7 @@ def test_the_frozen_prefix_is_computed_once_with_the_same_numbers():
 @pytest.mark.slow
 def test_the_three_runs_on_a_tiny_generated_task():
     sizes = T.Sizes(source_train=200, source_val=50, source_test=50, labelled=60, val=40, test=60)
-    source, target = T.shapes_to_inverted_shapes(sizes, seed=0)
+    source, target = T.shapes_to_noisy_shapes(sizes, seed=0)
     assert target.x_train.min() >= -1 and target.x_train.max() <= 1  # the [−1, 1] range
     make = lambda classes: mobilenet_v2_small(classes, width_mult=0.25, last_channel=32)  # noqa: E731
     pretrained = T.pretrain(make, source, epochs=1).extra["model"]

@@ -3,7 +3,7 @@
 A MobileNetV2 (inverted residual blocks of depthwise-separable convolutions) is pre-trained on MNIST digits, then
 moved to Fashion-MNIST with 1,000 labels three ways — frozen backbone + new head, fine-tuned top blocks, the same
 network from scratch — and the three validation curves are drawn on one plot with their test accuracies.
-Offline (no MNIST files) the same runs use generated shapes → the same shapes inverted and noisier.
+Offline (no MNIST files) the same runs use generated shapes → the same shapes with three times the noise.
 """
 
 from __future__ import annotations
@@ -43,9 +43,9 @@ TEXT = {
                       "document's rescale=1/255 gives [0, 1])",
                       "源任务 {source}；目标任务 {target}。像素缩放到 [−1, 1]，即 MobileNetV2 的输入范围（文档的 "
                       "rescale=1/255 得到的是 [0, 1]）"),
-    "transfer.offline": ("(MNIST / Fashion-MNIST not found: generated shapes → inverted, noisier shapes. For the "
+    "transfer.offline": ("(MNIST / Fashion-MNIST not found: generated shapes → noisier shapes. For the "
                          "real task: --data-dir DIR)",
-                         "（没有找到 MNIST / Fashion-MNIST：改用生成的图形 → 反色、噪声更大的图形。真实任务请用 "
+                         "（没有找到 MNIST / Fashion-MNIST：改用生成的图形 → 噪声更大的图形。真实任务请用 "
                          "--data-dir 目录）"),
     "transfer.missing": ("MNIST / Fashion-MNIST are not in --data-dir: {error}",
                          "--data-dir 中没有 MNIST / Fashion-MNIST：{error}"),
@@ -62,8 +62,8 @@ TEXT = {
                            "结果相同"),
     "transfer.section_pretrain": ("Step 1: pre-train on the source task", "第 1 步：在源任务上预训练"),
     "transfer.pretrained": ("Pre-trained for {epochs} epoch(s)", "预训练 {epochs} 轮"),
-    "transfer.section_frozen": ("Step 2 (a): frozen backbone + new head, Adam(1e-4)",
-                                "第 2 步 (a)：冻结主干网络 + 新分类头，Adam(1e-4)"),
+    "transfer.section_frozen": ("Step 2 (a): frozen backbone + new head, Adam(1e-4) (1e-3 with --quick)",
+                                "第 2 步 (a)：冻结主干网络 + 新分类头，Adam(1e-4)（--quick 时为 1e-3）"),
     "transfer.freeze": ("freeze(): no gradients for the backbone, and its BatchNorm keeps the source statistics "
                         "(evaluation mode) — only the head trains",
                         "freeze()：主干网络不再计算梯度，其 BatchNorm 保持源任务的统计量（评估模式）——只训练分类头"),
@@ -112,6 +112,10 @@ def make_backbone(classes: int) -> nn.Module:
     return mobilenet_v2_small(num_classes=classes, width_mult=WIDTH)
 
 
+def make_quick_backbone(classes: int) -> nn.Module:  # --quick: a quarter of the channels, seconds to train
+    return mobilenet_v2_small(num_classes=classes, width_mult=0.25, last_channel=64)
+
+
 def load_tasks(n: Narrator) -> tuple[T.Task, T.Task, bool]:
     """MNIST → Fashion-MNIST when the files are in --data-dir or on disk, else generated shapes (offline)."""
     if n.quick:
@@ -126,7 +130,7 @@ def load_tasks(n: Narrator) -> tuple[T.Task, T.Task, bool]:
         except DatasetNotFoundError as error:
             if data_dir is not None:
                 raise Unavailable(n.t("transfer.missing", error=error)) from error
-    source, target = T.shapes_to_inverted_shapes(sizes, seed=n.args.seed)
+    source, target = T.shapes_to_noisy_shapes(sizes, seed=n.args.seed)
     return source, target, False
 
 
@@ -150,42 +154,47 @@ def run(n: Narrator) -> None:
            "cost = separable_cost(14, 14, 32, 64)",
            {"full": cost["full"], "separable": cost["separable"], "ratio": cost["separable"] / cost["full"]})
     backend.manual_seed(n.args.seed)
-    probe = make_backbone(len(source.classes))
+    make = make_quick_backbone if n.quick else make_backbone
+    probe = make(len(source.classes))
     blocks = sum(type(m).__name__ == "InvertedResidual" for m in probe.features)
     table = nn.summary(probe, (1, 28, 28), print_fn=None)
     n.step("transfer.model", "out = x + BN(W_p · ReLU6(BN(dw₃ₓ₃(ReLU6(BN(W_e · x))))))   (s = 1, C_in = C_out)",
-           "probe = mobilenet_v2_small(num_classes=classes, width_mult=0.5)",
+           "probe = make(len(source.classes))  # mobilenet_v2_small(num_classes, width_mult)",
            {"parameters": table.total_parameters, "features.1": str(probe.features[2]).splitlines()[0]},
-           width=WIDTH, blocks=blocks)
+           width=0.25 if n.quick else WIDTH, blocks=blocks)
     _show_depthwise(n)
 
     n.section("transfer.section_pretrain")
-    epochs = n.epochs(full=1, quick=1)
-    pre = T.pretrain(make_backbone, source, epochs=epochs, seed=n.args.seed)
-    n.step("transfer.pretrained", "θ_B, θ_old-head ← argmin J_source", "pre = T.pretrain(make_backbone, source, "
-           "epochs=epochs, seed=n.args.seed)", {"test accuracy": f"{pre.test_accuracy:.2%}",
+    epochs = n.epochs(full=1, quick=3)
+    pre = T.pretrain(make, source, epochs=epochs, batch_size=32 if n.quick else 64, seed=n.args.seed)
+    n.step("transfer.pretrained", "θ_B, θ_old-head ← argmin J_source", "pre = T.pretrain(make, source, epochs=epochs, "
+           "batch_size=32 if n.quick else 64, seed=n.args.seed)", {"test accuracy": f"{pre.test_accuracy:.2%}",
                                                  "seconds": f"{pre.seconds:.1f}"}, epochs=epochs)
 
-    recipe = T.Recipe(patience=3 if n.quick else 5, max_epochs=6 if n.quick else 40,
-                      finetune_max_epochs=6 if n.quick else 10, scratch_max_epochs=6 if n.quick else 10)
+    # --quick has a few steps per epoch: the head gets Adam(1e-3), as the 1e-4 of the document needs ~100 epochs
+    recipe = T.Recipe(lr=1e-3 if n.quick else 1e-4, patience=3 if n.quick else 5, max_epochs=10 if n.quick else 40,
+                      finetune_max_epochs=4 if n.quick else 10, scratch_max_epochs=5 if n.quick else 10)
     n.section("transfer.section_frozen")
     n.say("transfer.freeze")
     n.say("transfer.cached")
-    results = T.transfer(pre.extra["model"], make_backbone, target, recipe, seed=n.args.seed)
+    results = T.transfer(pre.extra["model"], make, target, recipe, seed=n.args.seed)
     frozen = results["frozen"].extra["model"]
     trainable = sum(p.data.size for p in frozen.parameters() if p.requires_grad)
     total = sum(p.data.size for p in frozen.parameters())
-    n.step("transfer.run", "θ_H ← θ_H − α·Adam(∇_θ_H J),  θ_B fixed", "net.features.freeze()",
+    n.step("transfer.run", "θ_H ← θ_H − α·Adam(∇_θ_H J),  θ_B fixed",
+           "net.features.freeze()  # inside T.transfer (train/transfer.py)",
            {"trainable / total parameters": f"{trainable:,} / {total:,}"}, **_numbers(n, results["frozen"]))
     n.section("transfer.section_finetune", top=recipe.unfreeze_top)
     n.say("transfer.finetune")
     n.step("transfer.run", "θ_top, θ_H ← … − (α/10)·Adam(∇J)",
-           "for module in list(net.features)[-recipe.unfreeze_top:]:\n    module.unfreeze()", None,
+           "for module in list(net.features)[-recipe.unfreeze_top:]:  # inside T.transfer\n    module.unfreeze()",
+           None,
            **_numbers(n, results["fine-tuned"]))
     n.section("transfer.section_scratch")
     n.say("transfer.scratch")
-    n.step("transfer.run", "θ ~ init,  θ ← θ − α·Adam(∇J)", "scratch = TransferNet(scratch_features, ...)", None,
-           **_numbers(n, results["scratch"]))
+    n.step("transfer.run", "θ ~ init,  θ ← θ − α·Adam(∇J)",
+           "scratch = TransferNet(scratch_features, feature_channels(scratch_features), classes, recipe.hidden)",
+           None, **_numbers(n, results["scratch"]))
 
     n.section("transfer.section_results")
     n.table_rows(["run", "epochs", "best epoch", "test accuracy", "seconds"],

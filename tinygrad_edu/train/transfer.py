@@ -295,9 +295,9 @@ def mnist_to_fashion(root: Any = None, sizes: Sizes | None = None, seed: int = 0
     return tasks[0], tasks[1]
 
 
-def shapes_to_inverted_shapes(sizes: Sizes | None = None, seed: int = 0) -> tuple[Task, Task]:
-    """The offline stand-in: source = generated shapes; target = the same five shapes drawn dark on a light,
-    noisier background (1 − image, noise 0.3) — another domain with few labels."""
+def shapes_to_noisy_shapes(sizes: Sizes | None = None, seed: int = 0) -> tuple[Task, Task]:
+    """The offline stand-in: source = generated shapes (noise 0.1); target = the same five shapes drawn with three
+    times the pixel noise (0.3) — a shifted domain with few labels."""
     from ..data import SHAPE_CLASSES, shapes
 
     sizes = sizes or Sizes()
@@ -308,6 +308,6 @@ def shapes_to_inverted_shapes(sizes: Sizes | None = None, seed: int = 0) -> tupl
     classes = list(SHAPE_CLASSES)
     source = split_task("shapes", classes, source_x, source_y, source_tx, source_ty, sizes.source_train,
                         sizes.source_val, sizes.source_test, seed)
-    target = split_task("inverted shapes", classes, 1 - target_x, target_y, 1 - target_tx, target_ty,
+    target = split_task("noisy shapes", classes, target_x, target_y, target_tx, target_ty,
                         sizes.labelled, sizes.val, sizes.test, seed)
     return source, target

@@ -46,6 +46,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--patience", type=int, default=10)
     parser.add_argument("--max-epochs", type=int, default=100)
     parser.add_argument("--finetune-max-epochs", type=int, default=100)
+    parser.add_argument("--lr", type=float, default=1e-4, help="the head's learning rate (the document's 1e-4)")
+    parser.add_argument("--unfreeze-top", type=int, default=3)
+    parser.add_argument("--finetune-batchnorm", action="store_true", help="let the unfrozen blocks' BatchNorm train")
     parser.add_argument("--scratch-max-epochs", type=int, default=100)
     parser.add_argument("--out", default="transfer_results.json")
     parser.add_argument("--pretrained", default=None, help="file for the pre-trained network (read or written)")
@@ -53,7 +56,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parser.parse_args(argv)
     if args.merge:
         return merge(args.merge, args.out)
-    recipe = T.Recipe(patience=args.patience, max_epochs=args.max_epochs, finetune_max_epochs=args.finetune_max_epochs,
+    recipe = T.Recipe(lr=args.lr, unfreeze_top=args.unfreeze_top, finetune_batchnorm=args.finetune_batchnorm,
+                      patience=args.patience, max_epochs=args.max_epochs, finetune_max_epochs=args.finetune_max_epochs,
                       scratch_max_epochs=args.scratch_max_epochs)
     sizes = T.Sizes(source_train=args.pretrain_images)
     start = time.perf_counter()
