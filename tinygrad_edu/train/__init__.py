@@ -13,6 +13,8 @@
 | ``history.py`` | ``History``: per-epoch values, ``plot()`` |
 | ``metrics.py`` | ``accuracy``, ``binary_accuracy``, ``mse``, ``mae`` |
 | ``mnist_cnn.py`` | the acceptance runs on MNIST / Fashion-MNIST: ``python -m tinygrad_edu.train.mnist_cnn`` |
+| ``transfer.py`` | transfer learning (document 001): pre-train, frozen / fine-tuned / scratch, ``freeze()`` use |
+| ``transfer_experiment.py`` | its 3-seed measurement: ``python -m tinygrad_edu.train.transfer_experiment`` |
 """
 
 from .callbacks import Callback, CSVLogger, EarlyStopping, LearningRateScheduler, ModelCheckpoint
