@@ -89,6 +89,13 @@ def _pool_module(array: Any) -> ModuleType:
     return pool
 
 
+def depthwise(array: Any) -> Any:
+    """depthwise.py's kernels for ``array``: the Numba ones (FAST), or the NumPy/CuPy twins (REFERENCE)."""
+    from . import depthwise
+
+    return depthwise.REFERENCE if _pool_module(array) is reference else depthwise.FAST
+
+
 def im2col(x: Any, kernel_size: Pair, stride: Pair, padding: Pair, dilation: Pair, out_size: Pair,
            pad_value: float = 0.0) -> Any:
     """The (N·OH·OW, C·kh·kw) matrix whose rows are the receptive fields of ``x``."""

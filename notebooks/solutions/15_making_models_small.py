@@ -8,7 +8,7 @@ from tinygrad_edu.amp import round_to_bfloat16
 from tinygrad_edu.nn.utils import shrink
 from tinygrad_edu.quantization import int8
 from tinygrad_edu.train import compress_mnist as lab
-from tinygrad_edu.train.mnist_cnn import keras_cnn
+from tinygrad_edu.models import DocumentsCNN
 
 # 1. Truncation (round toward zero) against round to nearest even
 x = np.random.default_rng(0).standard_normal(100_000).astype(np.float32)
@@ -27,7 +27,7 @@ assert bias["truncation"] < -1e-3 and abs(bias["nearest even"]) < 1e-4  # trunca
 x_train, y_train = data.shapes(2000, seed=0)
 x_test, y_test = data.shapes(500, seed=1)
 tg.manual_seed(0)
-teacher = keras_cnn()
+teacher = DocumentsCNN()
 lab.train(teacher, x_train, y_train, epochs=4, batch_size=32, lr=3e-3, seed=0)
 
 # 2. Per-tensor against per-channel: each channel's own step is at most the global one, so its error is never larger

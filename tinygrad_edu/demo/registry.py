@@ -32,6 +32,7 @@ from . import (
     optimizers,
     regression,
     regularization,
+    transfer,
     transformer,
 )
 from .narrate import Narrator, Unavailable
@@ -63,6 +64,7 @@ WALKTHROUGHS: dict[str, Walkthrough] = {
         Walkthrough("gpt", gpt.run),
         Walkthrough("distributed", distributed.run),
         Walkthrough("compress", compress.run),
+        Walkthrough("transfer", transfer.run),
     ]
 }
 DEFAULT_TOUR = ("backprop", "optimizers", "cnn")

@@ -7,6 +7,7 @@
 | ``lm_training.py`` | ``train_lm`` (AdamW, warm-up + cosine, clipping), ``perplexity``, ``unigram_perplexity`` |
 | ``scale.py`` | ``scale``, ``scale_table``: parameters, 6ND compute, memory, from our GPT to GPT-3 |
 | ``sampling.py`` | ``sample_next``, ``filter_probabilities``: temperature, top-k, top-p |
+| ``mobilenet.py`` | ``MobileNetV2``, ``InvertedResidual``, ``mobilenet_v2_small``: document 001's transfer learning |
 
 May import: the engine, ``nn``, ``optim``, ``data``; never ``train``, ``demo``, ``bench`` (they use models).
 """
@@ -14,6 +15,7 @@ May import: the engine, ``nn``, ``optim``, ``data``; never ``train``, ``demo``, 
 from .documents import MLP, CausalLM, DocumentsCNN, LSTMClassifier
 from .gpt import GPT, GPTConfig, GPTError, KVCache, next_token_loss
 from .lm_training import LMHistory, decay_groups, perplexity, train_lm, unigram_perplexity, warmup_cosine
+from .mobilenet import InvertedResidual, MobileNetV2, make_divisible, mobilenet_v2_small
 from .sampling import filter_probabilities, sample_next
 from .scale import MODELS, Shape, approx_parameters, exact_parameters, scale, scale_table, training_flops
 
@@ -21,5 +23,6 @@ __all__ = [
     "CausalLM", "DocumentsCNN", "LSTMClassifier", "MLP",
     "GPT", "GPTConfig", "GPTError", "KVCache", "LMHistory", "decay_groups", "filter_probabilities", "next_token_loss",
     "perplexity", "sample_next", "train_lm", "unigram_perplexity", "warmup_cosine",
+    "InvertedResidual", "MobileNetV2", "make_divisible", "mobilenet_v2_small",
     "MODELS", "Shape", "approx_parameters", "exact_parameters", "scale", "scale_table", "training_flops",
 ]

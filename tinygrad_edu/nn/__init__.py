@@ -9,7 +9,7 @@
 | --- | --- |
 | ``module.py`` | Module, Parameter, Sequential, ModuleList, ModuleDict, Identity |
 | ``linear.py`` | Linear, DropConnect, Flatten |
-| ``activation.py`` | ReLU, LeakyReLU, Sigmoid, Tanh, GELU, Softmax, LogSoftmax |
+| ``activation.py`` | ReLU, ReLU6, LeakyReLU, Sigmoid, Tanh, GELU, Softmax, LogSoftmax |
 | ``dropout.py`` | Dropout |
 | ``batchnorm.py`` | BatchNorm1d, BatchNorm2d |
 | ``conv.py`` | Conv2d |
@@ -34,7 +34,7 @@ May import: the engine (``tensor``, ``ops``, ``grad_mode``, ``serialization``, â
 
 from .. import serialization
 from . import functional, init, utils
-from .activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from .activation import GELU, LeakyReLU, LogSoftmax, ReLU, ReLU6, Sigmoid, Softmax, Tanh
 from .attention import MultiHeadAttention
 from .batchnorm import BatchNorm1d, BatchNorm2d
 from .conv import Conv2d
@@ -65,7 +65,7 @@ serialization.register_tensor_kind("parameter", Parameter)  # tg.save / tg.load 
 __all__ = [
     "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d", "CrossEntropyLoss", "DropConnect", "Dropout",
     "Flatten", "GELU", "Identity", "IncompatibleKeys", "L1Loss", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss",
-    "Module", "ModuleDict", "ModuleList", "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax",
+    "Module", "ModuleDict", "ModuleList", "NLLLoss", "Parameter", "ReLU", "ReLU6", "Sequential", "Sigmoid", "Softmax",
     "StateDictError", "SummaryTable", "Tanh", "functional", "init", "summary", "utils",
     "AdaptiveAvgPool2d", "AvgPool2d", "Conv2d", "MaxPool2d",
     "Embedding", "GRU", "GRUCell", "LSTM", "LSTMCell", "LayerNorm", "MultiHeadAttention",

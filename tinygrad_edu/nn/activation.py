@@ -18,6 +18,16 @@ class ReLU(Module):
         return ops.ReLU.apply(input)
 
 
+class ReLU6(Module):
+    """a = min(max(z, 0), 6), MobileNet's activation. (``inplace`` is accepted for PyTorch compatibility.)"""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return ops.ReLU6.apply(input)
+
+
 class LeakyReLU(Module):
     """a = z for z > 0, negative_slope·z otherwise."""
 

@@ -28,7 +28,7 @@ from .pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 
 __all__ = [
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "batch_norm", "cross_entropy", "dropout",
-    "gelu", "l1_loss", "leaky_relu", "linear", "log_softmax", "mse_loss", "nll_loss", "pad", "relu", "sigmoid",
+    "gelu", "l1_loss", "leaky_relu", "linear", "log_softmax", "mse_loss", "nll_loss", "pad", "relu", "relu6", "sigmoid",
     "softmax", "softmax_cross_entropy_simple", "tanh",
     "adaptive_avg_pool2d", "avg_pool2d", "conv2d", "max_pool2d",
     "embedding", "layer_norm", "scaled_dot_product_attention",
@@ -48,6 +48,11 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 def relu(input: Tensor) -> Tensor:  # noqa: A002
     """a = max(z, 0)."""
     return ops.ReLU.apply(input)
+
+
+def relu6(input: Tensor) -> Tensor:  # noqa: A002
+    """a = min(max(z, 0), 6)."""
+    return ops.ReLU6.apply(input)
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:  # noqa: A002

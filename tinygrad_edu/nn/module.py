@@ -259,11 +259,12 @@ class Module:
     # -------------------------------------------------------------------------------------- modes, grads
 
     def train(self, mode: bool = True) -> Module:
-        """Training mode (Dropout drops, BatchNorm uses batch statistics) for this module and all sub-modules."""
+        """Training mode (Dropout drops, BatchNorm uses batch statistics) for this module and all sub-modules;
+        modules frozen with ``freeze()`` stay in evaluation mode."""
         if not isinstance(mode, bool):
             raise TypeError(f"train(mode) expects a bool, got {type(mode).__name__}")
         for module in self.modules():
-            object.__setattr__(module, "training", mode)
+            object.__setattr__(module, "training", mode and not module.__dict__.get("frozen", False))
         return self
 
     def eval(self) -> Module:
@@ -275,6 +276,30 @@ class Module:
         for param in self.parameters():
             param.requires_grad_(requires_grad)
         return self
+
+    def freeze(self) -> Module:
+        """Ours (PyTorch has no ``freeze``): ``requires_grad_(False)`` on every parameter (gradients cleared to
+        None), and this module and its sub-modules kept in evaluation mode, even when ``train()`` is called on a
+        model that contains them.
+
+        Why evaluation mode: a frozen backbone's BatchNorm layers must go on normalising with the running
+        statistics of the data they were trained on (the source domain), which the weights after them expect;
+        in training mode they would instead use — and overwrite their running averages with — the statistics
+        of each small batch of the new data, noisy for a batch of 32 and from another domain. It is Keras'
+        ``base_model.trainable = False`` with ``base_model(x, training=False)``, and in PyTorch the idiom
+        ``backbone.requires_grad_(False)`` plus ``backbone.eval()`` after every ``model.train()``.
+        """
+        for module in self.modules():
+            object.__setattr__(module, "frozen", True)
+            object.__setattr__(module, "training", False)
+        self.zero_grad()  # .grad = None: an optimizer skips these parameters from now on
+        return self.requires_grad_(False)
+
+    def unfreeze(self) -> Module:
+        """Ours: undo ``freeze()`` — parameters trainable again, and ``train()`` reaches these modules again."""
+        for module in self.modules():
+            object.__setattr__(module, "frozen", False)
+        return self.requires_grad_(True)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear every parameter's gradient: to None (the default, as PyTorch) or to zeros in place."""

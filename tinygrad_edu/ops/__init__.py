@@ -5,7 +5,7 @@ the formula in the docstring.
 | --- | --- |
 | ``binary.py`` | Add, Sub, Mul, Div, Pow, Maximum, Minimum, Where |
 | ``unary.py`` | Neg, Exp, Log, Sqrt, Abs, Sin, Cos, Clip, Cast, ToDevice |
-| ``activation.py`` | Tanh, Sigmoid, ReLU, LeakyReLU, GELU, Softmax, LogSoftmax |
+| ``activation.py`` | Tanh, Sigmoid, ReLU, ReLU6, LeakyReLU, GELU, Softmax, LogSoftmax |
 | ``reduce.py`` | Sum, Mean, Var, Max, Min, LogSumExp |
 | ``matmul.py`` | MatMul, Linear |
 | ``shape.py`` | Reshape, Permute, BroadcastTo, Pad, Concatenate, GetItem |
@@ -24,7 +24,7 @@ May import: ``backend``, ``kernels`` (through ``kernels.dispatch``) and the engi
 ``optim``, ``data``, ``train`` or anything above.
 """
 
-from .activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from .activation import GELU, LeakyReLU, LogSoftmax, ReLU, ReLU6, Sigmoid, Softmax, Tanh
 from .attention import ScaledDotProductAttention
 from .batchnorm import BatchNorm
 from .binary import Add, Div, Maximum, Minimum, Mul, Pow, Sub, Where
@@ -44,7 +44,7 @@ from .unary import Abs, Cast, Clip, Cos, Exp, Log, Neg, Sin, Sqrt, ToDevice
 __all__ = [
     "Abs", "Add", "BroadcastTo", "Cast", "Clip", "Concatenate", "Cos", "Div", "Exp", "GELU", "GetItem",
     "LeakyReLU", "Linear", "Log", "LogSoftmax", "LogSumExp", "MatMul", "Max", "Maximum", "Mean", "Min",
-    "Minimum", "Mul", "Neg", "Pad", "Permute", "Pow", "ReLU", "Reshape", "Sigmoid", "Sin", "Softmax", "Sqrt",
+    "Minimum", "Mul", "Neg", "Pad", "Permute", "Pow", "ReLU", "ReLU6", "Reshape", "Sigmoid", "Sin", "Softmax", "Sqrt",
     "Sub", "Sum", "Tanh", "ToDevice", "Var", "Where", "unbroadcast",
     "BatchNorm", "BinaryCrossEntropy", "BinaryCrossEntropyWithLogits", "CrossEntropy", "Dropout", "MSELoss",
     "NLLLoss",

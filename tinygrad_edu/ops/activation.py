@@ -60,6 +60,20 @@ class ReLU(Function):
         return grad * (out > 0)
 
 
+class ReLU6(Function):
+    """ReLU capped at 6  a = min(max(z, 0), 6)  (MobileNet's activation: bounded, so low-precision arithmetic
+    keeps its range).    Backward:  ∂L/∂z = ∂L/∂a ⊙ [0 < z < 6]  (0 at z = 0 and z = 6, as PyTorch)."""
+
+    def forward(self, x: Any) -> Any:
+        out = get_array_module(x).clip(x, 0, 6).astype(x.dtype, copy=False)
+        self.save_for_backward(out)
+        return out
+
+    def backward(self, grad: Any) -> Any:
+        (out,) = self.saved
+        return grad * ((out > 0) & (out < 6))
+
+
 class LeakyReLU(Function):
     """Leaky ReLU  a = z for z > 0, α·z otherwise.    Backward:  ∂L/∂z = ∂L/∂a ⊙ (1 if z > 0 else α)."""
 

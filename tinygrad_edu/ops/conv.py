@@ -20,6 +20,10 @@ Backward, with Ȳ = ∂L/∂Y laid out the same way:
     ∂L/∂W = Ȳᵀ · cols        (a matrix product: O × C·kh·kw)
     ∂L/∂b = Σ_rows Ȳ
     ∂L/∂x = col2im(Ȳ · W)    (the matrix product gives ∂L/∂cols; col2im adds each entry back to its pixel)
+
+A depthwise convolution (groups = C_in = C_out, MobileNet's) skips im2col: its per-group products are
+matrix-vector products too small for BLAS, so kernels/depthwise.py adds the taps straight from the input
+(10–40× faster forward + backward at MobileNet's sizes, docs/transfer-learning.md).
 """
 
 from __future__ import annotations
@@ -137,6 +141,11 @@ def check_conv2d(input_shape: tuple[int, ...], weight_shape: tuple[int, ...], bi
     return ConvGeometry(kernel_size, stride, pads, dilation, groups, out_size)
 
 
+def is_depthwise(input_shape: tuple[int, ...], weight_shape: tuple[int, ...], groups: int) -> bool:
+    """One filter per channel and one output channel per input channel: groups = C_in = C_out > 1."""
+    return groups > 1 and input_shape[1] == groups and weight_shape[0] == groups and weight_shape[1] == 1
+
+
 def per_group_matmul(a: Any, b: Any, groups: int) -> Any:
     """out[:, block g] = a[:, block g] · b[g] for each group g: a (M, G·K), b (G, K, P) → (M, G·P).
 
@@ -172,6 +181,13 @@ class Conv2d(Function):
                 groups: int = 1, layer: str = "conv2d") -> Any:
         geometry = check_conv2d(x.shape, weight.shape, None if bias is None else bias.shape, stride, padding,
                                 dilation, groups, layer)
+        self.geometry, self.input_shape = geometry, x.shape
+        self.depthwise = is_depthwise(x.shape, weight.shape, groups)
+        if self.depthwise:
+            self.save_for_backward(x, weight)
+            out = kernels.depthwise(x).forward(x, weight, geometry.stride, geometry.before, geometry.dilation,
+                                               geometry.out_size)
+            return out if bias is None else out + bias.reshape(1, -1, 1, 1)
         batch = x.shape[0]
         out_channels = weight.shape[0]
         cols = kernels.im2col(x, geometry.kernel_size, geometry.stride, geometry.before, geometry.dilation,
@@ -181,11 +197,12 @@ class Conv2d(Function):
         if bias is not None:
             out += bias
         needs = self.needs_input_grad
-        self.geometry, self.input_shape = geometry, x.shape
         self.save_for_backward(cols if needs and needs[1] else None, weight)
         return out.reshape(batch, *geometry.out_size, out_channels).transpose(0, 3, 1, 2)
 
     def backward(self, grad: Any) -> tuple[Any, ...]:
+        if self.depthwise:
+            return self._depthwise_backward(grad)
         cols, weight = self.saved
         geometry, groups = self.geometry, self.geometry.groups
         needs = self.needs_input_grad
@@ -201,6 +218,17 @@ class Conv2d(Function):
             grad_cols = per_group_matmul(grad_rows, weight_rows, groups)  # ∂L/∂cols (N·OH·OW, C·kh·kw)
             grad_x = kernels.col2im(grad_cols, self.input_shape, geometry.kernel_size, geometry.stride,
                                     geometry.before, geometry.dilation, geometry.out_size)
+        return grad_x, grad_w, grad_b
+
+    def _depthwise_backward(self, grad: Any) -> tuple[Any, ...]:
+        """∂L/∂x and ∂L/∂W of a depthwise convolution (formulas in kernels/depthwise.py), ∂L/∂b = Σ_{n,h,w} Ȳ."""
+        x, weight = self.saved
+        geometry, needs = self.geometry, self.needs_input_grad
+        fn = kernels.depthwise(grad)
+        where = (geometry.stride, geometry.before, geometry.dilation, geometry.out_size)
+        grad_x = fn.backward_input(grad, weight, self.input_shape, *where) if needs[0] else None
+        grad_w = fn.backward_weight(grad, x, geometry.kernel_size, *where) if needs[1] else None
+        grad_b = grad.sum(axis=(0, 2, 3)) if len(needs) > 2 and needs[2] else None
         return grad_x, grad_w, grad_b
 
 

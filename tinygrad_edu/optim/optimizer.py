@@ -14,6 +14,9 @@ Each rule (SGD, Adam, ...) is a subclass whose ``_update(theta, grad, state, gro
 array in place with a few vectorised array operations; its docstring gives the formula. This file holds what
 every rule shares, with PyTorch's semantics:
 
+- **frozen parameters** (``requires_grad=False``, e.g. a frozen backbone) are accepted, as PyTorch does, and
+  skipped by ``step`` while their ``.grad`` is None; an optimizer given no trainable parameter at all is refused.
+  Passing only the trainable ones, ``filter(lambda p: p.requires_grad, model.parameters())``, also works.
 - **parameter groups**: a list of dicts, each with its own ``"params"`` and hyper-parameters (e.g. a smaller
   learning rate for a pretrained backbone); missing hyper-parameters come from the constructor's defaults.
 - **state**: ``optimizer.state[param]`` is a dict of arrays the rule keeps between steps (momentum buffers,
@@ -66,6 +69,14 @@ class Optimizer:
             groups = [{"params": groups}]
         for group in groups:
             self.add_param_group(group)
+        if not any(p.requires_grad for g in self.param_groups for p in g["params"]):
+            first = self.param_groups[0]["params"][0]
+            raise ValueError(
+                f"{self._name}: parameter 0 (shape {tuple(first.shape)}) does not require grad, nor does any other, "
+                "so nothing would ever be updated: create them with requires_grad=True, or unfreeze the model "
+                "(model.requires_grad_(True)). Frozen parameters beside trainable ones are accepted and skipped "
+                "while their .grad is None, as in PyTorch"
+            )
 
     @property
     def _name(self) -> str:
@@ -112,12 +123,6 @@ class Optimizer:
                 f"{self._name} can only optimize Tensors, but parameter {position} is a "
                 f"{type(param).__module__}.{type(param).__name__}: pass model.parameters() or a list of Tensors "
                 "created with requires_grad=True"
-            )
-        if not param.requires_grad:
-            raise ValueError(
-                f"{self._name}: parameter {position} (shape {tuple(param.shape)}) does not require grad, so it "
-                "would never be updated: create it with requires_grad=True, or pass only trainable parameters, "
-                "e.g. [p for p in model.parameters() if p.requires_grad]"
             )
         if not param.is_leaf:
             raise ValueError(

@@ -15,6 +15,8 @@
 | ``crossval.py`` | ``cross_validate``: k-fold cross-validation over ``data.kfold``'s splits |
 | ``cli.py``, ``__main__.py`` | ``python -m tinygrad_edu.train``: a model of ``models`` on MNIST, Fashion-MNIST or |
 |  | generated shapes, with checkpoints, resuming and ``--prune`` |
+| ``transfer.py`` | transfer learning (document 001): pre-train, frozen / fine-tuned / scratch, ``freeze()`` use |
+| ``transfer_experiment.py`` | its 3-seed measurement: ``python -m tinygrad_edu.train.transfer_experiment`` |
 
 May import: the engine, ``nn``, ``optim``, ``data``, ``models``; never ``demo`` or ``bench``.
 """

@@ -3,7 +3,7 @@
     nice python -m tinygrad_edu.train.compress_mnist                 # teacher 2 epochs, everything measured
     python -m tinygrad_edu.train.compress_mnist --epochs 1 --limit 6000 --seeds 1    # a quick look
 
-1. **teacher**: the documents' CNN (train/mnist_cnn.py) trained for ``--epochs`` with Adam, one-cycle lr, batch 64;
+1. **teacher**: the documents' CNN (models.DocumentsCNN) trained for ``--epochs`` with Adam, one-cycle lr, batch 64;
 2. **int8**: ``quantize(teacher, 8 calibration batches of 64)`` — test accuracy before/after (the target is a drop
    below 0.5 percentage points), bytes of the saved weights, inference time of one batch of 256 (float32 vs
    int8, the same images, median of ``--repeats``);
@@ -30,12 +30,13 @@ import numpy as np
 
 from .. import backend, nn, optim
 from ..grad_mode import no_grad
+from ..models import DocumentsCNN
 from ..nn import functional as F
 from ..nn.utils import prune, shrink
 from ..quantization import quantize, saved_bytes, weight_bytes
 from ..serialization import load, save
 from ..tensor import Tensor
-from .mnist_cnn import keras_cnn, load_data, one_cycle
+from .cli import load_dataset, one_cycle
 
 
 def student_cnn(classes: int = 10) -> nn.Sequential:
@@ -132,14 +133,14 @@ def run(epochs: int = 2, limit: int | None = None, student_limit: int = 10_000, 
         ) -> dict[str, Any]:
     """Every measurement of the module docstring (the ``parts`` asked for); prints them and returns them in a
     dict. ``teacher_path``: load the teacher's weights from there if the file exists, else save them there."""
-    train_set, test_set = load_data("mnist", root, limit)
+    train_set, test_set = load_dataset("mnist", root, limit)
     x_train, y_train = _arrays(train_set)
     x_test, y_test = _arrays(test_set)
     results: dict[str, Any] = {}
     clock = time.perf_counter()
 
     backend.manual_seed(0)  # the initial weights too (train() seeds only the batches and dropout)
-    teacher = keras_cnn()
+    teacher = DocumentsCNN()
     if teacher_path is not None and os.path.exists(teacher_path):
         teacher.load_state_dict(load(teacher_path))
     else:
