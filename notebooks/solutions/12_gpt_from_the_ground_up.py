@@ -6,13 +6,14 @@ import tinygrad_edu as tg
 from tinygrad_edu.models import GPT, GPTConfig, filter_probabilities, perplexity, train_lm
 from tinygrad_edu.text import BPETokenizer, ByteTokenizer, load_corpus, split_text
 
-# 1. BPE by hand: pieces (with their leading space) are " low", " lower", " lowest", " newest", " widest", "low".
-#    The most frequent pairs: "l"+"o" and "o"+"w" (3 times each, in low/lower/lowest); the tie goes to the smaller
-#    pair of ids: ("l", "o") = (108, 111) < ("o", "w") = (111, 119). Then "lo"+"w".
+# 1. BPE by hand: the pieces (words with their leading space) are "low", " lower", " lowest", " newest", " widest".
+#    Four pairs occur 3 times: e+s, s+t (lowest, newest, widest), l+o, o+w (low, lower, lowest). Ties go to the
+#    smaller pair of ids: ("e", "s") = (101, 115) < ("l", "o") = (108, 111) < ("o", "w") < ("s", "t"). So "es",
+#    then "lo"; then "es"+"t" and "lo"+"w" (3 each; "es" = 256 is the smaller id, so "est" first), then " low".
 bpe = BPETokenizer.train("low lower lowest newest widest", vocab_size=256 + 6, special_tokens=[])
 merges = [(bpe.id_to_bytes(a) + bpe.id_to_bytes(b)).decode() for a, b in bpe.merges]
 print("1. merges:", merges, "| 'lowest' →", [bpe.decode([i]) for i in bpe.encode("lowest")])
-assert merges[:2] == ["lo", "low"]
+assert merges[:4] == ["es", "lo", "est", "low"]
 
 # 2. Temperature limits
 logits = np.array([[2.0, 1.0, 0.5, -1.0]])
