@@ -67,11 +67,11 @@ def train_speed(vocab: int, block: int, layers: int, heads: int, d: int, batch: 
                                    {"params": [p for p in params if p.ndim < 2], "weight_decay": 0.0}],
                                   lr=1e-3, betas=(0.9, 0.95))
     rng = np.random.default_rng(0)
-    times = []
+    times, cpu_times = [], []
     for step in range(warmup + steps):
         x = torch.from_numpy(rng.integers(0, vocab, size=(batch, block)))
         y = torch.from_numpy(rng.integers(0, vocab, size=(batch, block)))
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         optimizer.zero_grad()
         loss = nn.functional.cross_entropy(model(x).reshape(-1, vocab), y.reshape(-1))
         loss.backward()
@@ -79,9 +79,11 @@ def train_speed(vocab: int, block: int, layers: int, heads: int, d: int, batch: 
         optimizer.step()
         if step >= warmup:
             times.append(time.perf_counter() - start)
+            cpu_times.append(time.process_time() - cpu_start)
     seconds = statistics.median(times)
     return {"library": f"torch {torch.__version__}", "threads": torch.get_num_threads(),
             "parameters": sum(p.numel() for p in params), "seconds_per_step": seconds,
+            "cpu_seconds_per_step": statistics.median(cpu_times),
             "tokens_per_second": batch * block / seconds, "steps": steps}
 
 

@@ -195,7 +195,7 @@ def _attention(n: Narrator, model: GPT, tokenizer: ByteTokenizer, sentence: str)
     n.step("gpt.attention", n.t("gpt.attention_formula"),
            "weights = attention.last_weights[0, 0]  # batch 0, head 0",
            {"P[:6, :6]": np.round(weights[:6, :6], 2), "Σ_j P_ij": weights.sum(axis=1)[:6]}, layer=layer + 1, head=1)
-    labels = [tokenizer.decode([i]) if i < 128 else "·" for i in ids]  # a byte of a multi-byte character: "·"
+    labels = [_visible(tokenizer.decode([i])) if i < 128 else "·" for i in ids]  # part of a character: "·"
     figure = n.figure(8, 7)
     axis = figure.subplots()
     axis.imshow(weights, cmap="viridis", vmin=0, vmax=1)
@@ -203,6 +203,11 @@ def _attention(n: Narrator, model: GPT, tokenizer: ByteTokenizer, sentence: str)
     axis.set_yticks(range(len(ids)), labels, fontsize=7)
     axis.set_title(n.label("gpt.plot_attention", layer=layer + 1, head=1))
     n.save(figure, "attention")
+
+
+def _visible(text: str) -> str:
+    """A token as a tick label: space and newline drawn as ␣ and ↵, other control characters as ·."""
+    return {" ": "␣", "\n": "↵"}.get(text, text if text.isprintable() else "·")
 
 
 def _kv_cache(n: Narrator, model: GPT, tokenizer: ByteTokenizer, prompt: str) -> None:
