@@ -2,7 +2,7 @@
 
 ``load_corpus("en")`` is the prose of the project's own documentation and walkthroughs (~150 K characters);
 ``load_corpus("zh")`` is the walkthroughs' Chinese, the glossary and sentences generated from its terms
-(~170 K characters); ``"all"`` is both. How they are made: ``text/build_corpus.py``.
+(~170 K characters); ``"all"`` is both. How they are made: ``tools/build_corpus.py``.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ def load_corpus(lang: str = "en") -> str:
     path = CORPUS_DIR / f"{lang}.txt"
     if not path.exists():
         raise FileNotFoundError(f"load_corpus: {path} is missing — reinstall the package, or rebuild it with "
-                                "`python -m tinygrad_edu.text.build_corpus` from the repository root")
+                                "`python tools/build_corpus.py` from the repository root")
     return path.read_text(encoding="utf-8")
 
 

@@ -1,6 +1,6 @@
 """Rebuild the shipped corpus (``text/corpus/en.txt``, ``zh.txt``) from the project's own words — a dev tool.
 
-Run from the repository root: ``python -m tinygrad_edu.text.build_corpus``. The corpus is text the project may
+Run from the repository root: ``python tools/build_corpus.py``. The corpus is text the project may
 redistribute under its own licence:
 
 - **English**: the prose of ``docs/*.md`` and ``README.md`` (code blocks, tables, display math and link targets
@@ -18,7 +18,7 @@ import random
 import re
 from pathlib import Path
 
-HERE = Path(__file__).parent / "corpus"
+HERE = Path(__file__).resolve().parents[1] / "tinygrad_edu" / "text" / "corpus"
 
 
 def markdown_prose(text: str) -> str:

@@ -1,6 +1,6 @@
 """Train a ≈1 M-parameter GPT on the shipped corpus (or ``--text FILE``) and report perplexity and samples.
 
-    python -m tinygrad_edu.models.train_gpt [--seconds 300] [--lang en|zh|all] [--text FILE] [--tokenizer byte|bpe]
+    python -m tinygrad_edu.train.gpt [--seconds 300] [--lang en|zh|all] [--text FILE] [--tokenizer byte|bpe]
                                            [--layers 5] [--width 128] [--heads 4] [--block 128] [--out DIR]
 
 Prints the unigram baseline and the model's perplexity on the held-out tail (10 %) of the text, the training
@@ -18,12 +18,12 @@ import numpy as np
 
 from .. import manual_seed, save
 from ..text import BPETokenizer, ByteTokenizer, load_corpus, read_text, split_text
-from .gpt import GPT, GPTConfig
-from .lm_training import perplexity, train_lm, unigram_perplexity
+from ..models.gpt import GPT, GPTConfig
+from ..models.lm_training import perplexity, train_lm, unigram_perplexity
 
 
 def main(argv: list[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(prog="python -m tinygrad_edu.models.train_gpt", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m tinygrad_edu.train.gpt", description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=300.0, help="training time budget (default 300)")
     parser.add_argument("--clock", choices=["wall", "cpu"], default="wall",
                         help="what --seconds counts: wall time, or this process's CPU time (fair on a busy machine)")

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from tinygrad_edu.models import GPT, GPTConfig
-from tinygrad_edu.models.train_gpt import main
+from tinygrad_edu.train.gpt import main
 
 TEXT = "The cat sat on the mat. 猫坐在垫子上。\n\n" * 80
 
