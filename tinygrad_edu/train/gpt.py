@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 
 from .. import manual_seed, save
-from ..text import BPETokenizer, ByteTokenizer, load_corpus, read_text, split_text
 from ..models.gpt import GPT, GPTConfig
 from ..models.lm_training import perplexity, train_lm, unigram_perplexity
+from ..text import BPETokenizer, ByteTokenizer, load_corpus, read_text, split_text
 
 
 def main(argv: list[str] | None = None) -> dict:
