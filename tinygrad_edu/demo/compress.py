@@ -8,7 +8,7 @@ import numpy as np
 
 import tinygrad_edu as tg
 
-from .. import nn
+from .. import models, nn
 from ..amp import autocast, round_to_bfloat16, to_bfloat16_bits
 from ..amp.bfloat16 import FORMATS
 from ..nn import functional as F
@@ -16,7 +16,7 @@ from ..nn.utils import prune, shrink
 from ..quantization import int8, quantize, weight_bytes
 from ..train import compress_mnist as lab
 from . import strings
-from .cnn import build, load_data
+from .cnn import load_data
 from .narrate import Narrator
 
 TEXT = {
@@ -91,7 +91,7 @@ def run(n: Narrator) -> None:
 
     n.section("compress.section_teacher")
     data = load_data(n)
-    teacher = build(len(data.classes))
+    teacher = models.DocumentsCNN(len(data.classes))
     epochs = n.epochs(full=3, quick=1)
     with n.timed() as clock:
         lab.train(teacher, data.x_train, data.y_train, epochs=epochs, seed=n.args.seed)
