@@ -22,7 +22,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("kernels",),
     ("autograd", "tensor", "ops", "grad_mode", "creation", "gradcheck", "hooks", "anomaly", "serialization", "amp"),
     ("nn", "optim", "data"),
-    ("train", "models", "distributed", "text", "explain", "viz", ""),  # "": the package root
+    ("train", "models", "distributed", "text", "quantization", "explain", "viz", ""),  # "": the package root
     ("demo", "bench"),
 ]
 LAYER_NAMES = ["backend", "kernels", "engine", "nn/optim/data", "train/models/...", "demo/bench"]
