@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 
 import tinygrad_edu as tg
 from tests.helpers import require_torch
-from tests.nn.module_check import gradcheck_module
 from tinygrad_edu.models import GPT, GPTConfig, GPTError, next_token_loss
 
 
@@ -83,7 +82,7 @@ def test_gradcheck_every_parameter_float64(seed, positions):
         def forward(self, dummy):
             return self.gpt(ids) + dummy
 
-    gradcheck_module(Logits(), tg.zeros(1, dtype=np.float64, requires_grad=True))
+    tg.gradcheck(Logits(), tg.zeros(1, dtype=np.float64, requires_grad=True), params=True)
 
 
 def test_next_token_loss_is_mean_cross_entropy_over_positions():
