@@ -1,0 +1,10 @@
+"""Model families built from the library's layers, one file per family.
+
+| file | contents |
+| --- | --- |
+| ``bert.py`` | ``BertModel``, ``BertForMaskedLM``, ``BertForSequenceClassification``, ``mask_tokens``, ``masked_lm_loss`` |
+"""
+
+from .bert import BertForMaskedLM, BertForSequenceClassification, BertModel, mask_tokens, masked_lm_loss
+
+__all__ = ["BertForMaskedLM", "BertForSequenceClassification", "BertModel", "mask_tokens", "masked_lm_loss"]
