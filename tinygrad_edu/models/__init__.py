@@ -2,7 +2,9 @@
 
 | file | contents |
 | --- | --- |
-| ``bert.py`` | ``BertModel``, ``BertForMaskedLM``, ``BertForSequenceClassification``, ``mask_tokens``, ``masked_lm_loss`` |
+| ``bert.py`` | ``BertModel``, ``BertForMaskedLM``, ``BertForSequenceClassification``, ``mask_tokens``, |
+|  | ``masked_lm_loss`` |
+| ``bert_pretraining.py`` | ``pretrain_mlm``, ``fine_tune``, ``pretraining_experiment`` (pre-trained vs from scratch) |
 """
 
 from .bert import BertForMaskedLM, BertForSequenceClassification, BertModel, mask_tokens, masked_lm_loss

@@ -37,7 +37,10 @@ class BertModel(nn.Module):
         x = LayerNorm(E_tok[idsₜ] + E_pos[t] + E_seg[segₜ]),   h = Encoderᴺ(x)   (post-norm layers, GELU)
 
     ``BertModel(vocab_size, d_model=64, nhead=4, num_layers=2, dim_feedforward=None (4·d_model), max_len=128,
-    dropout=0.1, pad_id=0, type_vocab_size=2)``. BERT-base is (30522, 768, 12, 12, 3072, 512): the same code.
+    dropout=0.1, pad_id=0, type_vocab_size=2, layer_norm_eps=1e-12, norm_first=False)``. BERT-base is
+    (30522, 768, 12, 12, 3072, 512): the same code. ``norm_first=True`` gives pre-norm layers (x + SA(LN(x)), and a
+    final LayerNorm), which most encoders trained since BERT use: they tolerate the larger learning rates of a
+    short pre-training.
 
     ``forward(input_ids, src_key_padding_mask=None, token_type_ids=None)``: the padding mask is (batch, T) with
     True = padding (PyTorch's convention for ``src_key_padding_mask``); when omitted it is ``input_ids == pad_id``,
@@ -46,7 +49,7 @@ class BertModel(nn.Module):
 
     def __init__(self, vocab_size: int, d_model: int = 64, nhead: int = 4, num_layers: int = 2,
                  dim_feedforward: int | None = None, max_len: int = 128, dropout: float = 0.1, pad_id: int = 0,
-                 type_vocab_size: int = 2, layer_norm_eps: float = 1e-12) -> None:
+                 type_vocab_size: int = 2, layer_norm_eps: float = 1e-12, norm_first: bool = False) -> None:
         super().__init__()
         if vocab_size <= 1 or d_model <= 0 or max_len <= 0:
             raise ValueError(f"BertModel(vocab_size={vocab_size}, d_model={d_model}, max_len={max_len}): need a "
@@ -60,8 +63,9 @@ class BertModel(nn.Module):
         self.embedding_norm = nn.LayerNorm(d_model, eps=layer_norm_eps)
         self.embedding_dropout = nn.Dropout(dropout)
         layer = nn.TransformerEncoderLayer(d_model, nhead, dim_feedforward or 4 * d_model, dropout,
-                                           activation="gelu", layer_norm_eps=layer_norm_eps, norm_first=False)
-        self.encoder = nn.TransformerEncoder(layer, num_layers)
+                                           activation="gelu", layer_norm_eps=layer_norm_eps, norm_first=norm_first)
+        final_norm = nn.LayerNorm(d_model, eps=layer_norm_eps) if norm_first else None  # pre-norm needs one
+        self.encoder = nn.TransformerEncoder(layer, num_layers, norm=final_norm)
         self.apply(bert_init_)
 
     def forward(self, input_ids: Any, src_key_padding_mask: Any = None, token_type_ids: Any = None) -> Tensor:
@@ -125,7 +129,10 @@ class BertForMaskedLM(nn.Module):
 
     The output matrix is the input embedding table (weight tying), so a word's input vector and its output
     vector are the same row, and the head adds only d² + 3d + V parameters. Train with ``masked_lm_loss``.
-    ``BertForMaskedLM(bert)`` wraps a ``BertModel``; ``forward`` takes its arguments.
+    ``BertForMaskedLM(bert)`` wraps a ``BertModel``; ``forward`` takes its arguments and returns logits
+    (batch, T, V), or with ``predict_at`` (a boolean (batch, T) array, e.g. ``labels != -100``) the logits (n, V)
+    of those n positions only: as in BERT's own code, the V-wide product is then paid for the 15 % of positions
+    that have a label, not for all of them.
     """
 
     def __init__(self, bert: BertModel) -> None:
@@ -134,11 +141,19 @@ class BertForMaskedLM(nn.Module):
         d_model = bert.d_model
         self.transform = nn.Linear(d_model, d_model)
         self.transform_norm = nn.LayerNorm(d_model, eps=bert.embedding_norm.eps)
-        self.bias = nn.Parameter(bert.word_embeddings.weight.xp.zeros(bert.vocab_size, dtype=bert.word_embeddings.weight.dtype))
+        table = bert.word_embeddings.weight
+        self.bias = nn.Parameter(table.xp.zeros(bert.vocab_size, dtype=table.dtype))
         bert_init_(self.transform)
 
-    def forward(self, input_ids: Any, src_key_padding_mask: Any = None, token_type_ids: Any = None) -> Tensor:
+    def forward(self, input_ids: Any, src_key_padding_mask: Any = None, token_type_ids: Any = None,
+                predict_at: Any = None) -> Tensor:
         h = self.bert(input_ids, src_key_padding_mask, token_type_ids)
+        if predict_at is not None:  # only the chosen positions: (n, d) instead of (batch, T, d)
+            where = np.asarray(predict_at, dtype=bool)
+            if where.shape != tuple(h.shape[:2]):
+                raise ValueError(f"BertForMaskedLM: predict_at has shape {where.shape}, expected (batch, T) = "
+                                 f"{tuple(h.shape[:2])}, e.g. labels != -100")
+            h = h[where]
         h = self.transform_norm(F.gelu(self.transform(h)))
         return F.linear(h, self.bert.word_embeddings.weight, self.bias)  # tied: the embedding table is Wᵀ
 
@@ -231,14 +246,23 @@ def masked_lm_loss(logits: Tensor, labels: Any) -> Tensor:
 
     where xᵢ is the original token at position i (``labels``; −100 elsewhere is skipped). Positions that were
     not chosen give no loss and no gradient: predicting a visible word by copying it would teach nothing.
+    ``logits`` are (batch, T, V), or (|M|, V) when the model computed the chosen positions only
+    (``BertForMaskedLM(..., predict_at=labels != -100)``): the same loss, for less work.
     """
-    if logits.ndim != 3:
-        raise ValueError(f"masked_lm_loss: logits must be (batch, T, vocab), got {tuple(logits.shape)}")
     targets = _as_ids(labels)
+    chosen = targets != IGNORE_INDEX
+    if not chosen.any():
+        raise ValueError("masked_lm_loss: no position is chosen (every label is -100): mask_tokens chooses at "
+                         "least one, so these labels did not come from it")
+    if logits.ndim == 2:
+        if logits.shape[0] != int(chosen.sum()):
+            raise ValueError(f"masked_lm_loss: {logits.shape[0]} rows of logits for {int(chosen.sum())} chosen "
+                             "positions: compute them with predict_at=labels != -100")
+        return F.cross_entropy(logits, targets[chosen])
+    if logits.ndim != 3:
+        raise ValueError(f"masked_lm_loss: logits must be (batch, T, vocab) or (chosen, vocab), got "
+                         f"{tuple(logits.shape)}")
     if targets.shape != tuple(logits.shape[:2]):
         raise ValueError(f"masked_lm_loss: labels have shape {targets.shape}, the logits {tuple(logits.shape)}: "
                          "expected one label per position, (batch, T)")
-    if not (targets != IGNORE_INDEX).any():
-        raise ValueError("masked_lm_loss: no position is chosen (every label is -100): mask_tokens chooses at "
-                         "least one, so these labels did not come from it")
     return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=IGNORE_INDEX)
