@@ -84,7 +84,7 @@ def run(n: Narrator) -> None:
 def _masking(n: Narrator, config: ExperimentConfig) -> None:
     n.section("bert.section_masking")
     corpus = unlabelled_corpus(300, seed=n.args.seed, lang=config.lang)
-    tokenizer = BPETokenizer.train(corpus, 400)
+    tokenizer = BPETokenizer.train(corpus, 1000)
     mask_id, specials = tokenizer.token_to_id("[MASK]"), sorted(tokenizer.special_tokens.values())
     ids = np.array(tokenizer.encode(corpus.split("\n")[0], allow_special=False))[None]
     inputs, labels = mask_tokens(ids, mask_id, tokenizer.vocab_size, specials, rng=n.args.seed, mask_prob=0.3)

@@ -143,7 +143,7 @@ class ExperimentConfig:
     pretrain_batch: int = 64
     pretrain_lr: float = 5e-3
     finetune_epochs: int = 40
-    finetune_lr: float = 2e-3
+    finetune_lr: float = 3e-3
 
     @classmethod
     def quick(cls, **changes: Any) -> ExperimentConfig:
