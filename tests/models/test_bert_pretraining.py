@@ -66,9 +66,10 @@ def test_pretraining_lowers_the_masked_lm_loss_and_fine_tuning_learns_the_labels
     assert accuracy(classifier, train_ids, labels) >= 0.45  # chance: 0.25
 
 
-def test_quick_experiment_reports_both_arms_for_every_seed():
-    result = pretraining_experiment(ExperimentConfig.quick(seeds=(0, 1), pretrain_steps=10, finetune_epochs=2),
-                                    progress=None)
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_quick_experiment_reports_both_arms_for_every_seed(lang):
+    config = ExperimentConfig.quick(seeds=(0, 1), pretrain_steps=10, finetune_epochs=2, lang=lang)
+    result = pretraining_experiment(config, progress=None)
     assert len(result.fine_tuned) == len(result.from_scratch) == len(result.pretrain_losses) == 2
     assert all(0.0 <= a <= 1.0 for a in result.fine_tuned + result.from_scratch)
     text = str(result)
