@@ -75,3 +75,15 @@ def test_quick_experiment_reports_both_arms_for_every_seed(lang):
     text = str(result)
     assert "± " in text and "margin:" in text and "pre-training" in text
     assert result.margin == pytest.approx(np.mean(result.fine_tuned) - np.mean(result.from_scratch))
+
+
+def test_fine_tuning_a_frozen_encoder_trains_the_head_only():
+    tokenizer = ByteTokenizer()
+    config = ExperimentConfig.quick()
+    classifier = BertForSequenceClassification(new_encoder(config, tokenizer), 2, cls_id=tokenizer.token_to_id("[CLS]"))
+    classifier.bert.requires_grad_(False)
+    before = {name: p.numpy().copy() for name, p in classifier.named_parameters()}
+    ids = encode_for_bert(tokenizer, ["ab", "ba", "aa", "bb"], 6)
+    fine_tune(classifier, ids, np.array([0, 1, 0, 1]), epochs=2, batch_size=2)
+    for name, p in classifier.named_parameters():
+        assert np.array_equal(p.numpy(), before[name]) == name.startswith("bert."), name

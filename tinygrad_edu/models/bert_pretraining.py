@@ -87,9 +87,11 @@ def pretrain_mlm(model: BertForMaskedLM, ids: np.ndarray, tokenizer: Tokenizer, 
 def fine_tune(model: BertForSequenceClassification, ids: np.ndarray, labels: np.ndarray, epochs: int = 40,
               batch_size: int = 16, lr: float = 5e-4, weight_decay: float = 0.01, seed: int = 0) -> list[float]:
     """Train the whole classifier (encoder and [CLS] head) on the labelled set with cross-entropy and AdamW;
-    returns the mean loss of every epoch. The same function trains the from-scratch baseline."""
+    returns the mean loss of every epoch. The same function trains the from-scratch baseline. Parameters with
+    ``requires_grad=False`` (e.g. ``model.bert.requires_grad_(False)``: a frozen encoder) are left alone."""
     rng = np.random.default_rng(seed)
-    optimizer = optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+    trainable = [p for p in model.parameters() if p.requires_grad]  # a frozen encoder trains the head only
+    optimizer = optim.AdamW(trainable, lr=lr, weight_decay=weight_decay)
     steps = epochs * math.ceil(len(ids) / batch_size)
     schedule = optim.lr_scheduler.LambdaLR(optimizer, warmup_linear_decay(steps))
     model.train()
