@@ -141,7 +141,7 @@ class ExperimentConfig:
     nhead: int = 4
     num_layers: int = 2
     norm_first: bool = True
-    pretrain_steps: int = 800
+    pretrain_steps: int = 1600
     pretrain_batch: int = 64
     pretrain_lr: float = 5e-3
     finetune_epochs: int = 40
