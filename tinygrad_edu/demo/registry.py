@@ -22,6 +22,7 @@ from .. import backend
 from . import (
     autodiff,
     backprop,
+    bert,
     cnn,
     compress,
     distributed,
@@ -65,6 +66,7 @@ WALKTHROUGHS: dict[str, Walkthrough] = {
         Walkthrough("distributed", distributed.run),
         Walkthrough("compress", compress.run),
         Walkthrough("transfer", transfer.run),
+        Walkthrough("bert", bert.run),
     ]
 }
 DEFAULT_TOUR = ("backprop", "optimizers", "cnn")
