@@ -7,7 +7,8 @@
 | ``lm_training.py`` | ``train_lm`` (AdamW, warm-up + cosine, clipping), ``perplexity``, ``unigram_perplexity`` |
 | ``scale.py`` | ``scale``, ``scale_table``: parameters, 6ND compute, memory, from our GPT to GPT-3 |
 | ``sampling.py`` | ``sample_next``, ``filter_probabilities``: temperature, top-k, top-p |
-| ``bert.py`` | ``BertModel``, ``BertForMaskedLM``, ``BertForSequenceClassification``, ``mask_tokens``, ``masked_lm_loss`` |
+| ``bert.py`` | ``BertModel``, ``BertForMaskedLM``, ``BertForSequenceClassification``, ``mask_tokens``, |
+|  | ``masked_lm_loss`` |
 | ``bert_pretraining.py`` | ``pretrain_mlm``, ``fine_tune``, ``pretraining_experiment`` (pre-trained vs from scratch) |
 | ``mobilenet.py`` | ``MobileNetV2``, ``InvertedResidual``, ``mobilenet_v2_small``: document 001's transfer learning |
 
