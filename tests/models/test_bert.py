@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 
 import tinygrad_edu as tg
 from tests.helpers import assert_close, require_torch
-from tests.nn.module_check import gradcheck_module
 from tinygrad_edu import nn, optim
 from tinygrad_edu.models import (
     BertForMaskedLM,
@@ -197,7 +196,7 @@ def test_encoder_is_bidirectional():
 
 
 class _Fixed(nn.Module):
-    """A model applied to fixed token ids, so ``gradcheck_module`` checks all its parameters (ids are not
+    """A model applied to fixed token ids, so ``gradcheck(..., params=True)`` checks all its parameters (ids are not
     differentiable). Only the outputs at real tokens are kept: the outputs at [PAD] positions are never used, and
     through them the [PAD] embedding row would get the gradient that ``padding_idx`` withholds by design."""
 
@@ -218,7 +217,7 @@ def test_masked_lm_gradcheck(seed, length, norm_first):
     model = BertForMaskedLM(BertModel(7, 4, 2, 1, dim_feedforward=6, max_len=6, dropout=0.0, norm_first=norm_first))
     for p in model.parameters():  # BERT's N(0, 0.02²) makes every gradient tiny; check at a livelier point
         p.data[...] = np.random.default_rng(seed).normal(0, 0.5, p.shape)
-    gradcheck_module(_Fixed(model, ids))
+    tg.gradcheck(_Fixed(model, ids), params=True)
 
 
 @settings(max_examples=4)
@@ -230,7 +229,7 @@ def test_sequence_classifier_gradcheck(seed, length):
                                           dropout=0.0, cls_id=CLS)
     for p in model.parameters():
         p.data[...] = np.random.default_rng(seed + 1).normal(0, 0.5, p.shape)
-    gradcheck_module(_Fixed(model, ids))
+    tg.gradcheck(_Fixed(model, ids), params=True)
 
 
 def test_predicting_at_the_chosen_positions_only_gives_the_same_loss_and_gradients():
