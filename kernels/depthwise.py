@@ -32,6 +32,8 @@ import numba
 import numpy as np
 from numba import prange
 
+from tinygrad_edu.backend import get_array_module
+
 from . import reference, threads
 from .im2col import _pads, copy_into_padded
 
@@ -47,7 +49,7 @@ def reference_forward(x: Any, weight: Any, stride: Pair, padding: Pair, dilation
     """y = Σ_{i, j} W[:, 0, i, j] · (the (i, j) tap of every window), one whole-array product per tap."""
     kernel_size = weight.shape[2:]
     view = reference.windows(x, kernel_size, stride, padding, dilation, out_size)  # (N, C, OH, OW, kh, kw)
-    xp = reference._xp(x)
+    xp = get_array_module(x)
     out = xp.zeros(view.shape[:4], dtype=x.dtype).transpose(0, 2, 3, 1)  # channels-last, as the kernel
     for i in range(kernel_size[0]):
         for j in range(kernel_size[1]):
@@ -65,7 +67,7 @@ def _tap_slices(i: int, j: int, stride: Pair, dilation: Pair, out_size: Pair) ->
 def reference_backward_input(grad: Any, weight: Any, input_shape: tuple[int, int, int, int], stride: Pair,
                              padding: Pair, dilation: Pair, out_size: Pair) -> Any:
     """x̄ = Σ_{i, j} (ȳ · W[:, 0, i, j] added back onto the pixels tap (i, j) read), then the padding cut off."""
-    xp = reference._xp(grad)
+    xp = get_array_module(grad)
     batch, channels, height, width = input_shape
     kernel_size = weight.shape[2:]
     zeros = xp.zeros((batch, height, width, channels), dtype=grad.dtype).transpose(0, 3, 1, 2)
@@ -82,7 +84,7 @@ def reference_backward_input(grad: Any, weight: Any, input_shape: tuple[int, int
 def reference_backward_weight(grad: Any, x: Any, kernel_size: Pair, stride: Pair, padding: Pair, dilation: Pair,
                               out_size: Pair) -> Any:
     """W̄[c, 0, i, j] = Σ_{n, oh, ow} ȳ · (tap (i, j) of the windows), one reduction per tap."""
-    xp = reference._xp(x)
+    xp = get_array_module(x)
     view = reference.windows(x, kernel_size, stride, padding, dilation, out_size)
     out = xp.empty((x.shape[1], 1, *kernel_size), dtype=x.dtype)
     for i in range(kernel_size[0]):
