@@ -16,10 +16,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..autograd import Function
 from ..backend import get_array_module
 from ..nn.batchnorm import _BatchNorm
 from ..nn.module import Module
-from ..tensor import Function, Tensor
+from ..ops.batchnorm import update_running_stats
+from ..tensor import Tensor
 from .process_group import all_reduce_array, init
 
 
@@ -40,12 +42,7 @@ class SyncBatchNormOp(Function):
         mean = sums[:-1] / n
         centered = x - mean.reshape(shape)
         var = all_reduce_array((centered * centered).sum(axis=axes), "sum") / n
-        if running_mean is not None:
-            running_mean *= 1 - momentum
-            running_mean += momentum * mean.astype(running_mean.dtype, copy=False)
-        if running_var is not None:
-            running_var *= 1 - momentum
-            running_var += (momentum * n / (n - 1)) * var.astype(running_var.dtype, copy=False)
+        update_running_stats(running_mean, running_var, mean, var, n, momentum)
         inv_std = 1 / xp.sqrt(var + eps)
         x_hat = centered * inv_std.reshape(shape)
         self.x_hat, self.inv_std, self.weight, self.axes, self.shape, self.n = x_hat, inv_std, weight, axes, shape, n

@@ -8,6 +8,16 @@ from ..autograd import Function
 from ..backend import get_array_module
 
 
+def update_running_stats(running_mean: Any, running_var: Any, mean: Any, var: Any, n: float, momentum: float) -> None:
+    """In place: r ← (1 − m) r + m · batch statistic, with the variance unbiased (× n/(n − 1)) as PyTorch keeps it.
+    Either buffer may be None (``track_running_stats=False``)."""
+    if running_mean is not None:
+        running_mean *= 1 - momentum
+        running_mean += momentum * mean.astype(running_mean.dtype, copy=False)
+    if running_var is not None:
+        running_var *= 1 - momentum
+        running_var += (momentum * n / (n - 1)) * var.astype(running_var.dtype, copy=False)
+
 class BatchNorm(Function):
     """Batch normalisation over every axis but the channel axis 1 of x (N, C) or (N, C, d₁, …):
 
@@ -45,12 +55,7 @@ class BatchNorm(Function):
             mean = x.mean(axis=axes)
             centered = x - mean.reshape(shape)
             var = (centered * centered).mean(axis=axes)
-            if running_mean is not None:
-                running_mean *= 1 - momentum
-                running_mean += momentum * mean.astype(running_mean.dtype, copy=False)
-            if running_var is not None:
-                running_var *= 1 - momentum
-                running_var += (momentum * n / (n - 1)) * var.astype(running_var.dtype, copy=False)
+            update_running_stats(running_mean, running_var, mean, var, n, momentum)
         else:
             if running_mean is None or running_var is None:
                 raise ValueError("batch_norm with training=False needs running_mean and running_var")
