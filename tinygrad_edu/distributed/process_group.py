@@ -165,10 +165,6 @@ def _check_op(name: str, op: str) -> None:
         raise DistributedError(f"{name}(op={op!r}): the reduction must be one of {', '.join(_OPS)}")
 
 
-def _is_device_array(array: Any) -> bool:
-    return backend.device_of(array) == "cuda"
-
-
 def _host_contiguous(array: np.ndarray) -> np.ndarray:
     return array if array.flags.c_contiguous else np.ascontiguousarray(array)
 
@@ -180,7 +176,7 @@ def all_reduce_array(array: Any, op: str = "sum") -> Any:
     if world.comm is None:
         return array
     start = time.perf_counter()
-    if _is_device_array(array):
+    if backend.is_gpu(array):
         from . import gpu
 
         result = gpu.all_reduce(array, op)
@@ -205,7 +201,7 @@ def broadcast_array(array: Any, src: int = 0) -> Any:
     if world.comm is None:
         return array
     start = time.perf_counter()
-    if _is_device_array(array):
+    if backend.is_gpu(array):
         from . import gpu
 
         result = gpu.broadcast(array, src)
@@ -234,7 +230,7 @@ def all_gather_flat(array: Any) -> Any:
     if world.comm is None:
         return array.reshape(-1)
     start = time.perf_counter()
-    if _is_device_array(array):
+    if backend.is_gpu(array):
         from . import gpu
 
         result = gpu.all_gather_flat(array)
@@ -257,7 +253,7 @@ def reduce_scatter_flat(array: Any, op: str = "sum") -> Any:
     if world.comm is None:
         return flat.copy()
     start = time.perf_counter()
-    if _is_device_array(flat):
+    if backend.is_gpu(flat):
         from . import gpu
 
         result = gpu.reduce_scatter_flat(flat, op)
@@ -368,7 +364,7 @@ def _reduce_scatter_counts(flat: Any, counts: list[int], op: str) -> Any:
     _check_op("reduce_scatter", op)
     world = init()
     start = time.perf_counter()
-    if _is_device_array(flat):
+    if backend.is_gpu(flat):
         from . import gpu
 
         result = gpu.reduce_scatter_counts(flat, counts, op)
