@@ -9,27 +9,15 @@ from typing import Any
 import numpy as np
 
 from . import backend
-from .tensor import Tensor
+from .tensor import Tensor, _shape_arg
 
 ShapeLike = int | Sequence[int]
 
 
 def _shape(shape: tuple, op: str = "zeros") -> tuple[int, ...]:
-    """``f(2, 3)`` or ``f((2, 3))`` → (2, 3); every size must be a whole number ≥ 0 (as PyTorch insists)."""
-    if len(shape) == 1 and not isinstance(shape[0], int | np.integer):
-        shape = shape[0]
-        if isinstance(shape, Tensor):
-            shape = shape.tolist()
-        if not isinstance(shape, Sequence):
-            raise TypeError(f"{op}(): the size must be ints or a sequence of ints, got {type(shape).__name__}")
-    sizes = tuple(shape)
-    for n in sizes:
-        if isinstance(n, bool) or not isinstance(n, int | np.integer):
-            raise TypeError(f"{op}(): the size {sizes} holds {n!r} ({type(n).__name__}): every size must be an "
-                            "int, e.g. zeros(2, 3)")
-        if n < 0:
-            raise ValueError(f"{op}(): the size {sizes} holds the negative size {n}: sizes must be ≥ 0")
-    return tuple(int(n) for n in sizes)
+    """``f(2, 3)`` or ``f((2, 3))`` → (2, 3): the Tensor API's size check, with −1 refused (a new tensor has no size
+    to infer)."""
+    return _shape_arg(shape, op, minus_one=None)
 
 
 def _check_numeric(op: str, value: Any) -> None:

@@ -578,7 +578,7 @@ class Tensor:
 
     def expand(self, *shape: Any) -> Tensor:
         """Broadcast to ``shape`` without copying; ``-1`` keeps an axis as it is (PyTorch's ``expand``)."""
-        shape = _shape_arg(shape, "expand")
+        shape = _shape_arg(shape, "expand", minus_one="keep this axis")
         offset = len(shape) - self.ndim
         if offset < 0:
             raise ValueError(f"expand{shape}: the tensor of shape {self.shape} has more axes than the target: "
@@ -587,8 +587,6 @@ class Tensor:
             if n == -1 and i < offset:
                 raise ValueError(f"expand{shape} on shape {self.shape}: -1 keeps an existing axis, but axis {i} is "
                                  "a new leading one: give its size")
-            if n < -1:
-                raise ValueError(f"expand{shape}: the size {n} is negative (only -1, keep the axis, is allowed)")
         shape = tuple(self.shape[i - offset] if n == -1 else n for i, n in enumerate(shape))
         return ops.BroadcastTo.apply(self, shape=shape)
 
@@ -616,18 +614,20 @@ def _compare(a: Tensor, b: Any, name: str) -> Tensor:
     return Tensor._from_op(getattr(x.xp, name)(x.data, y.data), None)
 
 
-def _shape_arg(shape: tuple, op: str = "reshape") -> tuple[int, ...]:
-    """Accept both ``t.reshape(2, 3)`` and ``t.reshape((2, 3))``; every size an int ≥ −1 (−1: inferred or kept),
-    never a float silently truncated (PyTorch refuses ``view(3.9, 2)`` too)."""
+def _shape_arg(shape: tuple, op: str = "reshape", minus_one: str | None = "the one inferred") -> tuple[int, ...]:
+    """Accept both ``f(2, 3)`` and ``f((2, 3))``; every size an int ≥ 0, never a float silently truncated (PyTorch
+    refuses ``view(3.9, 2)`` too). ``minus_one`` says what −1 means for ``op`` (reshape: the one size inferred;
+    expand: keep this axis); None refuses it (a new tensor's size: ``zeros``, ``randn``, …)."""
     if len(shape) == 1 and isinstance(shape[0], Iterable):
         shape = tuple(shape[0])
     for n in shape:
         if isinstance(n, bool) or not isinstance(n, int | np.integer) and not (
                 isinstance(n, Tensor) and n.ndim == 0 and n.dtype.kind in "iu"):
             raise TypeError(f"{op}{shape}: the size {n!r} is a {type(n).__name__}; sizes must be ints")
+        if minus_one is None and int(n) < 0:
+            raise ValueError(f"{op}{shape}: the negative size {int(n)} is not allowed: sizes must be ≥ 0")
         if int(n) < -1:
-            raise ValueError(f"{op}{shape}: invalid size {int(n)}: sizes are ≥ 0, or -1 for "
-                             f"{'the one inferred' if op in ('reshape', 'view') else 'keep this axis'}")
+            raise ValueError(f"{op}{shape}: invalid size {int(n)}: sizes are ≥ 0, or -1 for {minus_one}")
     if op in ("reshape", "view") and sum(int(n) == -1 for n in shape) > 1:
         raise ValueError(f"{op}{shape}: only one size can be -1 (inferred)")
     return tuple(int(n) for n in shape)
