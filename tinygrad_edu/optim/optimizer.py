@@ -344,19 +344,22 @@ def _is_array(value: Any) -> bool:
     return hasattr(value, "shape") and hasattr(value, "dtype") and not isinstance(value, Tensor)
 
 
+def _check_number(optimizer: str, what: str, value: Any, expected: str) -> None:
+    """A hyper-parameter must be a number (a str "0.1" or a bool would compare or multiply wrongly later)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) and not hasattr(value, "__float__"):
+        raise TypeError(f"{optimizer}: {what}={value!r} is a {type(value).__name__}: it must be {expected}")
+
+
 def check_non_negative(optimizer: str, name: str, value: float, meaning: str) -> None:
     """Refuse a negative (or NaN) hyper-parameter with a message that names it."""
-    if isinstance(value, bool) or not isinstance(value, int | float) and not hasattr(value, "__float__"):
-        raise TypeError(f"{optimizer}: {meaning} {name}={value!r} is a {type(value).__name__}: it must be a "
-                        f"number, e.g. {name}=0.1")
+    _check_number(optimizer, f"{meaning} {name}", value, f"a number, e.g. {name}=0.1")
     if not value >= 0.0:  # written this way so that NaN fails too
         raise ValueError(f"{optimizer}: invalid {meaning} {name}={value}: it must be a number ≥ 0")
 
 
 def check_in_unit_interval(optimizer: str, name: str, value: float) -> None:
     """Refuse a decay rate outside [0, 1) (β = 1 would never forget, β < 0 would oscillate)."""
-    if isinstance(value, bool) or not isinstance(value, int | float) and not hasattr(value, "__float__"):
-        raise TypeError(f"{optimizer}: {name}={value!r} is a {type(value).__name__}: it must be a number in [0, 1)")
+    _check_number(optimizer, name, value, "a number in [0, 1)")
     if not 0.0 <= value < 1.0:
         raise ValueError(f"{optimizer}: invalid {name}={value}: it must lie in [0, 1)")
 
