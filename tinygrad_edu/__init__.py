@@ -16,7 +16,7 @@ Layers (docs/architecture.md): this root re-exports the public API and so import
 modules below the train layer import the modules they need, never ``tinygrad_edu`` itself.
 """
 
-from . import amp, backend, data, explain, nn, train, viz
+from . import amp, backend, data, explain, nn, tensor_methods, train, viz  # noqa: F401 (tensor_methods binds Tensor methods)
 from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
 from .autograd import Function, OpError
 from .backend import manual_seed, to_numpy
