@@ -1,13 +1,17 @@
 """The benchmark's command line: run the workloads, print a table with ratios, optionally write JSON.
 
-``--device cpu`` (the default) times our engine against plain NumPy written by hand and PyTorch's CPU build;
-``--device cuda`` times it on CuPy against a baseline named in each row (our CPU backend, CuPy by hand or our
-reference path) and PyTorch on the same GPU (tinygrad_edu/bench/gpu.py).
+``--device cpu`` (the default) times our engine against plain NumPy written by hand, in this process.
+``--against torch`` compares it with PyTorch's CPU build fairly: each side in its own process, alternating
+rounds, every round kept (bench/fair.py, workloads in bench/registry.py). ``--against torch --in-process``
+keeps the old way, PyTorch timed inside this process, whose threads fight ours for the cores: those figures
+are labelled CONTAMINATED. ``--device cuda`` times our engine on CuPy against a baseline named in each row
+(our CPU backend, CuPy by hand or our reference path) and PyTorch on the same GPU (tinygrad_edu/bench/gpu.py).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import sys
 from collections.abc import Sequence
@@ -15,11 +19,13 @@ from dataclasses import asdict
 from typing import Any
 
 from .. import backend
+from . import fair, registry
 from .gpu import GPU_WORKLOADS, gpu_facts, torch_on_gpu, why_no_gpu
 from .machine import machine_facts
 from .workloads import WORKLOADS, Result, Settings
 
-ALL_WORKLOADS = list(dict.fromkeys([*WORKLOADS, *GPU_WORKLOADS]))  # the names --only accepts, on either device
+# the names --only accepts, on either device and with --against torch
+ALL_WORKLOADS = list(dict.fromkeys([*WORKLOADS, *GPU_WORKLOADS, *registry.WORKLOADS]))
 
 # what each column of the table (and each time of the JSON) measures, per device
 COLUMNS = {
@@ -92,8 +98,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                              f"cuda: {', '.join(GPU_WORKLOADS)}")
     parser.add_argument("--torch-threads", type=int, default=None,
                         help="PyTorch's CPU thread count (default: its own, normally one per core)")
+    parser.add_argument("--in-process", action="store_true",
+                        help="with --against torch: time PyTorch inside this process (CONTAMINATED: its threads "
+                             "and ours share the cores), instead of each side in its own process")
+    parser.add_argument("--rounds", type=int, default=None,
+                        help="alternating rounds per workload with --against torch (default 15, 5 with --quick)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="threads of each side with --against torch (default: one per core)")
     args = parser.parse_args(argv)
 
+    if args.against == "torch" and args.device == "cpu" and not args.in_process:
+        return _fair(parser, args)
     workloads = WORKLOADS if args.device == "cpu" else GPU_WORKLOADS
     for name in args.only or []:
         if name not in workloads:
@@ -119,11 +134,45 @@ def main(argv: Sequence[str] | None = None) -> int:
             results = _run(names, workloads, settings)
     else:
         results = _run(names, workloads, settings)
+    contaminated = args.device == "cpu" and torch is not None
     print()
+    if contaminated:
+        print(CONTAMINATED)
     print(format_table(results, args.device))
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"device": args.device, "columns": COLUMN_MEANINGS[args.device], "machine": facts,
+                       "mode": "CONTAMINATED: PyTorch in the same process" if contaminated else "one process",
                        "results": [asdict(r) for r in results]}, f, indent=2)
+        print(f"\nwrote {args.json}")
+    return 0
+
+
+CONTAMINATED = ("CONTAMINATED: PyTorch ran in this process, its threads fighting ours for the cores; the torch "
+                "column is not a fair comparison (drop --in-process for one)")
+
+
+def _fair(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """``--against torch`` on the CPU: every registry workload, each side in its own process (bench/fair.py)."""
+    names = args.only or list(registry.WORKLOADS)
+    for name in names:
+        if name not in registry.WORKLOADS:
+            parser.error(f"--only {name}: --against torch compares these workloads: {', '.join(registry.WORKLOADS)}")
+    if importlib.util.find_spec("torch") is None:  # the child processes import it, this one need not
+        print("--against torch: PyTorch is not installed (pip install torch)", file=sys.stderr)
+        return 2
+    facts = machine_facts(load_torch=False)
+    rounds = args.rounds or (5 if args.quick else 15)
+    threads = args.threads or facts["cores"]
+    facts["threads per side"] = threads
+    for key, value in facts.items():
+        print(f"{key:>22}: {value}")
+    rows = fair.run(names, rounds, threads, quick=args.quick, log=lambda line: print(line, flush=True))
+    print()
+    print(fair.format_rows(rows, registry.TITLES))
+    if args.json:
+        settings = {"rounds": rounds, "threads": threads, "quick": args.quick, "command": " ".join(sys.argv)}
+        with open(args.json, "w") as f:
+            json.dump(fair.report(rows, facts, settings), f, indent=2)
         print(f"\nwrote {args.json}")
     return 0

@@ -48,17 +48,36 @@ def random_batch(batch: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return rng.random((batch, 1, 28, 28), dtype=np.float32), rng.integers(0, 10, batch)
 
 
-def our_training_step(batch: int = 64, device: str = "cpu") -> Callable[[], float]:
-    """A closure running one training step of the documents' CNN on ``device``; returns the loss. The model and
-    batch are made on the NumPy backend (the same seeded values everywhere), then moved."""
+#: the documents' CNN's parameters in state_dict order: (name, shape)
+CNN_PARAMETERS = [("0.weight", (32, 1, 3, 3)), ("0.bias", (32,)), ("3.weight", (64, 32, 3, 3)), ("3.bias", (64,)),
+                  ("6.weight", (64, 64, 3, 3)), ("6.bias", (64,)), ("9.weight", (64, 576)), ("9.bias", (64,)),
+                  ("11.weight", (10, 64)), ("11.bias", (10,))]
+
+
+def cnn_parameters(seed: int) -> dict[str, np.ndarray]:
+    """The CNN's weights drawn with NumPy from ``seed`` as PyTorch initialises them, U(±1/√fan_in) with fan_in
+    the inputs of each weight's output unit: the same numbers for our model and PyTorch's."""
+    rng = np.random.default_rng(seed)
+    state, bound = {}, 1.0
+    for name, shape in CNN_PARAMETERS:
+        if name.endswith("weight"):
+            bound = 1 / np.sqrt(np.prod(shape[1:]))
+        state[name] = rng.uniform(-bound, bound, shape).astype(np.float32)
+    return state
+
+
+def our_training_step(batch: int = 64, device: str = "cpu", seed: int = 0) -> Callable[[], float]:
+    """A closure running one training step of the documents' CNN on ``device``; returns the loss. The model
+    (``cnn_parameters(seed)``) and batch (``random_batch(batch, seed)``) are made on the NumPy backend, then moved."""
     import tinygrad_edu as tg
     from tinygrad_edu import backend, models, optim
     from tinygrad_edu.nn import functional as F
 
     with backend.using("numpy"):
-        tg.manual_seed(0)
-        model = models.DocumentsCNN().to(device)
-        images, labels = random_batch(batch)
+        model = models.DocumentsCNN()
+        model.load_state_dict(cnn_parameters(seed))
+        model = model.to(device)
+        images, labels = random_batch(batch, seed)
         x, y = tg.Tensor(images).to(device), tg.Tensor(labels).to(device)
     optimizer = optim.Adam(model.parameters(), lr=1e-3)
 
@@ -72,11 +91,13 @@ def our_training_step(batch: int = 64, device: str = "cpu") -> Callable[[], floa
     return step
 
 
-def torch_training_step(torch: Any, batch: int = 64, device: str = "cpu") -> Callable[[], float]:
-    torch.manual_seed(0)
-    model = torch_documents_cnn(torch).to(device)
+def torch_training_step(torch: Any, batch: int = 64, device: str = "cpu", seed: int = 0) -> Callable[[], float]:
+    """``our_training_step`` written with PyTorch: the same weights, batch and Adam step."""
+    model = torch_documents_cnn(torch)
+    model.load_state_dict({name: torch.from_numpy(value) for name, value in cnn_parameters(seed).items()})
+    model = model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    images, labels = random_batch(batch)
+    images, labels = random_batch(batch, seed)
     x, y = torch.from_numpy(images).to(device), torch.from_numpy(labels).to(device)
 
     def step() -> float:

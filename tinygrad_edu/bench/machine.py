@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import platform
 from typing import Any
@@ -29,7 +30,17 @@ def _blas() -> str:
         return "unknown"
 
 
-def machine_facts() -> dict[str, Any]:
+def _load_average() -> str:
+    """The load average when the run started: above the number of cores, other programs competed for them."""
+    try:
+        return " ".join(f"{value:.2f}" for value in os.getloadavg())
+    except OSError:
+        return "unknown"
+
+
+def machine_facts(load_torch: bool = True) -> dict[str, Any]:
+    """CPU, cores, load, library versions and thread settings. ``load_torch=False`` reads PyTorch's version
+    from its package metadata instead of importing it (the fair benchmark's parent process stays torch-free)."""
     import numba
 
     facts: dict[str, Any] = {
@@ -44,7 +55,14 @@ def machine_facts() -> dict[str, Any]:
         "numba threads": numba.config.NUMBA_NUM_THREADS,
         "numba threading layer": numba.config.THREADING_LAYER,
         "kernels": os.environ.get("TINYGRAD_EDU_KERNELS", "numba (default)"),
+        "load average (1, 5, 15 min)": _load_average(),
     }
+    if not load_torch:
+        try:
+            facts["torch"] = importlib.metadata.version("torch")
+        except importlib.metadata.PackageNotFoundError:
+            facts["torch"] = "not installed"
+        return facts
     try:
         import torch
 

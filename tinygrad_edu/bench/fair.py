@@ -1,0 +1,301 @@
+"""The fair comparison with PyTorch: each side in a process of its own, taking turns, every round kept.
+
+    python -m tinygrad_edu.bench --against torch [--rounds 15] [--threads 2] [--json FILE]
+
+Why separate processes: in one process PyTorch's OpenMP threads and ours (OpenBLAS, Numba) share the cores,
+and a library whose idle threads still spin slows the other down; figures measured that way (``--in-process``,
+labelled *contaminated*) were off by up to 25×. Here, for each workload of ``registry.WORKLOADS``:
+
+1. two child processes start, ours and PyTorch's, with the same thread count (``OMP_NUM_THREADS``,
+   ``OPENBLAS_NUM_THREADS``, ``MKL_NUM_THREADS``, ``NUMBA_NUM_THREADS`` set before anything loads, and
+   ``torch.set_num_threads``), each building its step from the registry with the same seed;
+2. each warms up in turn (JIT compilation, first allocations) and picks how many calls make a block of at least
+   ``min_block_s``;
+3. the sides take turns: one block of ours, one of PyTorch's, ours, …, ``rounds`` times, with a short pause
+   before each turn so that the other process's idle threads have gone to sleep. A busy moment on a shared
+   machine then slows both sides of a round alike, so the per-round ratio ours/PyTorch is the robust figure;
+4. the report keeps every round's seconds per call, the medians, and the min–max of the per-round ratios.
+
+A ``kind="memory"`` workload runs its ``steps`` in each fresh process and reports the peak resident memory
+(``VmHWM`` of /proc/self/status, else ``resource.getrusage`` ``ru_maxrss``), one process per side.
+
+The children speak a line protocol over their standard input and output: ``warmup`` → ``{"calls": n}``,
+``block`` → ``{"seconds": s}`` (per call), ``rss`` → ``{"peak_rss_mib": m}``; one JSON line per answer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+REGISTRY = "tinygrad_edu.bench.registry"
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
+SIDES = ("ours", "torch")
+
+
+# ------------------------------------------------------------------------------------------------ child
+
+
+def peak_rss_mib() -> float:
+    """The peak resident memory of this process in MiB: VmHWM, which a fresh ``exec`` starts from zero (Linux's
+    ``ru_maxrss`` may keep the peak of the parent that forked it), else ``getrusage``'s ``ru_maxrss``."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return float(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
+    scale = 1 if sys.platform == "darwin" else 1024  # bytes on macOS, KiB on Linux
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / scale / 1024
+
+
+def _build_step(registry: str, name: str, side: str, seed: int, threads: int) -> tuple[Callable[[], object], Any]:
+    workload = importlib.import_module(registry).WORKLOADS[name]
+    if side == "ours":
+        return workload.ours(seed), workload
+    torch = None
+    if workload.theirs_needs_torch:
+        import torch
+
+        torch.set_num_threads(threads)
+    return workload.theirs(torch, seed), workload
+
+
+def child(registry: str, name: str, side: str, seed: int, threads: int, warmup: int, min_block_s: float,
+          stdin: Any = sys.stdin, stdout: Any = sys.stdout) -> None:
+    """Build one side's step and answer the parent's commands (the line protocol of the module docstring)."""
+    step, workload = _build_step(registry, name, side, seed, threads)
+
+    def answer(**fields: float) -> None:
+        stdout.write(json.dumps(fields) + "\n")
+        stdout.flush()
+
+    if workload.kind == "memory":
+        for _ in range(workload.steps):
+            step()
+        answer(peak_rss_mib=peak_rss_mib())
+        return
+    calls = 1
+    for command in stdin:
+        command = command.strip()
+        if command == "warmup":
+            for _ in range(warmup):
+                step()
+            start = time.perf_counter()
+            step()
+            calls = max(1, int(min_block_s / max(time.perf_counter() - start, 1e-7)))
+            answer(calls=calls)
+        elif command == "block":
+            start = time.perf_counter()
+            for _ in range(calls):
+                step()
+            answer(seconds=(time.perf_counter() - start) / calls)
+        elif command == "rss":
+            answer(peak_rss_mib=peak_rss_mib())
+        elif command == "quit":
+            return
+
+
+# ----------------------------------------------------------------------------------------------- parent
+
+
+@dataclass
+class Row:
+    """One workload's figures: every round's seconds per call (time rows) or the peak RSS (memory rows)."""
+
+    name: str
+    kind: str
+    rounds: dict[str, list[float]] = field(default_factory=dict)  # side → seconds per call, one per round
+    peak_rss_mib: dict[str, float] = field(default_factory=dict)  # side → MiB
+    calls_per_block: dict[str, int] = field(default_factory=dict)
+    error: str | None = None
+
+    def median(self, side: str) -> float | None:
+        values = self.rounds.get(side)
+        return statistics.median(values) if values else None
+
+    def ratios(self) -> list[float]:
+        """ours / PyTorch for each round (both sides' blocks of the same round)."""
+        if not self.rounds.get("ours") or not self.rounds.get("torch"):
+            return []
+        return [a / b for a, b in zip(self.rounds["ours"], self.rounds["torch"], strict=True)]
+
+    def summary(self) -> dict[str, Any]:
+        """The figures the table and the docs show, computed from the rounds."""
+        if self.kind == "memory":
+            ours, theirs = self.peak_rss_mib.get("ours"), self.peak_rss_mib.get("torch")
+            return {"ours": ours, "torch": theirs,
+                    "ratio": None if ours is None or theirs is None else ours / theirs}
+        ratios = self.ratios()
+        ours, theirs = self.median("ours"), self.median("torch")
+        return {"ours": ours, "torch": theirs,
+                "ratio": None if ours is None or theirs is None else ours / theirs,
+                "ratio_median": statistics.median(ratios) if ratios else None,
+                "ratio_min": min(ratios) if ratios else None, "ratio_max": max(ratios) if ratios else None}
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "kind": self.kind, "rounds": self.rounds, "peak_rss_mib": self.peak_rss_mib,
+                "calls_per_block": self.calls_per_block, "error": self.error, **self.summary()}
+
+
+def child_environment(threads: int) -> dict[str, str]:
+    """The parent's environment with every library's thread count set to ``threads`` and the import path of
+    this process (so that the child imports the same tree)."""
+    env = {**os.environ, **{variable: str(threads) for variable in THREAD_VARIABLES}}
+    env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+    return env
+
+
+class Side:
+    """One child process and the parent's end of its line protocol."""
+
+    def __init__(self, registry: str, name: str, side: str, seed: int, threads: int, warmup: int,
+                 min_block_s: float) -> None:
+        command = [sys.executable, "-m", "tinygrad_edu.bench.fair", "--child", name, "--side", side,
+                   "--registry", registry, "--seed", str(seed), "--threads", str(threads), "--warmup", str(warmup),
+                   "--min-block-s", str(min_block_s)]
+        self.side = side
+        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        stderr=subprocess.PIPE, text=True, env=child_environment(threads))
+
+    def ask(self, command: str | None = None) -> dict[str, float]:
+        """Send ``command`` (or nothing: a memory child answers by itself) and read the one-line answer."""
+        assert self.process.stdin is not None and self.process.stdout is not None
+        if command is not None:
+            self.process.stdin.write(command + "\n")
+            self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        if not line:
+            self.process.wait()
+            error = self.process.stderr.read() if self.process.stderr else ""
+            raise RuntimeError(f"the {self.side} process stopped (exit {self.process.returncode}): {error[-1500:]}")
+        return json.loads(line)
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            try:
+                assert self.process.stdin is not None
+                self.process.stdin.write("quit\n")
+                self.process.stdin.close()
+            except (BrokenPipeError, OSError):
+                pass
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        for stream in (self.process.stdout, self.process.stderr):
+            if stream is not None:
+                stream.close()
+
+
+def measure(name: str, rounds: int = 15, threads: int | None = None, seed: int = 0, warmup: int = 3,
+            min_block_s: float = 0.02, pause_s: float = 0.05, registry: str = REGISTRY,
+            sides: Sequence[str] = SIDES) -> Row:
+    """One workload, each side in its own process: time rows in alternating rounds, memory rows once each."""
+    threads = threads or os.cpu_count() or 1
+    workload = importlib.import_module(registry).WORKLOADS[name]
+    row = Row(name, workload.kind)
+    if workload.kind == "memory":
+        for side in sides:  # one after the other: the other side's process is not running
+            child_side = Side(registry, name, side, seed, threads, warmup, min_block_s)
+            try:
+                row.peak_rss_mib[side] = child_side.ask()["peak_rss_mib"]
+            finally:
+                child_side.close()
+        return row
+    children = [Side(registry, name, side, seed, threads, warmup, min_block_s) for side in sides]
+    try:
+        for child_side in children:  # warm up one at a time, so that compilation does not overlap
+            row.calls_per_block[child_side.side] = int(child_side.ask("warmup")["calls"])
+        row.rounds = {child_side.side: [] for child_side in children}
+        for _ in range(rounds):
+            for child_side in children:
+                time.sleep(pause_s)
+                row.rounds[child_side.side].append(child_side.ask("block")["seconds"])
+        for child_side in children:
+            row.peak_rss_mib[child_side.side] = child_side.ask("rss")["peak_rss_mib"]
+    finally:
+        for child_side in children:
+            child_side.close()
+    return row
+
+
+# ------------------------------------------------------------------------------------------------- report
+
+
+def _figure(value: float | None, kind: str) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.1f}" if kind == "memory" else f"{value * 1e3:.3f}"
+
+
+def format_rows(rows: list[Row], titles: dict[str, str] | None = None) -> str:
+    """The table: medians (ms, or MiB for memory rows), the ratio of the medians and the per-round range."""
+    titles = titles or {}
+    names = [titles.get(row.name, row.name) for row in rows]
+    width = max([40, *(len(name) for name in names)])
+    header = f"{'workload':<{width}} {'ours':>10} {'torch':>10} {'ours/torch':>10} {'per-round range':>16}"
+    lines = [header, "-" * len(header)]
+    for row, title in zip(rows, names, strict=True):
+        if row.error:
+            lines.append(f"{title:<{width}} failed: {row.error.splitlines()[-1] if row.error else ''}")
+            continue
+        s = row.summary()
+        ratio = "-" if s["ratio"] is None else f"{s['ratio']:.2f}x"
+        spread = "" if s.get("ratio_min") is None else f"{s['ratio_min']:.2f}-{s['ratio_max']:.2f}x"
+        unit = " MiB" if row.kind == "memory" else " ms"
+        lines.append(f"{title:<{width}} {_figure(s['ours'], row.kind):>10} {_figure(s['torch'], row.kind):>10} "
+                     f"{ratio:>10} {spread:>16}{unit}")
+    return "\n".join(lines)
+
+
+def report(rows: list[Row], machine: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
+    """The JSON document: how it was measured, on what, and every row with all its rounds."""
+    return {"mode": "separate processes, alternating rounds", "machine": machine, "settings": settings,
+            "rows": [row.to_json() for row in rows]}
+
+
+def run(names: Sequence[str], rounds: int, threads: int | None, seed: int = 0, registry: str = REGISTRY,
+        quick: bool = False, log: Callable[[str], None] = print) -> list[Row]:
+    """Measure every named workload; a workload that fails is reported as failed, the others still run."""
+    rows = []
+    for name in names:
+        log(f"... {name}")
+        try:
+            rows.append(measure(name, rounds, threads, seed, warmup=1 if quick else 3,
+                                min_block_s=0.01 if quick else 0.02, registry=registry))
+        except RuntimeError as error:
+            kind = importlib.import_module(registry).WORKLOADS[name].kind
+            rows.append(Row(name, kind, error=str(error)))
+    return rows
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Child mode only (``--child``); the parent's command line is ``python -m tinygrad_edu.bench --against torch``."""
+    parser = argparse.ArgumentParser(prog="python -m tinygrad_edu.bench.fair")
+    parser.add_argument("--child", required=True)
+    parser.add_argument("--side", choices=SIDES, required=True)
+    parser.add_argument("--registry", default=REGISTRY)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--min-block-s", type=float, default=0.02)
+    args = parser.parse_args(argv)
+    child(args.registry, args.child, args.side, args.seed, args.threads, args.warmup, args.min_block_s)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

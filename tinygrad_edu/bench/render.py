@@ -1,0 +1,107 @@
+"""Write the fair comparison's JSON (``python -m tinygrad_edu.bench --against torch --json FILE``) into the docs.
+
+    python -m tinygrad_edu.bench.render FILE [--doc docs/benchmarks.md]
+
+Replaces the text between ``<!-- fair-benchmark:begin -->`` and ``<!-- fair-benchmark:end -->`` in the document
+(printing the section instead when the document has no such markers, or with ``--print``). Every figure comes
+from the JSON, with the machine it was measured on; nothing is typed by hand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from .registry import TITLES
+
+BEGIN, END = "<!-- fair-benchmark:begin -->", "<!-- fair-benchmark:end -->"
+
+
+def _ms(seconds: float | None) -> str:
+    if seconds is None:
+        return "–"
+    return f"{seconds * 1e3:.3f}" if seconds < 0.01 else f"{seconds * 1e3:.1f}"
+
+
+def _ratio(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}×"
+
+
+def machine_line(report: dict[str, Any]) -> str:
+    """One sentence naming the machine, the libraries, the threads and how busy the machine was."""
+    m, settings = report["machine"], report["settings"]
+    load = m.get("load average (1, 5, 15 min)", "unknown")
+    busy = ""
+    try:
+        if float(str(load).split()[0]) > 0.5 * float(m["cores"]):
+            busy = " **The machine was loaded** (other programs ran): read the per-round ratios, not the times."
+    except (ValueError, KeyError, IndexError):
+        pass
+    return (f"Machine: {m.get('cpu', '?')}, {m.get('cores', '?')} cores, load average {load} at the start; "
+            f"Python {m.get('python', '?')}, NumPy {m.get('numpy', '?')} ({m.get('blas', '?')}), Numba "
+            f"{m.get('numba', '?')}, PyTorch {m.get('torch', '?')}; {settings['threads']} threads per side, "
+            f"{settings['rounds']} alternating rounds.{busy}")
+
+
+def render(report: dict[str, Any]) -> str:
+    """The markdown section: how it was measured, the machine, one table of time rows and one of memory rows."""
+    lines = [
+        f"Command: `{report['settings'].get('command', 'python -m tinygrad_edu.bench --against torch')}`. "
+        "Each side ran in its own process, the two taking turns (ours, PyTorch, ours, …); a figure is the median "
+        "over rounds of the seconds per call, the range is the lowest and highest ratio ours/PyTorch of a single "
+        "round. The JSON keeps every round.",
+        "",
+        machine_line(report),
+        "",
+        "| workload | ours ms | PyTorch ms | ours/PyTorch (medians) | per-round ratio, min–max |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    memory = []
+    for row in report["rows"]:
+        title = TITLES.get(row["name"], row["name"])
+        if row.get("error"):
+            lines.append(f"| {title} | failed | | | |")
+            continue
+        if row["kind"] == "memory":
+            memory.append(row)
+            continue
+        spread = "–" if row.get("ratio_min") is None else f"{row['ratio_min']:.2f}–{row['ratio_max']:.2f}×"
+        lines.append(f"| {title} | {_ms(row['ours'])} | {_ms(row['torch'])} | {_ratio(row['ratio'])} | {spread} |")
+    if memory:
+        lines += ["", "| peak resident memory, each side a fresh process | ours MiB | PyTorch MiB | ours/PyTorch |",
+                  "| --- | ---: | ---: | ---: |"]
+        for row in memory:
+            ours, theirs = row["ours"], row["torch"]
+            lines.append(f"| {TITLES.get(row['name'], row['name'])} | {'–' if ours is None else f'{ours:.1f}'} | "
+                         f"{'–' if theirs is None else f'{theirs:.1f}'} | {_ratio(row['ratio'])} |")
+    return "\n".join(lines)
+
+
+def replace_section(document: str, section: str) -> str:
+    """``document`` with the text between the markers replaced by ``section``."""
+    start, end = document.index(BEGIN) + len(BEGIN), document.index(END)
+    return document[:start] + "\n" + section + "\n" + document[end:]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tinygrad_edu.bench.render", description=__doc__.splitlines()[0])
+    parser.add_argument("json_file")
+    parser.add_argument("--doc", default="docs/benchmarks.md")
+    parser.add_argument("--print", action="store_true", help="print the section instead of editing the document")
+    args = parser.parse_args(argv)
+    with open(args.json_file) as f:
+        section = render(json.load(f))
+    document = None if args.print else open(args.doc).read()
+    if document is None or BEGIN not in document or END not in document:
+        print(section)
+        return 0
+    with open(args.doc, "w") as f:
+        f.write(replace_section(document, section))
+    print(f"updated {args.doc}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
