@@ -108,15 +108,38 @@ def col2im(cols: Any, input_shape: tuple[int, int, int, int], kernel_size: Pair,
     return _im2col_module(cols).col2im(cols, input_shape, kernel_size, stride, padding, dilation, out_size)
 
 
+def single_channel_conv(x: Any, weight: Any, groups: int) -> ModuleType | None:
+    """direct.py's kernels for a one-channel input (the first layer of a grey-image network), or ``None`` when
+    the im2col path serves it: other shapes, CuPy arrays, float16, or the NumPy kernel choice."""
+    if groups != 1 or x.shape[1] != 1 or _im2col_module(x) is not _compiled_im2col():
+        return None
+    from . import direct
+
+    return direct
+
+
+def _compiled_im2col() -> ModuleType:
+    from . import im2col
+
+    return im2col
+
+
 def max_pool2d(x: Any, kernel_size: Pair, stride: Pair, padding: Pair, dilation: Pair,
                out_size: Pair) -> tuple[Any, Any]:
     """(window maxima, index h·W + w of each maximum)."""
     return _pool_module(x).max_pool2d(x, kernel_size, stride, padding, dilation, out_size)
 
 
-def max_pool2d_backward(grad: Any, argmax: Any, input_shape: tuple[int, int, int, int]) -> Any:
-    """``grad`` added at the saved maxima of an (N, C, H, W) array of zeros."""
-    return _pool_module(grad).max_pool2d_backward(grad, argmax, input_shape)
+def max_pool2d_backward(grad: Any, argmax: Any, input_shape: tuple[int, int, int, int],
+                        window: tuple[Pair, Pair, Pair, Pair] | None = None) -> Any:
+    """``grad`` added at the saved maxima of an (N, C, H, W) array of zeros. Given the ``window`` (kernel_size,
+    stride, padding, dilation), the Numba kernels write each pixel once when the windows do not overlap."""
+    module = _pool_module(grad)
+    if window is not None and module is not reference:
+        tiled = module.max_pool2d_backward_tiled(grad, argmax, input_shape, *window)
+        if tiled is not None:
+            return tiled
+    return module.max_pool2d_backward(grad, argmax, input_shape)
 
 
 def avg_pool2d(x: Any, kernel_size: Pair, stride: Pair, padding: Pair, out_size: Pair, divisor: Any) -> Any:

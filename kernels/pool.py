@@ -90,6 +90,40 @@ def max_pool2d_backward_kernel(grad, argmax, out):
 
 
 @numba.njit(cache=True)
+def max_pool2d_backward_tiled_sample(grad, argmax, covered, out, n, kernel_size, stride):
+    """Windows that do not overlap (stride ≥ window): every input pixel gets its value once, the window's
+    gradient at its arg-max and 0 elsewhere, with no zero-filled array to add into first. ``covered[h, w]`` is
+    False for the pixels no window reaches (the right and bottom edge left over, gaps when stride > window)."""
+    _, out_h, out_w, channels = grad.shape
+    height, width = out.shape[1], out.shape[2]
+    for h in range(height):
+        for w in range(width):
+            if not covered[h, w]:
+                for c in range(channels):
+                    out[n, h, w, c] = 0
+    for oh in range(out_h):
+        for ow in range(out_w):
+            for i in range(kernel_size[0]):
+                h = oh * stride[0] + i
+                if h >= height:  # the last window may hang over the edge (ceil_mode)
+                    continue
+                for j in range(kernel_size[1]):
+                    w = ow * stride[1] + j
+                    if w >= width:
+                        continue
+                    where = h * width + w
+                    for c in range(channels):
+                        out[n, h, w, c] = grad[n, oh, ow, c] if argmax[n, oh, ow, c] == where else 0
+
+
+@numba.njit(parallel=True, cache=True)
+def max_pool2d_backward_tiled_kernel(grad, argmax, covered, out, kernel_size, stride):
+    """The gradient of max pooling with non-overlapping windows into out (N, H, W, C), not zeroed beforehand."""
+    for n in prange(grad.shape[0]):
+        max_pool2d_backward_tiled_sample(grad, argmax, covered, out, int(n), kernel_size, stride)
+
+
+@numba.njit(cache=True)
 def avg_pool2d_row(x, out, divisor, block, kernel_size, stride, padding):
     """Outputs (n, oh, ·, ·): (Σ of the window's pixels inside the image) / divisor[oh, ow], summed in (i, j)
     order in the input's precision (as the reference)."""
@@ -168,6 +202,25 @@ def max_pool2d_backward(grad: np.ndarray, argmax: np.ndarray, input_shape: tuple
     out = np.zeros((batch, height, width, channels), dtype=grad.dtype)
     with numba.parallel_chunksize(threads.chunk_size(batch)):
         max_pool2d_backward_kernel(channels_last_memory(grad), channels_last_memory(argmax), out)
+    return out.transpose(0, 3, 1, 2)
+
+
+def max_pool2d_backward_tiled(grad: np.ndarray, argmax: np.ndarray, input_shape: tuple[int, int, int, int],
+                              kernel_size: Pair, stride: Pair, padding: Pair, dilation: Pair) -> np.ndarray | None:
+    """``max_pool2d_backward`` for windows that do not overlap and need no padding or dilation (the usual 2×2,
+    stride 2), writing each input pixel once; ``None`` for any other geometry (then use the general one)."""
+    if padding != (0, 0) or dilation != (1, 1) or stride[0] < kernel_size[0] or stride[1] < kernel_size[1]:
+        return None
+    batch, channels, height, width = input_shape
+    covered = np.zeros((height, width), dtype=np.bool_)
+    out_h, out_w = grad.shape[2:]
+    for i in range(kernel_size[0]):
+        for j in range(kernel_size[1]):
+            covered[i:i + out_h * stride[0]:stride[0], j:j + out_w * stride[1]:stride[1]] = True
+    out = np.empty((batch, height, width, channels), dtype=grad.dtype)
+    with numba.parallel_chunksize(threads.chunk_size(batch)):
+        max_pool2d_backward_tiled_kernel(channels_last_memory(grad), channels_last_memory(argmax), covered, out,
+                                         kernel_size, stride)
     return out.transpose(0, 3, 1, 2)
 
 

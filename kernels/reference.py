@@ -83,6 +83,34 @@ def col2im(cols: Any, input_shape: tuple[int, int, int, int], kernel_size: Pair,
     return padded[:, :, padding[0]:padding[0] + height, padding[1]:padding[1] + width].copy()
 
 
+# ------------------------------------------------------------------------------ one-channel convolution
+
+
+def single_channel_conv2d(x: Any, weight: Any, bias: Any, stride: Pair, padding: Pair, dilation: Pair,
+                          out_size: Pair) -> Any:
+    """y[n, o, oh, ow] = b[o] + Σ_{i, j} x[n, 0, oh·s_h − p_top + i·d_h, ow·s_w − p_left + j·d_w] · W[o, 0, i, j]
+    for a one-channel input, summed tap by tap in (i, j) order starting from the bias (direct.py's order)."""
+    xp = get_array_module(x)
+    kernel_size = (weight.shape[2], weight.shape[3])
+    view = windows(x, kernel_size, stride, padding, dilation, out_size)  # (N, 1, OH, OW, kh, kw)
+    start = xp.zeros(weight.shape[0], dtype=x.dtype) if bias is None else bias.astype(x.dtype)
+    out = xp.empty((x.shape[0], *out_size, weight.shape[0]), dtype=x.dtype)  # channels-last, as the kernel
+    out[...] = start
+    for i in range(kernel_size[0]):
+        for j in range(kernel_size[1]):
+            out += view[:, 0, :, :, i, j, None] * weight[:, 0, i, j]
+    return out.transpose(0, 3, 1, 2)
+
+
+def single_channel_conv2d_weight_bias_grad(grad: Any, x: Any, kernel_size: Pair, stride: Pair, padding: Pair,
+                                           dilation: Pair) -> tuple[Any, Any]:
+    """∂L/∂W[o, 0, i, j] = Σ_{n, oh, ow} Ȳ[n, o, oh, ow] · x[n, 0, window (oh, ow) tap (i, j)],  ∂L/∂b[o] = Σ Ȳ."""
+    xp = get_array_module(grad)
+    view = windows(x, kernel_size, stride, padding, dilation, grad.shape[2:])[:, 0]  # (N, OH, OW, kh, kw)
+    grad_w = xp.einsum("nohw,nhwij->oij", grad, view)[:, None]
+    return grad_w, grad.sum(axis=(0, 2, 3))
+
+
 # ---------------------------------------------------------------------------------------------- pooling
 
 

@@ -10,8 +10,10 @@ import io
 import json
 import statistics
 
+import numpy as np
 import pytest
 
+from tests.helpers import require_torch
 from tinygrad_edu.bench import cli, fair, registry, render
 
 FAKES = "tests.bench.fake_workloads"
@@ -95,3 +97,26 @@ def test_against_torch_rejects_a_workload_it_does_not_compare(capsys) -> None:
     with pytest.raises(SystemExit):
         cli.main(["--against", "torch", "--only", "wide_mlp"])
     assert "--against torch compares these workloads" in capsys.readouterr().err
+
+
+def _write_idx(path, array) -> None:
+    header = bytes([0, 0, 8, array.ndim]) + b"".join(int(n).to_bytes(4, "big") for n in array.shape)
+    path.write_bytes(header + array.astype(np.uint8).tobytes())
+
+
+def test_mnist_torch_script_trains_the_recipe_on_tiny_idx_files(tmp_path, capsys) -> None:
+    require_torch()
+    from tinygrad_edu.bench import mnist_torch
+
+    rng = np.random.default_rng(0)
+    for images, labels in mnist_torch.FILES.values():
+        _write_idx(tmp_path / images, rng.integers(0, 256, (96, 28, 28)))
+        _write_idx(tmp_path / labels, rng.integers(0, 10, 96))
+    x, y = mnist_torch.load_mnist(str(tmp_path), "test")
+    assert x.shape == (96, 1, 28, 28) and x.dtype == np.float32 and 0 <= x.min() and x.max() <= 1
+    assert y.shape == (96,)
+    assert mnist_torch.main(["--data-dir", str(tmp_path), "--epochs", "2", "--limit", "64", "--threads", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "epoch 1:" in out and "epoch 2:" in out and "test accuracy" in out
+    factor = mnist_torch.one_cycle(100)
+    assert factor(0) == pytest.approx(0.1) and factor(10) == pytest.approx(1.0) and factor(100) == pytest.approx(1e-3)

@@ -55,3 +55,24 @@ def test_max_pool_ignores_padding_and_propagates_nan():
         out, argmax = module.max_pool2d(x, (2, 2), (1, 1), (1, 1), (1, 1), (3, 3))
         assert out[0, 0, 0, 0] == -5.0 and argmax[0, 0, 0, 0] == 0  # the padding (−∞) never wins
         assert np.isnan(out[0, 0, 1, 1]) and argmax[0, 0, 1, 1] == 3
+
+
+@given(geometry=geometries(pool_padding=True, dilation=False), dtype=st.sampled_from([np.float32, np.float64]),
+       channels_last=st.booleans(), ties=st.booleans(), ceil_mode=st.booleans())
+def test_max_pool_backward_writing_each_pixel_once_equals_reference(geometry, dtype, channels_last, ties, ceil_mode):
+    """Non-overlapping windows (stride ≥ window, no padding): the write-once kernel gives the reference's
+    scatter-add result; other geometries are refused (None) and go to the general kernel."""
+    kernel, stride, padding, dilation, out_size = geometry.args()
+    x = random_array(geometry.input_shape, dtype, channels_last)
+    if ties:
+        x = np.round(x)
+    if ceil_mode:  # one more window per axis where it still starts inside the image
+        out_size = tuple(out_size[a] + ((out_size[a]) * stride[a] < x.shape[2 + a]) for a in range(2))
+    _, argmax = reference.max_pool2d(x, kernel, stride, (0, 0), dilation, out_size)
+    grad = random_array(argmax.shape, dtype, seed=3)
+    tiled = fast.max_pool2d_backward_tiled(grad, argmax, x.shape, kernel, stride, (0, 0), dilation)
+    if stride[0] < kernel[0] or stride[1] < kernel[1]:
+        assert tiled is None
+        return
+    np.testing.assert_array_equal(tiled, reference.max_pool2d_backward(grad, argmax, x.shape))
+    assert fast.max_pool2d_backward_tiled(grad, argmax, x.shape, kernel, stride, (1, 0), dilation) is None

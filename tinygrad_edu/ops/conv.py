@@ -21,6 +21,10 @@ Backward, with Ȳ = ∂L/∂Y laid out the same way:
     ∂L/∂b = Σ_rows Ȳ
     ∂L/∂x = col2im(Ȳ · W)    (the matrix product gives ∂L/∂cols; col2im adds each entry back to its pixel)
 
+A convolution of a one-channel input (the first layer of a grey-image network) skips im2col as well: its
+cols would have only kh·kw columns, too skinny for BLAS, so kernels/direct.py computes y = b + Σ taps directly,
+the bias in the same pass, and ∂L/∂W, ∂L/∂b in one pass over Ȳ.
+
 A depthwise convolution (groups = C_in = C_out, MobileNet's) skips im2col: its per-group products are
 matrix-vector products too small for BLAS, so kernels/depthwise.py adds the taps straight from the input
 (10–40× faster forward + backward at MobileNet's sizes, docs/transfer-learning.md).
@@ -183,11 +187,17 @@ class Conv2d(Function):
                                 dilation, groups, layer)
         self.geometry, self.input_shape = geometry, x.shape
         self.depthwise = is_depthwise(x.shape, weight.shape, groups)
+        self.direct = None
         if self.depthwise:
             self.save_for_backward(x, weight)
             out = kernels.depthwise(x).forward(x, weight, geometry.stride, geometry.before, geometry.dilation,
                                                geometry.out_size)
             return out if bias is None else out + bias.reshape(1, -1, 1, 1)
+        self.direct = kernels.single_channel_conv(x, weight, groups)
+        if self.direct is not None:  # one input channel: computed directly, the bias added in the same pass
+            self.save_for_backward(x, weight)
+            return self.direct.conv2d(x, weight, bias, geometry.stride, geometry.before, geometry.dilation,
+                                      geometry.out_size)
         batch = x.shape[0]
         out_channels = weight.shape[0]
         cols = kernels.im2col(x, geometry.kernel_size, geometry.stride, geometry.before, geometry.dilation,
@@ -203,6 +213,8 @@ class Conv2d(Function):
     def backward(self, grad: Any) -> tuple[Any, ...]:
         if self.depthwise:
             return self._depthwise_backward(grad)
+        if self.direct is not None:
+            return self._direct_backward(grad)
         cols, weight = self.saved
         geometry, groups = self.geometry, self.geometry.groups
         needs = self.needs_input_grad
@@ -219,6 +231,21 @@ class Conv2d(Function):
             grad_x = kernels.col2im(grad_cols, self.input_shape, geometry.kernel_size, geometry.stride,
                                     geometry.before, geometry.dilation, geometry.out_size)
         return grad_x, grad_w, grad_b
+
+    def _direct_backward(self, grad: Any) -> tuple[Any, ...]:
+        """∂L/∂W and ∂L/∂b of a one-channel convolution in one pass over Ȳ (kernels/direct.py); ∂L/∂x, rarely
+        needed for a first layer, through im2col's adjoint as in the general case."""
+        x, weight = self.saved
+        geometry, needs = self.geometry, self.needs_input_grad
+        grad_w, grad_b = self.direct.conv2d_weight_bias_grad(grad, x, geometry.kernel_size, geometry.stride,
+                                                             geometry.before, geometry.dilation)
+        grad_x = None
+        if needs[0]:
+            grad_rows = grad.transpose(0, 2, 3, 1).reshape(-1, weight.shape[0])
+            grad_x = kernels.col2im(grad_rows @ weight.reshape(weight.shape[0], -1), self.input_shape,
+                                    geometry.kernel_size, geometry.stride, geometry.before, geometry.dilation,
+                                    geometry.out_size)
+        return grad_x, grad_w if needs[1] else None, grad_b if len(needs) > 2 and needs[2] else None
 
     def _depthwise_backward(self, grad: Any) -> tuple[Any, ...]:
         """∂L/∂x and ∂L/∂W of a depthwise convolution (formulas in kernels/depthwise.py), ∂L/∂b = Σ_{n,h,w} Ȳ."""

@@ -76,12 +76,12 @@ class MaxPool2d(Function):
                 ceil_mode: bool = False, layer: str = "max_pool2d") -> Any:
         kernel_size, stride, padding, dilation, out_size = pool_geometry(x.shape, kernel_size, stride, padding,
                                                                           dilation, ceil_mode, layer)
-        self.input_shape = x.shape
+        self.input_shape, self.window = x.shape, (kernel_size, stride, padding, dilation)
         out, self.argmax = kernels.max_pool2d(x, kernel_size, stride, padding, dilation, out_size)
         return out
 
     def backward(self, grad: Any) -> Any:
-        return kernels.max_pool2d_backward(grad, self.argmax, self.input_shape)
+        return kernels.max_pool2d_backward(grad, self.argmax, self.input_shape, self.window)
 
 
 def avg_pool_divisor(xp: Any, shape: tuple[int, ...], kernel_size: Pair, stride: Pair, padding: Pair,

@@ -1,0 +1,130 @@
+"""A convolution with one input channel, computed directly (no im2col, no matrix product), as Numba kernels.
+
+The first layer of an image network sees one channel (a grey image): its im2col matrix has only kh·kw columns
+(9 for a 3×3 window), a shape BLAS handles poorly, and building it costs more than the product. Here every
+output pixel is computed straight from the (padded) image, with the output channels innermost so that each tap
+adds one contiguous row of weights to one contiguous row of outputs (channels-last memory, layout.py):
+
+    y[n, oh, ow, o] = b[o] + Σ_{i, j} x[n, oh·s_h + i·d_h, ow·s_w + j·d_w] · W[o, i, j]      (x padded)
+
+The bias is the starting value of the sum (a fused epilogue: no separate pass over the output). Backward, the
+weight and bias gradients come from one pass over the output gradient Ȳ:
+
+    ∂L/∂W[o, i, j] = Σ_{n, oh, ow} Ȳ[n, oh, ow, o] · x[n, oh·s_h + i·d_h, ow·s_w + j·d_w]
+    ∂L/∂b[o]       = Σ_{n, oh, ow} Ȳ[n, oh, ow, o]
+
+Each sample is one parallel iteration writing its own partial sums; the partials are then added in sample order
+(NumPy's sum), so the result does not depend on the number of threads. The input gradient, when one is needed,
+goes through the im2col path's col2im (ops/conv.py). reference.py has the NumPy twins.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+from numba import prange
+
+from . import threads
+
+threads.configure()
+
+Pair = tuple[int, int]
+
+
+@numba.njit(cache=True)
+def forward_sample(padded, taps, bias, out, n, stride, dilation, kernel_size):
+    """out[n] = bias + Σ_taps x · W for every output pixel of sample n; taps is W as (kh·kw, O)."""
+    _, out_h, out_w, channels = out.shape
+    row = np.empty(channels, dtype=out.dtype)  # one output pixel's channels, summed here, then stored once
+    for oh in range(out_h):
+        for ow in range(out_w):
+            for o in range(channels):
+                row[o] = bias[o]
+            for i in range(kernel_size[0]):
+                h = oh * stride[0] + i * dilation[0]
+                for j in range(kernel_size[1]):
+                    value = padded[n, h, ow * stride[1] + j * dilation[1]]
+                    t = i * kernel_size[1] + j
+                    for o in range(channels):
+                        row[o] += value * taps[t, o]
+            for o in range(channels):
+                out[n, oh, ow, o] = row[o]
+
+
+@numba.njit(parallel=True, cache=True)
+def forward_kernel(padded, taps, bias, out, stride, dilation, kernel_size):
+    for n in prange(out.shape[0]):
+        forward_sample(padded, taps, bias, out, int(n), stride, dilation, kernel_size)
+
+
+@numba.njit(cache=True)
+def backward_sample(padded, grad, partial_w, partial_b, n, stride, dilation, kernel_size):
+    """Sample n's share of ∂L/∂W (as (kh·kw, O)) and ∂L/∂b, summed over its output pixels in (oh, ow) order."""
+    _, out_h, out_w, channels = grad.shape
+    sum_w = np.zeros((partial_w.shape[1], channels), dtype=grad.dtype)  # this sample's sums, stored at the end
+    sum_b = np.zeros(channels, dtype=grad.dtype)
+    for oh in range(out_h):
+        for ow in range(out_w):
+            g = grad[n, oh, ow]
+            for o in range(channels):
+                sum_b[o] += g[o]
+            for i in range(kernel_size[0]):
+                h = oh * stride[0] + i * dilation[0]
+                for j in range(kernel_size[1]):
+                    value = padded[n, h, ow * stride[1] + j * dilation[1]]
+                    t = i * kernel_size[1] + j
+                    for o in range(channels):
+                        sum_w[t, o] += value * g[o]
+    partial_w[n] = sum_w
+    partial_b[n] = sum_b
+
+
+@numba.njit(parallel=True, cache=True)
+def backward_kernel(padded, grad, partial_w, partial_b, stride, dilation, kernel_size):
+    for n in prange(grad.shape[0]):
+        backward_sample(padded, grad, partial_w, partial_b, int(n), stride, dilation, kernel_size)
+
+
+# ------------------------------------------------------------------------------------- Python wrappers
+
+
+def pad_image(x: np.ndarray, kernel_size: Pair, stride: Pair, padding: Pair, dilation: Pair,
+              out_size: Pair) -> np.ndarray:
+    """The (N, H', W') single-channel image with zeros before it (``padding``) and after it as far as the last
+    window reaches; no copy when there is no padding to add."""
+    _, _, height, width = x.shape
+    bottom = max(0, (out_size[0] - 1) * stride[0] + (kernel_size[0] - 1) * dilation[0] + 1 - padding[0] - height)
+    right = max(0, (out_size[1] - 1) * stride[1] + (kernel_size[1] - 1) * dilation[1] + 1 - padding[1] - width)
+    image = x[:, 0]
+    if padding[0] or padding[1] or bottom or right:
+        image = np.pad(image, ((0, 0), (padding[0], bottom), (padding[1], right)))
+    return np.ascontiguousarray(image)
+
+
+def conv2d(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, stride: Pair, padding: Pair,
+           dilation: Pair, out_size: Pair) -> np.ndarray:
+    """y = conv(x, W) + b for x (N, 1, H, W) and W (O, 1, kh, kw): an (N, O, OH, OW) view of channels-last
+    memory."""
+    out_channels, kernel_size = weight.shape[0], (weight.shape[2], weight.shape[3])
+    padded = pad_image(x, kernel_size, stride, padding, dilation, out_size)
+    taps = np.ascontiguousarray(weight.reshape(out_channels, -1).T)
+    start = np.zeros(out_channels, x.dtype) if bias is None else np.ascontiguousarray(bias, dtype=x.dtype)
+    out = np.empty((x.shape[0], *out_size, out_channels), dtype=x.dtype)
+    with numba.parallel_chunksize(threads.chunk_size(x.shape[0])):
+        forward_kernel(padded, taps, start, out, tuple(stride), tuple(dilation), kernel_size)
+    return out.transpose(0, 3, 1, 2)
+
+
+def conv2d_weight_bias_grad(grad: np.ndarray, x: np.ndarray, kernel_size: Pair, stride: Pair, padding: Pair,
+                            dilation: Pair) -> tuple[np.ndarray, np.ndarray]:
+    """(∂L/∂W (O, 1, kh, kw), ∂L/∂b (O,)) from Ȳ (N, O, OH, OW) and the layer's input x (N, 1, H, W)."""
+    batch, out_channels, out_h, out_w = grad.shape
+    padded = pad_image(x, kernel_size, stride, padding, dilation, (out_h, out_w))
+    taps = kernel_size[0] * kernel_size[1]
+    partial_w = np.empty((batch, taps, out_channels), dtype=grad.dtype)
+    partial_b = np.empty((batch, out_channels), dtype=grad.dtype)
+    grad_last = np.ascontiguousarray(grad.transpose(0, 2, 3, 1))  # free when Ȳ is channels-last
+    with numba.parallel_chunksize(threads.chunk_size(batch)):
+        backward_kernel(padded, grad_last, partial_w, partial_b, tuple(stride), tuple(dilation), kernel_size)
+    grad_w = partial_w.sum(axis=0).T.reshape(out_channels, 1, *kernel_size)
+    return np.ascontiguousarray(grad_w), partial_b.sum(axis=0)

@@ -1,0 +1,89 @@
+"""The one-channel convolution kernels (kernels/direct.py) against their NumPy twins (reference.py), and the
+convolution op taking that path against the im2col path."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+import tinygrad_edu as tg
+from tests.kernels.geometry import geometries, random_array
+from tinygrad_edu.kernels import direct, dispatch, reference
+
+
+def _one_channel(geometry, out_channels: int, dtype: type, seed: int = 0):
+    shape = (geometry.input_shape[0], 1, *geometry.input_shape[2:])
+    x = random_array(shape, dtype, seed=seed)
+    weight = random_array((out_channels, 1, *geometry.kernel_size), dtype, seed=seed + 1)
+    return x, weight
+
+
+@given(geometry=geometries(), out_channels=st.integers(1, 5), dtype=st.sampled_from([np.float32, np.float64]),
+       with_bias=st.booleans())
+def test_forward_kernel_equals_reference_exactly(geometry, out_channels, dtype, with_bias):
+    x, weight = _one_channel(geometry, out_channels, dtype)
+    bias = random_array((out_channels,), dtype, seed=7) if with_bias else None
+    where = (geometry.stride, geometry.padding, geometry.dilation, geometry.out_size)
+    expected = reference.single_channel_conv2d(x, weight, bias, *where)
+    actual = direct.conv2d(x, weight, bias, *where)
+    assert actual.dtype == dtype and actual.shape == expected.shape == (x.shape[0], out_channels, *geometry.out_size)
+    np.testing.assert_array_equal(actual, expected)
+
+
+@given(geometry=geometries(), out_channels=st.integers(1, 5))
+def test_forward_is_the_im2col_product_plus_bias(geometry, out_channels):
+    x, weight = _one_channel(geometry, out_channels, np.float64)
+    bias = random_array((out_channels,), np.float64, seed=3)
+    where = (geometry.stride, geometry.padding, geometry.dilation, geometry.out_size)
+    cols = reference.im2col(x, geometry.kernel_size, *where)
+    expected = (cols @ weight.reshape(out_channels, -1).T + bias).reshape(x.shape[0], *geometry.out_size, -1)
+    np.testing.assert_allclose(direct.conv2d(x, weight, bias, *where), expected.transpose(0, 3, 1, 2), rtol=1e-12,
+                               atol=1e-12)
+
+
+@given(geometry=geometries(), out_channels=st.integers(1, 5), dtype=st.sampled_from([np.float32, np.float64]))
+def test_weight_and_bias_grads_equal_reference(geometry, out_channels, dtype):
+    """The sums run in another order than the reference's einsum: equal to rounding."""
+    x, _ = _one_channel(geometry, out_channels, dtype)
+    grad = random_array((x.shape[0], out_channels, *geometry.out_size), dtype, seed=5)
+    where = (geometry.kernel_size, geometry.stride, geometry.padding, geometry.dilation)
+    expected_w, expected_b = reference.single_channel_conv2d_weight_bias_grad(grad, x, *where)
+    actual_w, actual_b = direct.conv2d_weight_bias_grad(grad, x, *where)
+    tolerance = 1e-5 if dtype == np.float32 else 1e-12
+    assert actual_w.dtype == dtype and actual_w.shape == (out_channels, 1, *geometry.kernel_size)
+    np.testing.assert_allclose(actual_w, expected_w, rtol=tolerance, atol=tolerance)
+    np.testing.assert_allclose(actual_b, expected_b, rtol=tolerance, atol=tolerance)
+
+
+@settings(deadline=None, max_examples=20)
+@given(geometry=geometries(), out_channels=st.integers(1, 4), input_grad=st.booleans())
+def test_conv2d_op_on_the_direct_path_matches_the_im2col_path(geometry, out_channels, input_grad):
+    x, weight = _one_channel(geometry, out_channels, np.float64)
+    bias = random_array((out_channels,), np.float64, seed=9)
+    spans = [geometry.dilation[a] * (geometry.kernel_size[a] - 1) + 1 for a in range(2)]
+    assume(all(spans[a] <= x.shape[2 + a] + 2 * geometry.padding[a] for a in range(2)))  # symmetric padding fits
+    options = dict(stride=geometry.stride, dilation=geometry.dilation, padding=geometry.padding)
+    results = []
+    for choice in ("numba", "numpy"):  # numba: the direct kernels; numpy: im2col + matmul
+        with dispatch.using(choice):
+            xt = tg.tensor(x, requires_grad=input_grad)
+            wt, bt = tg.tensor(weight, requires_grad=True), tg.tensor(bias, requires_grad=True)
+            out = tg.nn.functional.conv2d(xt, wt, bt, **options)
+            out.backward(random_array(out.shape, np.float64, seed=4))
+            results.append([out.numpy(), wt.grad, bt.grad, xt.grad if input_grad else None])
+    for ours, im2col_path in zip(*results, strict=True):
+        if ours is None:
+            assert im2col_path is None
+            continue
+        np.testing.assert_allclose(np.asarray(ours), np.asarray(im2col_path), rtol=1e-10, atol=1e-10)
+
+
+def test_dispatch_takes_the_direct_path_only_for_one_channel_numpy_float_inputs():
+    x1, x3 = np.zeros((2, 1, 5, 5), np.float32), np.zeros((2, 3, 5, 5), np.float32)
+    w = np.zeros((4, 1, 3, 3), np.float32)
+    assert dispatch.single_channel_conv(x1, w, 1) is direct
+    assert dispatch.single_channel_conv(x3, w, 1) is None
+    assert dispatch.single_channel_conv(x1.astype(np.float16), w, 1) is None
+    with dispatch.using("numpy"):
+        assert dispatch.single_channel_conv(x1, w, 1) is None
