@@ -56,11 +56,12 @@ def max_pool2d_row(x, out, argmax, block, kernel_size, stride, padding, dilation
                         argmax[n, oh, ow, c] = where
                     first = False
                     continue
-                for c in range(channels):
+                for c in range(channels):  # selects rather than branches, so that the loop vectorises
                     value, best = x[n, h, w, c], out[n, oh, ow, c]
-                    if value > best or (value != value and best == best):  # strictly larger: ties keep the first
-                        out[n, oh, ow, c] = value
-                        argmax[n, oh, ow, c] = where
+                    # strictly larger (ties keep the first), or the first NaN
+                    better = (value > best) | ((value != value) & (best == best))
+                    out[n, oh, ow, c] = value if better else best
+                    argmax[n, oh, ow, c] = where if better else argmax[n, oh, ow, c]
 
 
 @numba.njit(parallel=True, cache=True)

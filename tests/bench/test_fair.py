@@ -25,7 +25,7 @@ def test_child_answers_the_line_protocol() -> None:
     fair.child(FAKES, "fast", "ours", seed=0, threads=1, warmup=1, min_block_s=0.003, stdin=stdin, stdout=stdout)
     answers = [json.loads(line) for line in stdout.getvalue().splitlines()]
     assert list(answers[0]) == ["calls"] and answers[0]["calls"] >= 1
-    assert [list(a) for a in answers[1:]] == [["seconds"], ["seconds"], ["peak_rss_mib"]]  # nothing after quit
+    assert [list(a) for a in answers[1:]] == [["seconds", "cpu_seconds"]] * 2 + [["peak_rss_mib"]]  # none after quit
     assert all(a["seconds"] >= 0.001 for a in answers[1:3])  # a sleep of 1 ms per call
     assert answers[3]["peak_rss_mib"] > 0
 
@@ -39,6 +39,7 @@ def test_measure_runs_each_side_in_its_own_process_and_keeps_every_round() -> No
     assert summary["ratio_min"] == min(ratios) and summary["ratio_max"] == max(ratios)
     assert summary["ours"] == statistics.median(row.rounds["ours"]) and summary["torch"] >= 0.002
     assert set(row.peak_rss_mib) == {"ours", "torch"}
+    assert all(len(v) == 4 and min(v) >= 0 for v in row.cpu_rounds.values())  # a sleep uses almost no CPU
     as_json = row.to_json()
     assert as_json["rounds"] == row.rounds and as_json["kind"] == "time"
 
@@ -74,7 +75,7 @@ def test_render_writes_every_row_with_its_machine_between_the_markers(tmp_path) 
     report = fair.report(rows, machine, {"rounds": 2, "threads": 1, "command": "bench --against torch"})
     section = render.render(json.loads(json.dumps(report)))
     assert "Fake CPU, 2 cores" in section and "loaded" in section and "PyTorch 9.9" in section
-    assert "| fast | 3.000 | 4.000 | 0.75× | 0.50–1.00× |" in section
+    assert "| fast | 3.000 | 4.000 | 0.75× | 0.50–1.00× | – |" in section
     assert f"| {registry.TITLES['cnn_memory']} | 100.0 | 200.0 | 0.50× |" in section
     assert f"| {registry.TITLES['lstm']} | failed |" in section
     doc = tmp_path / "benchmarks.md"

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 import tinygrad_edu as tg
 from tests.kernels.geometry import geometries, random_array
+from tests.kernels.run_in_subprocess import run_python
 from tinygrad_edu.kernels import direct, dispatch, reference
 
 
@@ -87,3 +88,31 @@ def test_dispatch_takes_the_direct_path_only_for_one_channel_numpy_float_inputs(
     assert dispatch.single_channel_conv(x1.astype(np.float16), w, 1) is None
     with dispatch.using("numpy"):
         assert dispatch.single_channel_conv(x1, w, 1) is None
+
+
+DISABLED_JIT_CHECK = """
+import numpy as np
+from tinygrad_edu.kernels import direct, pool, reference
+rng = np.random.default_rng(0)
+x = rng.standard_normal((2, 1, 6, 5))
+w, b = rng.standard_normal((3, 1, 3, 2)), rng.standard_normal(3)
+where = ((2, 1), (1, 0), (1, 2), (2, 2))
+np.testing.assert_array_equal(direct.conv2d(x, w, b, *where), reference.single_channel_conv2d(x, w, b, *where))
+grad = rng.standard_normal((2, 3, 2, 2))
+for ours, theirs in zip(direct.conv2d_weight_bias_grad(grad, x, (3, 2), *where[:3]),
+                        reference.single_channel_conv2d_weight_bias_grad(grad, x, (3, 2), *where[:3])):
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+y = rng.standard_normal((2, 3, 5, 5))
+out, argmax = reference.max_pool2d(y, (2, 2), (2, 2), (0, 0), (1, 1), (2, 2))
+g = rng.standard_normal(out.shape)
+np.testing.assert_array_equal(pool.max_pool2d_backward_tiled(g, argmax, y.shape, (2, 2), (2, 2), (0, 0), (1, 1)),
+                              reference.max_pool2d_backward(g, argmax, y.shape))
+print("ok")
+"""
+
+
+def test_kernels_run_as_plain_python_with_the_jit_disabled():
+    """NUMBA_DISABLE_JIT=1 (the debugging mode) runs the same kernels as Python: same results."""
+    result = run_python(DISABLED_JIT_CHECK, NUMBA_DISABLE_JIT="1")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().endswith("ok")

@@ -14,13 +14,16 @@ labelled *contaminated*) were off by up to 25×. Here, for each workload of ``re
 3. the sides take turns: one block of ours, one of PyTorch's, ours, …, ``rounds`` times, with a short pause
    before each turn so that the other process's idle threads have gone to sleep. A busy moment on a shared
    machine then slows both sides of a round alike, so the per-round ratio ours/PyTorch is the robust figure;
-4. the report keeps every round's seconds per call, the medians, and the min–max of the per-round ratios.
+4. the report keeps every round's seconds per call, the medians, and the min–max of the per-round ratios; and
+   each round's CPU time per call (all the process's threads), whose ratio a loaded machine distorts less when
+   each side runs one thread (with several, threads that spin while waiting count too).
 
 A ``kind="memory"`` workload runs its ``steps`` in each fresh process and reports the peak resident memory
 (``VmHWM`` of /proc/self/status, else ``resource.getrusage`` ``ru_maxrss``), one process per side.
 
 The children speak a line protocol over their standard input and output: ``warmup`` → ``{"calls": n}``,
-``block`` → ``{"seconds": s}`` (per call), ``rss`` → ``{"peak_rss_mib": m}``; one JSON line per answer.
+``block`` → ``{"seconds": s, "cpu_seconds": c}`` (per call: wall time, and the CPU time of all the process's
+threads), ``rss`` → ``{"peak_rss_mib": m}``; one JSON line per answer.
 """
 
 from __future__ import annotations
@@ -97,10 +100,11 @@ def child(registry: str, name: str, side: str, seed: int, threads: int, warmup: 
             calls = max(1, int(min_block_s / max(time.perf_counter() - start, 1e-7)))
             answer(calls=calls)
         elif command == "block":
-            start = time.perf_counter()
+            start, cpu_start = time.perf_counter(), time.process_time()
             for _ in range(calls):
                 step()
-            answer(seconds=(time.perf_counter() - start) / calls)
+            answer(seconds=(time.perf_counter() - start) / calls,
+                   cpu_seconds=(time.process_time() - cpu_start) / calls)
         elif command == "rss":
             answer(peak_rss_mib=peak_rss_mib())
         elif command == "quit":
@@ -117,6 +121,7 @@ class Row:
     name: str
     kind: str
     rounds: dict[str, list[float]] = field(default_factory=dict)  # side → seconds per call, one per round
+    cpu_rounds: dict[str, list[float]] = field(default_factory=dict)  # side → CPU seconds per call, per round
     peak_rss_mib: dict[str, float] = field(default_factory=dict)  # side → MiB
     calls_per_block: dict[str, int] = field(default_factory=dict)
     error: str | None = None
@@ -139,13 +144,16 @@ class Row:
                     "ratio": None if ours is None or theirs is None else ours / theirs}
         ratios = self.ratios()
         ours, theirs = self.median("ours"), self.median("torch")
-        return {"ours": ours, "torch": theirs,
+        cpu = [statistics.median(self.cpu_rounds[side]) if self.cpu_rounds.get(side) else None for side in SIDES]
+        return {"ours": ours, "torch": theirs, "ours_cpu": cpu[0], "torch_cpu": cpu[1],
+                "cpu_ratio": None if None in cpu else cpu[0] / cpu[1],
                 "ratio": None if ours is None or theirs is None else ours / theirs,
                 "ratio_median": statistics.median(ratios) if ratios else None,
                 "ratio_min": min(ratios) if ratios else None, "ratio_max": max(ratios) if ratios else None}
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "kind": self.kind, "rounds": self.rounds, "peak_rss_mib": self.peak_rss_mib,
+        return {"name": self.name, "kind": self.kind, "rounds": self.rounds, "cpu_rounds": self.cpu_rounds,
+                "peak_rss_mib": self.peak_rss_mib,
                 "calls_per_block": self.calls_per_block, "error": self.error, **self.summary()}
 
 
@@ -220,10 +228,13 @@ def measure(name: str, rounds: int = 15, threads: int | None = None, seed: int =
         for child_side in children:  # warm up one at a time, so that compilation does not overlap
             row.calls_per_block[child_side.side] = int(child_side.ask("warmup")["calls"])
         row.rounds = {child_side.side: [] for child_side in children}
+        row.cpu_rounds = {child_side.side: [] for child_side in children}
         for _ in range(rounds):
             for child_side in children:
                 time.sleep(pause_s)
-                row.rounds[child_side.side].append(child_side.ask("block")["seconds"])
+                answer = child_side.ask("block")
+                row.rounds[child_side.side].append(answer["seconds"])
+                row.cpu_rounds[child_side.side].append(answer["cpu_seconds"])
         for child_side in children:
             row.peak_rss_mib[child_side.side] = child_side.ask("rss")["peak_rss_mib"]
     finally:
@@ -246,7 +257,8 @@ def format_rows(rows: list[Row], titles: dict[str, str] | None = None) -> str:
     titles = titles or {}
     names = [titles.get(row.name, row.name) for row in rows]
     width = max([40, *(len(name) for name in names)])
-    header = f"{'workload':<{width}} {'ours':>10} {'torch':>10} {'ours/torch':>10} {'per-round range':>16}"
+    header = (f"{'workload':<{width}} {'ours':>10} {'torch':>10} {'ours/torch':>10} {'per-round range':>16} "
+              f"{'CPU-time ratio':>14}")
     lines = [header, "-" * len(header)]
     for row, title in zip(rows, names, strict=True):
         if row.error:
@@ -255,9 +267,10 @@ def format_rows(rows: list[Row], titles: dict[str, str] | None = None) -> str:
         s = row.summary()
         ratio = "-" if s["ratio"] is None else f"{s['ratio']:.2f}x"
         spread = "" if s.get("ratio_min") is None else f"{s['ratio_min']:.2f}-{s['ratio_max']:.2f}x"
-        unit = " MiB" if row.kind == "memory" else " ms"
+        unit = "MiB" if row.kind == "memory" else "ms"
+        cpu = "" if s.get("cpu_ratio") is None else f"{s['cpu_ratio']:.2f}x"
         lines.append(f"{title:<{width}} {_figure(s['ours'], row.kind):>10} {_figure(s['torch'], row.kind):>10} "
-                     f"{ratio:>10} {spread:>16}{unit}")
+                     f"{ratio:>10} {spread:>16} {cpu:>14} {unit}")
     return "\n".join(lines)
 
 

@@ -51,24 +51,26 @@ def render(report: dict[str, Any]) -> str:
         f"Command: `{report['settings'].get('command', 'python -m tinygrad_edu.bench --against torch')}`. "
         "Each side ran in its own process, the two taking turns (ours, PyTorch, ours, …); a figure is the median "
         "over rounds of the seconds per call, the range is the lowest and highest ratio ours/PyTorch of a single "
-        "round. The JSON keeps every round.",
+        "round; the CPU-time ratio compares the medians of the CPU time the processes used per call (all their "
+        "threads), less distorted by a loaded machine when each side runs one thread. The JSON keeps every round.",
         "",
         machine_line(report),
         "",
-        "| workload | ours ms | PyTorch ms | ours/PyTorch (medians) | per-round ratio, min–max |",
-        "| --- | ---: | ---: | ---: | ---: |",
+        "| workload | ours ms | PyTorch ms | ours/PyTorch (medians) | per-round ratio, min–max | CPU-time ratio |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     memory = []
     for row in report["rows"]:
         title = TITLES.get(row["name"], row["name"])
         if row.get("error"):
-            lines.append(f"| {title} | failed | | | |")
+            lines.append(f"| {title} | failed | | | | |")
             continue
         if row["kind"] == "memory":
             memory.append(row)
             continue
         spread = "–" if row.get("ratio_min") is None else f"{row['ratio_min']:.2f}–{row['ratio_max']:.2f}×"
-        lines.append(f"| {title} | {_ms(row['ours'])} | {_ms(row['torch'])} | {_ratio(row['ratio'])} | {spread} |")
+        lines.append(f"| {title} | {_ms(row['ours'])} | {_ms(row['torch'])} | {_ratio(row['ratio'])} | {spread} | "
+                     f"{_ratio(row.get('cpu_ratio'))} |")
     if memory:
         lines += ["", "| peak resident memory, each side a fresh process | ours MiB | PyTorch MiB | ours/PyTorch |",
                   "| --- | ---: | ---: | ---: |"]
