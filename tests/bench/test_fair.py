@@ -79,13 +79,16 @@ def test_render_writes_every_row_with_its_machine_between_the_markers(tmp_path) 
     assert f"| {registry.TITLES['cnn_memory']} | 100.0 | 200.0 | 0.50× |" in section
     assert f"| {registry.TITLES['lstm']} | failed |" in section
     doc = tmp_path / "benchmarks.md"
-    doc.write_text(f"# B\nbefore\n{render.BEGIN}\nold figures\n{render.END}\nafter\n")
+    other_begin, other_end = render.markers("other")
+    doc.write_text(f"# B\nbefore\n{render.BEGIN}\nold figures\n{render.END}\nafter\n{other_begin}\n{other_end}\n")
     path = tmp_path / "r.json"
     path.write_text(json.dumps(report))
     assert render.main([str(path), "--doc", str(doc)]) == 0
     text = doc.read_text()
     assert "old figures" not in text and "Fake CPU" in text and text.startswith("# B\nbefore\n")
-    assert text.endswith(f"{render.END}\nafter\n")
+    assert text.endswith(f"{render.END}\nafter\n{other_begin}\n{other_end}\n")
+    assert render.main([str(path), "--doc", str(doc), "--section", "other"]) == 0
+    assert doc.read_text().count("Fake CPU") == 2
 
 
 def test_registry_rows_have_titles_and_both_sides() -> None:

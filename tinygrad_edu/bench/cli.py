@@ -14,6 +14,7 @@ import argparse
 import importlib.util
 import json
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
@@ -108,7 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.against == "torch" and args.device == "cpu" and not args.in_process:
-        return _fair(parser, args)
+        return _fair(parser, args, argv)
     workloads = WORKLOADS if args.device == "cpu" else GPU_WORKLOADS
     for name in args.only or []:
         if name not in workloads:
@@ -152,7 +153,7 @@ CONTAMINATED = ("CONTAMINATED: PyTorch ran in this process, its threads fighting
                 "column is not a fair comparison (drop --in-process for one)")
 
 
-def _fair(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+def _fair(parser: argparse.ArgumentParser, args: argparse.Namespace, argv: Sequence[str] | None) -> int:
     """``--against torch`` on the CPU: every registry workload, each side in its own process (bench/fair.py)."""
     names = args.only or list(registry.WORKLOADS)
     for name in names:
@@ -171,7 +172,9 @@ def _fair(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     print()
     print(fair.format_rows(rows, registry.TITLES))
     if args.json:
-        settings = {"rounds": rounds, "threads": threads, "quick": args.quick, "command": " ".join(sys.argv)}
+        command = "python -m tinygrad_edu.bench " + " ".join(sys.argv[1:] if argv is None else argv)
+        settings = {"rounds": rounds, "threads": threads, "quick": args.quick, "command": command,
+                    "date": time.strftime("%Y-%m-%d %H:%M %Z")}
         with open(args.json, "w") as f:
             json.dump(fair.report(rows, facts, settings), f, indent=2)
         print(f"\nwrote {args.json}")

@@ -40,7 +40,10 @@ def read_idx(path: str) -> np.ndarray:
 
 
 def load_mnist(directory: str, split: str) -> tuple[np.ndarray, np.ndarray]:
-    """(images (N, 1, 28, 28) float32 in [0, 1], labels int64) of the train or test split."""
+    """(images (N, 1, 28, 28) float32 in [0, 1], labels int64) of the train or test split. ``directory`` holds
+    the files, or a ``mnist`` folder that does (as our trainer's ``--data-dir``)."""
+    if not any(os.path.exists(os.path.join(directory, FILES[split][0] + end)) for end in ("", ".gz")):
+        directory = os.path.join(directory, "mnist")
     arrays = []
     for name in FILES[split]:
         path = os.path.join(directory, name)

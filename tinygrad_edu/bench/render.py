@@ -1,10 +1,11 @@
 """Write the fair comparison's JSON (``python -m tinygrad_edu.bench --against torch --json FILE``) into the docs.
 
-    python -m tinygrad_edu.bench.render FILE [--doc docs/benchmarks.md]
+    python -m tinygrad_edu.bench.render FILE [--doc docs/benchmarks.md] [--section NAME] [--print]
 
-Replaces the text between ``<!-- fair-benchmark:begin -->`` and ``<!-- fair-benchmark:end -->`` in the document
-(printing the section instead when the document has no such markers, or with ``--print``). Every figure comes
-from the JSON, with the machine it was measured on; nothing is typed by hand.
+Replaces the text between ``<!-- NAME:begin -->`` and ``<!-- NAME:end -->`` in the document (NAME is
+``fair-benchmark`` unless ``--section`` says otherwise), or prints the section when the document has no such
+markers or with ``--print``. Every figure comes from the JSON, with the machine it was measured on; nothing is
+typed by hand.
 """
 
 from __future__ import annotations
@@ -17,6 +18,11 @@ from typing import Any
 from .registry import TITLES
 
 BEGIN, END = "<!-- fair-benchmark:begin -->", "<!-- fair-benchmark:end -->"
+
+
+def markers(name: str = "fair-benchmark") -> tuple[str, str]:
+    """The comments that delimit a rendered section: ``--section NAME`` lets one page hold several runs."""
+    return f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
 
 
 def _ms(seconds: float | None) -> str:
@@ -42,7 +48,7 @@ def machine_line(report: dict[str, Any]) -> str:
     return (f"Machine: {m.get('cpu', '?')}, {m.get('cores', '?')} cores, load average {load} at the start; "
             f"Python {m.get('python', '?')}, NumPy {m.get('numpy', '?')} ({m.get('blas', '?')}), Numba "
             f"{m.get('numba', '?')}, PyTorch {m.get('torch', '?')}; {settings['threads']} threads per side, "
-            f"{settings['rounds']} alternating rounds.{busy}")
+            f"{settings['rounds']} alternating rounds; {settings.get('date', 'date not recorded')}.{busy}")
 
 
 def render(report: dict[str, Any]) -> str:
@@ -81,9 +87,10 @@ def render(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def replace_section(document: str, section: str) -> str:
-    """``document`` with the text between the markers replaced by ``section``."""
-    start, end = document.index(BEGIN) + len(BEGIN), document.index(END)
+def replace_section(document: str, section: str, name: str = "fair-benchmark") -> str:
+    """``document`` with the text between the markers of section ``name`` replaced by ``section``."""
+    begin, end_marker = markers(name)
+    start, end = document.index(begin) + len(begin), document.index(end_marker)
     return document[:start] + "\n" + section + "\n" + document[end:]
 
 
@@ -91,16 +98,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tinygrad_edu.bench.render", description=__doc__.splitlines()[0])
     parser.add_argument("json_file")
     parser.add_argument("--doc", default="docs/benchmarks.md")
+    parser.add_argument("--section", default="fair-benchmark",
+                        help="the name in the markers <!-- NAME:begin --> … <!-- NAME:end --> (default fair-benchmark)")
     parser.add_argument("--print", action="store_true", help="print the section instead of editing the document")
     args = parser.parse_args(argv)
     with open(args.json_file) as f:
         section = render(json.load(f))
     document = None if args.print else open(args.doc).read()
-    if document is None or BEGIN not in document or END not in document:
+    begin, end = markers(args.section)
+    if document is None or begin not in document or end not in document:
         print(section)
         return 0
     with open(args.doc, "w") as f:
-        f.write(replace_section(document, section))
+        f.write(replace_section(document, section, args.section))
     print(f"updated {args.doc}")
     return 0
 
