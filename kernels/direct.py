@@ -35,20 +35,18 @@ Pair = tuple[int, int]
 def forward_sample(padded, taps, bias, out, n, stride, dilation, kernel_size):
     """out[n] = bias + Σ_taps x · W for every output pixel of sample n; taps is W as (kh·kw, O)."""
     _, out_h, out_w, channels = out.shape
-    row = np.empty(channels, dtype=out.dtype)  # one output pixel's channels, summed here, then stored once
+    image = padded[n]
     for oh in range(out_h):
         for ow in range(out_w):
-            for o in range(channels):
-                row[o] = bias[o]
+            row = out[n, oh, ow]  # one output pixel's channels: a contiguous row
+            row[:] = bias
             for i in range(kernel_size[0]):
                 h = oh * stride[0] + i * dilation[0]
                 for j in range(kernel_size[1]):
-                    value = padded[n, h, ow * stride[1] + j * dilation[1]]
-                    t = i * kernel_size[1] + j
+                    value = image[h, ow * stride[1] + j * dilation[1]]
+                    tap = taps[i * kernel_size[1] + j]
                     for o in range(channels):
-                        row[o] += value * taps[t, o]
-            for o in range(channels):
-                out[n, oh, ow, o] = row[o]
+                        row[o] += value * tap[o]
 
 
 @numba.njit(parallel=True, cache=True)

@@ -47,7 +47,7 @@ def machine_line(report: dict[str, Any]) -> str:
         pass
     return (f"Machine: {m.get('cpu', '?')}, {m.get('cores', '?')} cores, load average {load} at the start; "
             f"Python {m.get('python', '?')}, NumPy {m.get('numpy', '?')} ({m.get('blas', '?')}), Numba "
-            f"{m.get('numba', '?')}, PyTorch {m.get('torch', '?')}; {settings['threads']} threads per side, "
+            f"{m.get('numba', '?')}, PyTorch {m.get('torch', '?')}; {settings['threads']} thread{'s' if settings['threads'] != 1 else ''} per side, "
             f"{settings['rounds']} alternating rounds; {settings.get('date', 'date not recorded')}.{busy}")
 
 
