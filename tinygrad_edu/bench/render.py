@@ -38,6 +38,7 @@ def _ratio(value: float | None) -> str:
 def machine_line(report: dict[str, Any]) -> str:
     """One sentence naming the machine, the libraries, the threads and how busy the machine was."""
     m, settings = report["machine"], report["settings"]
+    threads = f"{settings['threads']} thread{'s' if settings['threads'] != 1 else ''}"
     load = m.get("load average (1, 5, 15 min)", "unknown")
     busy = ""
     try:
@@ -47,7 +48,7 @@ def machine_line(report: dict[str, Any]) -> str:
         pass
     return (f"Machine: {m.get('cpu', '?')}, {m.get('cores', '?')} cores, load average {load} at the start; "
             f"Python {m.get('python', '?')}, NumPy {m.get('numpy', '?')} ({m.get('blas', '?')}), Numba "
-            f"{m.get('numba', '?')}, PyTorch {m.get('torch', '?')}; {settings['threads']} thread{'s' if settings['threads'] != 1 else ''} per side, "
+            f"{m.get('numba', '?')}, PyTorch {m.get('torch', '?')}; {threads} per side, "
             f"{settings['rounds']} alternating rounds; {settings.get('date', 'date not recorded')}.{busy}")
 
 
