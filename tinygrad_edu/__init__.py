@@ -30,6 +30,41 @@ from .tensor import Tensor, cat, concatenate, maximum, minimum, split, stack, wh
 
 __version__ = "0.1.0"
 
+# issue #18 groups 1, 2, 6, 7: arithmetic spellings, masks and logic, creation, math (ops/arith, logic, math)
+import numpy as _np  # noqa: E402
+
+from .creation import (  # noqa: E402  # noqa: E402
+                bernoulli,
+                empty,
+                empty_like,
+                full_like,
+                linspace,
+                logspace,
+                normal,
+                rand_like,
+                randint_like,
+                randn_like,
+)
+from .ops.arith import *  # noqa: E402, F403
+from .ops.arith import __all__ as _arith_names  # noqa: E402
+from .ops.logic import *  # noqa: E402, F403
+from .ops.logic import __all__ as _logic_names  # noqa: E402
+from .ops.math import *  # noqa: E402, F403
+from .ops.math import __all__ as _math_names  # noqa: E402
+
+# dtypes under PyTorch's names (NumPy dtypes): tg.float32 is tg.float, tg.int64 is tg.long, ...
+float16 = half = _np.dtype("float16")
+float32 = float = _np.dtype("float32")  # noqa: A001
+float64 = double = _np.dtype("float64")
+int8 = _np.dtype("int8")
+uint8 = _np.dtype("uint8")
+int16 = short = _np.dtype("int16")
+int32 = int = _np.dtype("int32")  # noqa: A001
+int64 = long = _np.dtype("int64")
+bool = _np.dtype("bool")  # noqa: A001
+_DTYPE_NAMES = ["float16", "half", "float32", "float", "float64", "double", "int8", "uint8", "int16", "short",
+                "int32", "int", "int64", "long", "bool"]
+
 __all__ = [
     "Function", "GradcheckError", "GradcheckReport", "OpError", "Tensor", "arange", "backend", "cat",
     "concatenate", "enable_grad", "eye", "full", "gradcheck", "is_grad_enabled", "manual_seed", "maximum",
@@ -40,4 +75,7 @@ __all__ = [
     "data", "train",
     "AnomalyError", "RemovableHandle", "amp", "detect_anomaly", "explain", "is_anomaly_enabled", "viz",
     "load_safetensors", "load_torch_state_dict", "save_safetensors",
+    # issue #18 groups 1, 2, 6, 7
+    "bernoulli", "empty", "empty_like", "full_like", "linspace", "logspace", "normal", "rand_like", "randint_like",
+    "randn_like", *_arith_names, *_logic_names, *_math_names, *_DTYPE_NAMES,
 ]
