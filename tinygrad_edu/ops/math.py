@@ -108,11 +108,13 @@ class Round(_PiecewiseConstant):
 
 
 class Sign(_PiecewiseConstant):
-    """Sign  z = −1, 0 or 1 (NaN stays NaN).    Backward:  ∂L/∂x = 0."""
+    """Sign  z = −1, 0 or 1 (and 0 for NaN, as PyTorch).    Backward:  ∂L/∂x = 0."""
 
     def forward(self, x: Any) -> Any:
         xp = get_array_module(x)
-        return xp.sign(x) if x.dtype != bool else x.copy()
+        if x.dtype == bool:
+            return x.copy()
+        return xp.sign(xp.nan_to_num(x, nan=0.0)) if x.dtype.kind == "f" else xp.sign(x)
 
 
 class Frac(Function):
@@ -800,11 +802,9 @@ def clamp(input: Tensor, min: Tensor | float | None = None, max: Tensor | float 
     """Clamp every element into [min, max]: z = min(max(x, min), max).
 
     Number bounds use ``Clip`` (``ops/unary.py``); a Tensor bound uses ``ClampTensor``, which also sends
-    gradients to the bounds (formulas there). At least one bound must be given.
+    gradients to the bounds (formulas there). At least one bound must be given (``Clip`` says so otherwise).
     """
     input = _as_tensor("clamp", input)
-    if min is None and max is None:
-        raise ValueError("clamp(): at least one of 'min' or 'max' must not be None")
     if not isinstance(min, Tensor) and not isinstance(max, Tensor):
         for name, bound in (("min", min), ("max", max)):
             if bound is not None and (isinstance(bound, bool) or not isinstance(bound, int | float | np.number)):
