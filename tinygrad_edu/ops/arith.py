@@ -16,6 +16,7 @@ import numpy as np
 from ..autograd import Function
 from ..backend import get_array_module
 from ..tensor import Tensor
+from .binary import Add, Div, Mul, Pow, Sub
 from .broadcast import unbroadcast
 from .math import _zeros_like
 
@@ -28,6 +29,17 @@ def _tensor(op: str, value: Any) -> Tensor:
     if isinstance(value, int | float | bool | np.ndarray | np.generic | list | tuple):
         return Tensor(value)
     raise TypeError(f"{op}(): expected a Tensor or a number, got {type(value).__name__}")
+
+
+def _pair(op: str, input: Any, other: Any) -> tuple[Any, Any]:
+    """The two operands for ``Op.apply``, which turns a Python number into a constant of the other operand's dtype
+    (as the operators do: ``7 // x`` is ``floor_divide(7, x)``); two numbers make a tensor of the first."""
+    for value in (input, other):
+        if not isinstance(value, Tensor | int | float | bool | np.ndarray | np.generic | list | tuple):
+            raise TypeError(f"{op}(): expected a Tensor or a number, got {type(value).__name__}")
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        input = Tensor(input)
+    return input, other
 
 
 def _check_integer_divisor(op: str, x: Any, y: Any) -> None:
@@ -124,12 +136,12 @@ def _scaled(op: str, other: Any, alpha: Scalar) -> Any:
 
 def add(input: Tensor | Scalar, other: Tensor | Scalar, *, alpha: Scalar = 1) -> Tensor:
     """z = input + alpha · other  (broadcasting; ``Add``, and ``Mul`` when alpha ≠ 1)."""
-    return _tensor("add", input) + _scaled("add", other, alpha)
+    return Add.apply(*_pair("add", input, _scaled("add", other, alpha)))
 
 
 def sub(input: Tensor | Scalar, other: Tensor | Scalar, *, alpha: Scalar = 1) -> Tensor:
     """z = input − alpha · other  (``Sub``)."""
-    return _tensor("sub", input) - _scaled("sub", other, alpha)
+    return Sub.apply(*_pair("sub", input, _scaled("sub", other, alpha)))
 
 
 subtract = sub
@@ -137,12 +149,12 @@ subtract = sub
 
 def rsub(input: Tensor | Scalar, other: Tensor | Scalar, *, alpha: Scalar = 1) -> Tensor:
     """z = other − alpha · input  (the reversed subtraction)."""
-    return _tensor("rsub", other) - _scaled("rsub", input, alpha)
+    return Sub.apply(*_pair("rsub", other, _scaled("rsub", input, alpha)))
 
 
 def mul(input: Tensor | Scalar, other: Tensor | Scalar) -> Tensor:
     """z = input ⊙ other  (``Mul``)."""
-    return _tensor("mul", input) * other
+    return Mul.apply(*_pair("mul", input, other))
 
 
 multiply = mul
@@ -153,11 +165,11 @@ def div(input: Tensor | Scalar, other: Tensor | Scalar, *, rounding_mode: str | 
     ``rounding_mode="trunc"`` (toward zero, C's ``/``) or ``"floor"`` (down, Python's ``//``) — ``DivRounded``,
     which keeps integer dtypes and has zero gradient."""
     if rounding_mode is None:
-        return _tensor("div", input) / other
+        return Div.apply(*_pair("div", input, other))
     if rounding_mode not in ("trunc", "floor"):
         raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
                          f"{rounding_mode!r}")
-    return DivRounded.apply(_tensor("div", input), other, rounding_mode=rounding_mode)
+    return DivRounded.apply(*_pair("div", input, other), rounding_mode=rounding_mode)
 
 
 divide = div
@@ -175,19 +187,17 @@ def floor_divide(input: Tensor | Scalar, other: Tensor | Scalar) -> Tensor:
 
 def remainder(input: Tensor | Scalar, other: Tensor | Scalar) -> Tensor:
     """Python's ``%``: input − ⌊input/other⌋·other, the sign of ``other`` (``Remainder``)."""
-    return Remainder.apply(input, other)
+    return Remainder.apply(*_pair("remainder", input, other))
 
 
 def fmod(input: Tensor | Scalar, other: Tensor | Scalar) -> Tensor:
     """C's ``fmod``: input − trunc(input/other)·other, the sign of ``input`` (``Fmod``)."""
-    return Fmod.apply(input, other)
+    return Fmod.apply(*_pair("fmod", input, other))
 
 
 def pow(input: Tensor | Scalar, exponent: Tensor | Scalar) -> Tensor:  # noqa: A001 (PyTorch's name)
     """z = input ** exponent  (``Pow``; either may be a number)."""
-    if isinstance(input, Tensor):
-        return input ** exponent
-    return _tensor("pow", exponent).__rpow__(input)
+    return Pow.apply(*_pair("pow", input, exponent))
 
 
 def neg(input: Tensor) -> Tensor:
