@@ -53,7 +53,8 @@ def test_wrappers_gradcheck(data):
     for fn in (tg.mul, tg.multiply, tg.div, tg.divide, tg.true_divide, tg.pow, lambda a, b: a.pow(b) + a.div(b)):
         tg.gradcheck(fn, _tensor(x), _tensor(y))
     for fn in (tg.neg, tg.negative, tg.abs, tg.absolute, tg.exp, tg.log, tg.sqrt, tg.sin, tg.cos, tg.sigmoid,
-               tg.tanh, tg.relu, lambda a: tg.sum(a, 0 if a.ndim else None), tg.mean, lambda a: tg.logsumexp(a, -1) if a.ndim else a,
+               tg.tanh, tg.relu, lambda a: tg.sum(a, 0 if a.ndim else None), tg.mean,
+               lambda a: tg.logsumexp(a, -1) if a.ndim else a,
                lambda a: tg.softmax(a, -1) if a.ndim else a, lambda a: tg.log_softmax(a, -1) if a.ndim else a,
                lambda a: tg.flatten(a), lambda a: tg.reshape(a, (-1,)), lambda a: tg.unsqueeze(a, 0)):
         tg.gradcheck(fn, _tensor(x))

@@ -112,9 +112,9 @@ def test_where_with_scalar_branches():
 def test_errors_name_the_op_and_the_fix():
     x = tg.tensor([[1.0, 2.0], [3.0, 4.0]])
     with pytest.raises(TypeError, match="bitwise_and: not implemented for dtype float32"):
-        x & x
+        _ = x & x
     with pytest.raises(TypeError, match="bitwise_not: not implemented for dtype float32"):
-        ~x
+        _ = ~x
     with pytest.raises(TypeError, match="masked_fill: the mask must be a bool tensor"):
         x.masked_fill(tg.tensor([1, 0]), 0.0)
     with pytest.raises(ValueError, match=r"masked_fill: the mask of shape \(3,\) does not broadcast"):
