@@ -9,9 +9,10 @@ import tinygrad_edu as tg
 
 GROUPS = {
     "1 arithmetic spellings": [
-        *(f"Tensor.{n}" for n in ("add", "sub", "mul", "div", "pow", "neg", "abs", "exp", "log", "sqrt", "true_divide", "multiply", "subtract", "negative", "fmod",
-                                  "remainder", "__mod__", "__rmod__", "__floordiv__", "__rfloordiv__", "type", "int",
-                                  "long", "bool", "half", "short", "byte", "float", "double")),
+        *(f"Tensor.{n}" for n in ("add", "sub", "mul", "div", "pow", "neg", "abs", "exp", "log", "sqrt",
+                                  "true_divide", "multiply", "subtract", "negative", "fmod", "remainder", "__mod__",
+                                  "__rmod__", "__floordiv__", "__rfloordiv__", "type", "int", "long", "bool", "half",
+                                  "short", "byte", "float", "double")),
         *(f"tg.{n}" for n in ("add", "sub", "mul", "div", "pow", "neg", "abs", "exp", "log", "sqrt", "sin", "cos",
                               "sigmoid", "tanh", "relu", "logsumexp", "softmax", "log_softmax", "matmul", "sum",
                               "mean", "max", "min", "var", "std", "argmax", "argmin", "clamp", "clip", "reshape",
