@@ -31,6 +31,51 @@ Tensor.__itruediv__ = inplace.itruediv
 
 # ---------------------------------------------------------------- arithmetic spellings, logic, creation, math
 
+
+def _bind_arithmetic_logic_creation_math() -> None:
+    """Issue #18 groups 1, 2, 6, 7: ops/arith.py, ops/logic.py, creation.py, ops/math.py."""
+    from . import creation
+    from .ops import arith, logic, math
+
+    for name in ("add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "floor_divide",
+                 "remainder", "fmod", "pow", "neg", "negative", "absolute", "positive"):
+        setattr(Tensor, name, getattr(arith, name))
+    Tensor.__abs__ = arith.abs
+    Tensor.__pos__ = arith.positive
+    Tensor.__mod__ = arith.remainder
+    Tensor.__rmod__ = lambda self, other: arith.remainder(other, self)
+    Tensor.__floordiv__ = arith.floor_divide
+    Tensor.__rfloordiv__ = lambda self, other: arith.floor_divide(other, self)
+    Tensor.type = arith.type_
+    Tensor.int = arith.to_int
+    Tensor.long = arith.to_long
+    Tensor.short = arith.to_short
+    Tensor.char = arith.to_char
+    Tensor.byte = arith.to_byte
+    Tensor.bool = arith.to_bool
+    Tensor.half = arith.to_half
+
+    for name in ("eq", "ne", "lt", "le", "gt", "ge", "greater", "less", "greater_equal", "less_equal", "not_equal",
+                 "equal", "isclose", "allclose", "isnan", "isinf", "isposinf", "isneginf", "isfinite", "logical_and",
+                 "logical_or", "logical_xor", "logical_not", "bitwise_and", "bitwise_or", "bitwise_xor",
+                 "bitwise_not", "masked_fill", "masked_select", "tril", "triu"):
+        setattr(Tensor, name, getattr(logic, name))
+    Tensor.__and__ = logic.bitwise_and
+    Tensor.__or__ = logic.bitwise_or
+    Tensor.__xor__ = logic.bitwise_xor
+    Tensor.__invert__ = logic.bitwise_not
+    Tensor.__rand__ = logic.rand_
+    Tensor.__ror__ = logic.ror_
+    Tensor.__rxor__ = logic.rxor_
+
+    Tensor.bernoulli = creation.bernoulli
+
+    for name in math.__all__:  # floor … xlogy, clamp/clip with tensor bounds (replacing the number-only clip)
+        setattr(Tensor, name, getattr(math, name))
+
+
+_bind_arithmetic_logic_creation_math()
+
 # ---------------------------------------------------------------- gathering, scattering, shape, scans and order
 
 # ---------------------------------------------------------------- linear algebra, activations
