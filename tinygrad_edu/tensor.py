@@ -96,7 +96,6 @@ class Tensor:
 
     __slots__ = ("data", "_grad", "requires_grad", "_ctx", "_retains_grad", "_grad_hooks", "_version",
                  "_before_inplace", "__weakref__")
-    __array_ufunc__ = None  # make `ndarray * Tensor` call Tensor.__rmul__ instead of converting the tensor
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None):
         self.data = _to_array(data, dtype)
@@ -270,6 +269,20 @@ class Tensor:
     __hash__ = object.__hash__  # == is elementwise, so hashing stays by identity (as in PyTorch)
 
     # ------------------------------------------------------------------------------------- conversions
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """NumPy functions on Tensors. ``ndarray ⊕ Tensor`` (+, −, ·, /, **, @, comparisons) is the Tensor op, as
+        ``Tensor ⊕ ndarray`` is; any other ufunc (``np.isfinite(x.grad)``, ``np.abs(t)``) works on the values and
+        returns an ndarray — refused for a tensor that requires grad, whose gradient it would silently drop."""
+        if method == "__call__" and not kwargs and len(inputs) == 2 and ufunc in _UFUNC_AS_OP:
+            return _UFUNC_AS_OP[ufunc](*inputs)
+        for x in (*inputs, *kwargs.get("out", ())):
+            if isinstance(x, Tensor) and x.requires_grad:
+                raise TypeError(f"np.{ufunc.__name__} on a tensor that requires grad would drop its gradient: use the "
+                                f"tensor's own op (tg.{ufunc.__name__}(x) or x.{ufunc.__name__}()), or "
+                                "x.detach().numpy() for the values")
+        arrays = [x.numpy() if isinstance(x, Tensor) else x for x in inputs]
+        return getattr(ufunc, method)(*arrays, **kwargs)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         """``np.asarray(t)``: the values as a NumPy array (as PyTorch's ``Tensor.__array__``)."""
@@ -717,6 +730,14 @@ class Tensor:
 
 
 autograd.Tensor = Tensor  # the engine builds op outputs with this class (autograd.py cannot import this module)
+
+
+# ndarray ⊕ Tensor → the Tensor op (Tensor.__array_ufunc__); names, not classes: ops is still loading here
+_UFUNC_AS_OP = {np.add: "Add", np.subtract: "Sub", np.multiply: "Mul", np.true_divide: "Div", np.power: "Pow",
+                np.matmul: "MatMul", np.maximum: "Maximum", np.minimum: "Minimum"}
+_UFUNC_AS_OP = {u: (lambda name: lambda a, b: getattr(ops, name).apply(a, b))(n) for u, n in _UFUNC_AS_OP.items()}
+for _ufunc in (np.equal, np.not_equal, np.less, np.less_equal, np.greater, np.greater_equal):
+    _UFUNC_AS_OP[_ufunc] = (lambda name: lambda a, b: _compare(a, b, name))(_ufunc.__name__)
 
 
 class ValuesIndices(tuple):
