@@ -28,6 +28,30 @@ from .nn.interop import load_safetensors, load_torch_state_dict, save_safetensor
 from .serialization import CheckpointError, load, save
 from .tensor import Tensor, cat, concatenate, maximum, minimum, split, stack, where
 
+# isort: split
+# linear algebra, activations, layers (issue 18, groups 8-10)
+from . import linalg
+from .ops.linalg import (
+                         addbmm,
+                         addmm,
+                         addmv,
+                         addr,
+                         baddbmm,
+                         bmm,
+                         cdist,
+                         cross,
+                         dot,
+                         einsum,
+                         ger,
+                         inner,
+                         mm,
+                         mv,
+                         norm,
+                         outer,
+                         trace,
+                         vdot,
+)
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -40,4 +64,6 @@ __all__ = [
     "data", "train",
     "AnomalyError", "RemovableHandle", "amp", "detect_anomaly", "explain", "is_anomaly_enabled", "viz",
     "load_safetensors", "load_torch_state_dict", "save_safetensors",
+    "addbmm", "addmm", "addmv", "addr", "baddbmm", "bmm", "cdist", "cross", "dot", "einsum", "ger", "inner", "linalg",
+    "mm", "mv", "norm", "outer", "trace", "vdot",
 ]
