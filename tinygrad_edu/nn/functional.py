@@ -26,6 +26,17 @@ from .attention import scaled_dot_product_attention
 from .conv import conv2d
 from .embedding import embedding
 from .layernorm import layer_norm
+from .layers_more import (
+    avg_pool1d,
+    conv1d,
+    conv_transpose1d,
+    conv_transpose2d,
+    group_norm,
+    instance_norm,
+    max_pool1d,
+    pixel_shuffle,
+    pixel_unshuffle,
+)
 from .pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 
 __all__ = [
@@ -39,6 +50,8 @@ __all__ = [
     "hardsigmoid", "hardswish", "hardtanh", "huber_loss", "interpolate", "logsigmoid", "mish", "normalize", "one_hot",
     "pairwise_distance", "prelu", "selu", "silu", "smooth_l1_loss", "softmin", "softplus", "softshrink", "softsign",
     "tanhshrink", "threshold", "upsample",
+    "avg_pool1d", "conv1d", "conv_transpose1d", "conv_transpose2d", "group_norm", "instance_norm", "max_pool1d",
+    "pixel_shuffle", "pixel_unshuffle",
 ]
 
 

@@ -297,7 +297,7 @@ def check_interpolate(shape: tuple[int, ...], size: Any, scale_factor: Any, mode
     if size is not None:
         sizes = (size,) * spatial if isinstance(size, int) else tuple(size)
         if len(sizes) != spatial:
-            raise ValueError(f"interpolate: size {size!r} must have {spatial} entries for input of shape {tuple(shape)}")
+            raise ValueError(f"interpolate: size {size!r} must have {spatial} entries for input {tuple(shape)}")
         return tuple(int(n) for n in sizes), (None,) * spatial
     scales = (scale_factor,) * spatial if isinstance(scale_factor, int | float) else tuple(scale_factor)
     if len(scales) != spatial:
