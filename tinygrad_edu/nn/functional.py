@@ -496,7 +496,6 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, o
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
     """cos θ = Σᵢ (x1ᵢ / max(‖x1‖, ε)) (x2ᵢ / max(‖x2‖, ε)) along ``dim`` (inputs broadcast), PyTorch's way of
     keeping it finite at 0. Composed (VectorNorm, Maximum, Div, Mul, Sum)."""
-    x1, x2 = _as_tensor_like(x1, x2) if not isinstance(x1, Tensor) else x1, x2
     shape = np.broadcast_shapes(tuple(x1.shape), tuple(x2.shape))
     x1, x2 = x1.broadcast_to(shape), x2.broadcast_to(shape)
     dim = normalize_dim(dim, len(shape), "cosine_similarity")
