@@ -295,8 +295,8 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bia
         raise ValueError(f"group_norm: num_groups={num_groups} must divide the number of channels ({channels}) of "
                          f"the input of shape {tuple(input.shape)}")
     grouped = input.reshape(input.shape[0], num_groups, -1)
-    mean = grouped.mean(2, True)
-    var = grouped.var(2, True, correction=0)
+    mean = grouped.mean(dim=2, keepdim=True)
+    var = grouped.var(dim=2, keepdim=True, correction=0)
     normalized = ((grouped - mean) / (var + eps).sqrt()).reshape(*input.shape)
     return _affine(normalized, weight, bias)
 
@@ -313,8 +313,8 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
                          f"{tuple(input.shape)}")
     axes = tuple(range(2, input.ndim))
     if use_input_stats:
-        mean = input.mean(axes, True)
-        var = input.var(axes, True, correction=0)
+        mean = input.mean(dim=axes, keepdim=True)
+        var = input.var(dim=axes, keepdim=True, correction=0)
         if running_mean is not None or running_var is not None:
             count = math.prod(input.shape[2:])
             with_grad_off = mean.data.mean(axis=0).reshape(-1)
