@@ -61,6 +61,30 @@ from .ops.math import __all__ as _math_names
 from .serialization import CheckpointError, load, save
 from .tensor import Tensor, cat, concatenate, maximum, minimum, split, stack, where
 
+# isort: split
+# linear algebra, activations, layers (issue 18, groups 8-10)
+from . import linalg
+from .ops.linalg import (
+                         addbmm,
+                         addmm,
+                         addmv,
+                         addr,
+                         baddbmm,
+                         bmm,
+                         cdist,
+                         cross,
+                         dot,
+                         einsum,
+                         ger,
+                         inner,
+                         mm,
+                         mv,
+                         norm,
+                         outer,
+                         trace,
+                         vdot,
+)
+
 __version__ = "0.1.0"
 
 # dtypes under PyTorch's names (NumPy dtypes): tg.float32 is tg.float, tg.int64 is tg.long, ...
@@ -86,6 +110,8 @@ __all__ = [
     "data", "train",
     "AnomalyError", "RemovableHandle", "amp", "detect_anomaly", "explain", "is_anomaly_enabled", "viz",
     "load_safetensors", "load_torch_state_dict", "save_safetensors",
+    "addbmm", "addmm", "addmv", "addr", "baddbmm", "bmm", "cdist", "cross", "dot", "einsum", "ger", "inner", "linalg",
+    "mm", "mv", "norm", "outer", "trace", "vdot",
     "autograd", "get_default_dtype", "gradgradcheck", "optim", "set_default_dtype", "set_grad_enabled",
     "bernoulli", "empty", "empty_like", "full_like", "linspace", "logspace", "normal", "rand_like", "randint_like",
     "randn_like", *_arith_names, *_logic_names, *_math_names, *_DTYPE_NAMES,

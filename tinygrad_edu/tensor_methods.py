@@ -79,5 +79,24 @@ _bind_arithmetic_logic_creation_math()
 # ---------------------------------------------------------------- gathering, scattering, shape, scans and order
 
 # ---------------------------------------------------------------- linear algebra, activations
+# isort: split
+from .ops import linalg as _linalg  # noqa: E402 (each section keeps its imports beside its bindings)
+
+Tensor.mm = _linalg.mm
+Tensor.bmm = _linalg.bmm
+Tensor.mv = _linalg.mv
+Tensor.dot = _linalg.dot
+Tensor.vdot = _linalg.vdot
+Tensor.inner = _linalg.inner
+Tensor.outer = _linalg.outer
+Tensor.ger = _linalg.ger
+Tensor.addmm = _linalg.addmm
+Tensor.addmv = _linalg.addmv
+Tensor.addr = _linalg.addr
+Tensor.baddbmm = _linalg.baddbmm
+Tensor.addbmm = _linalg.addbmm
+Tensor.trace = _linalg.trace
+Tensor.cross = _linalg.cross
+Tensor.norm = _linalg.norm
 
 __all__ = ["Tensor"]
