@@ -224,11 +224,12 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "regularization.title": ("Regularisation: over-fitting and five cures", "正则化：过拟合与五种对策"),
     "regularization.intro": (
-        "A network with 17,000 weights can memorise 60 noisy points — and then it predicts new points worse. "
+        "A network with 17,000 weights can memorise 60 noisy points — and then it predicts new points worse: it "
+        "generalises badly. "
         "We train the same network\n"
         "six times from the same initial weights and watch the validation loss: with no regulariser, with L1,"
         " L2, dropout, DropConnect, and with early stopping.",
-        "一个有 17,000 个权重的网络能记住 60 个带噪声的点——然后对新数据的预测反而变差。"
+        "一个有 17,000 个权重的网络能记住 60 个带噪声的点——然后对新数据的预测反而变差：泛化能力下降。"
         "我们从相同的初始权重出发，\n"
         "把同一个网络训练六遍，观察验证损失：无正则化、L1、L2、Dropout、DropConnect，以及早停。",
     ),
