@@ -541,7 +541,7 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "inside.plot_grad": ("gradients (float32)", "梯度（float32）"),
     "inside.plot_scaled": ("× 2¹⁶ (loss scaling)", "× 2¹⁶（损失缩放）"),
-    "inside.plot_smallest": ("smallest float16 (2⁻²⁴)", "float16 的最小值（2⁻²⁴）"),
+    "inside.plot_smallest": ("smallest positive float16, a subnormal (2⁻²⁴)", "float16 最小的正数，次正规数（2⁻²⁴）"),
     "inside.plot_amp_title": (
         "Why loss scaling: the gradients live below float16's range",
         "为什么要缩放损失：梯度落在 float16 的表示范围之下",

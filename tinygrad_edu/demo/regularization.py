@@ -250,8 +250,12 @@ TEXT: dict[str, tuple[str, str]] = {
         "L1 正则化在每个权重的梯度上加 λ·sign(w)：一个恒定的、指向 0 的拉力，会让许多权重恰好变成 0：",
     ),
     "regularization.l2": (
-        "L2 adds λ·w: a pull proportional to the weight (\"weight decay\"), which shrinks all weights:",
-        "L2 正则化加 λ·w：与权重成正比的拉力（“权重衰减”），让所有权重变小：",
+        "L2 adds λ·w: a pull proportional to the weight (\"weight decay\"), which shrinks all weights.\n"
+        "(Here the penalty is (λ/2)Σw², so that λ is PyTorch's weight_decay; document 001 and notebook 05 write "
+        "λΣθ², whose gradient is 2λθ: the same λ is twice as strong there.)",
+        "L2 正则化加 λ·w：与权重成正比的拉力（“权重衰减”），让所有权重变小。\n"
+        "（这里的惩罚项是 (λ/2)Σw²，这样 λ 就是 PyTorch 的 weight_decay；原文 001 和 notebook 05 写作 λΣθ²，"
+        "梯度为 2λθ：同一个 λ 在那里强一倍。）",
     ),
     "regularization.dropout": (
         "Dropout zeroes each activation with probability p in training and scales the others by 1/(1 − p); "
