@@ -64,12 +64,6 @@ def bptt_by_hand(w_ih: np.ndarray, w_hh: np.ndarray, xs: np.ndarray, hs: np.ndar
     return grad_w_ih, grad_w_hh, grad_b, norms
 
 
-def _grad(parameter: tg.Tensor) -> np.ndarray:
-    """The gradient of ``parameter`` as a NumPy array on the CPU (``.grad`` is a backend array or a Tensor)."""
-    grad = parameter.grad
-    return grad.numpy() if isinstance(grad, tg.Tensor) else tg.backend.to_device(grad, "cpu")
-
-
 def run(n: Narrator) -> None:
     n.title("rnn.title")
     n.say("rnn.intro")
@@ -102,9 +96,9 @@ def _by_hand(n: Narrator) -> None:
     loss = 0.5 * ((h_n[0, 0] - n.tensor(target.astype(np.float32))) ** 2).sum()
     loss.backward()
     n.step("rnn.bptt_check", "∂L/∂W_hh (backward()) = Σ_t dz_t h_{t−1}ᵀ", "loss.backward()",
-           {"max |Δ ∂L/∂W_hh|": float(np.max(np.abs(_grad(rnn.weight_hh_l0) - grad_w_hh))),
-            "max |Δ ∂L/∂W_ih|": float(np.max(np.abs(_grad(rnn.weight_ih_l0) - grad_w_ih))),
-            "max |Δ ∂L/∂b|": float(np.max(np.abs(_grad(rnn.bias_hh_l0) - grad_b)))})
+           {"max |Δ ∂L/∂W_hh|": float(np.max(np.abs(rnn.weight_hh_l0.grad.numpy() - grad_w_hh))),
+            "max |Δ ∂L/∂W_ih|": float(np.max(np.abs(rnn.weight_ih_l0.grad.numpy() - grad_w_ih))),
+            "max |Δ ∂L/∂b|": float(np.max(np.abs(rnn.bias_hh_l0.grad.numpy() - grad_b)))})
 
 
 def _vanishing_and_exploding(n: Narrator) -> dict[float, list[float]]:
