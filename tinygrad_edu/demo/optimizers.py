@@ -12,7 +12,7 @@ import numpy as np
 
 import tinygrad_edu as tg
 
-from .. import backend, nn, optim
+from .. import nn, optim
 from ..data import DataLoader, TensorDataset, spiral
 from ..nn import functional as F
 from . import strings

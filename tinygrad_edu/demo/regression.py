@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import backend, nn, optim
+from .. import nn, optim
 from ..data import regression
 from . import strings
 from .narrate import Narrator
