@@ -29,6 +29,14 @@ Tensor.__isub__ = inplace.isub
 Tensor.__imul__ = inplace.imul
 Tensor.__itruediv__ = inplace.itruediv
 
+
+def ravel(self: Tensor) -> Tensor:
+    """The elements as one axis (``torch.ravel``; ``reshape(-1)``)."""
+    return self.reshape(-1)
+
+
+Tensor.ravel = ravel
+
 # ---------------------------------------------------------------- arithmetic spellings, logic, creation, math
 
 
