@@ -13,6 +13,71 @@ from .tensor import Tensor
 # ---------------------------------------------------------------- arithmetic spellings, logic, creation, math
 
 # ---------------------------------------------------------------- gathering, scattering, shape, scans and order
+from .ops import gather, movement, scan, sort  # noqa: E402 (after the Tensor class they extend)
+
+Tensor.gather = gather.gather
+Tensor.scatter = gather.scatter
+Tensor.scatter_add = gather.scatter_add
+Tensor.scatter_reduce = gather.scatter_reduce
+Tensor.index_select = gather.index_select
+Tensor.index_add = gather.index_add
+Tensor.index_fill = gather.index_fill
+Tensor.take_along_dim = gather.take_along_dim
+Tensor.take = gather.take
+Tensor.nonzero = gather.nonzero
+Tensor.argwhere = gather.argwhere
+
+Tensor.repeat = movement.repeat
+Tensor.tile = lambda self, *dims: movement.tile(self, dims[0] if len(dims) == 1 and not isinstance(dims[0], int) else dims)
+Tensor.repeat_interleave = movement.repeat_interleave
+Tensor.chunk = movement.chunk
+Tensor.unbind = movement.unbind
+Tensor.select = movement.select
+Tensor.narrow = movement.narrow
+Tensor.flip = lambda self, *dims: movement.flip(self, dims[0] if len(dims) == 1 and not isinstance(dims[0], int) else dims)
+Tensor.fliplr = movement.fliplr
+Tensor.flipud = movement.flipud
+Tensor.roll = movement.roll
+Tensor.unflatten = movement.unflatten
+Tensor.movedim = movement.movedim
+Tensor.moveaxis = movement.moveaxis
+Tensor.swapaxes = movement.swapaxes
+Tensor.swapdims = movement.swapdims
+Tensor.diagonal = movement.diagonal
+Tensor.diag = movement.diag
+Tensor.diag_embed = movement.diag_embed
+Tensor.unfold = movement.unfold
+Tensor.expand_as = movement.expand_as
+Tensor.view_as = movement.view_as
+Tensor.reshape_as = movement.reshape_as
+Tensor.type_as = movement.type_as
+Tensor.squeeze = movement.squeeze
+Tensor.t = movement.t
+Tensor.contiguous = movement.contiguous
+Tensor.clone = movement.clone
+
+Tensor.cumsum = scan.cumsum
+Tensor.cumprod = scan.cumprod
+Tensor.cummax = scan.cummax
+Tensor.cummin = scan.cummin
+Tensor.logcumsumexp = scan.logcumsumexp
+Tensor.prod = scan.prod
+
+Tensor.sort = sort.sort
+Tensor.argsort = sort.argsort
+Tensor.msort = sort.msort
+Tensor.topk = sort.topk
+Tensor.kthvalue = sort.kthvalue
+Tensor.median = sort.median
+Tensor.nanmedian = sort.nanmedian
+Tensor.mode = sort.mode
+Tensor.amax = sort.amax
+Tensor.amin = sort.amin
+Tensor.aminmax = sort.aminmax
+Tensor.count_nonzero = sort.count_nonzero
+Tensor.unique = sort.unique
+Tensor.bincount = sort.bincount
+Tensor.histc = sort.histc
 
 # ---------------------------------------------------------------- linear algebra, activations
 

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from .. import ops
+from ..ops import movement
 from ..ops.loss import check_reduction
 from ..tensor import Tensor
 from .attention import scaled_dot_product_attention
@@ -124,19 +125,11 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     )
 
 
-def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> Tensor:  # noqa: A002
-    """Constant padding with PyTorch's flat, last-axis-first ``pad``: (left, right) pads the last axis,
-    (left, right, top, bottom) the last two, and so on. (``Tensor.pad`` takes NumPy's per-axis pairs.)"""
-    if mode != "constant":
-        raise NotImplementedError(f"pad(mode={mode!r}): only mode='constant' is implemented")
-    pad = tuple(int(n) for n in pad)
-    if len(pad) % 2 or len(pad) // 2 > input.ndim:
-        raise ValueError(f"pad={pad} must hold (before, after) pairs for at most the {input.ndim} axes of "
-                         f"{input.shape}, last axis first")
-    widths = [(0, 0)] * input.ndim
-    for k in range(len(pad) // 2):
-        widths[input.ndim - 1 - k] = (pad[2 * k], pad[2 * k + 1])
-    return ops.Pad.apply(input, pad_width=widths, value=value)
+def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float | None = None) -> Tensor:  # noqa: A002
+    """Padding with PyTorch's flat, last-axis-first ``pad``: (left, right) pads the last axis, (left, right,
+    top, bottom) the last two, and so on; negative amounts crop. ``mode``: "constant" (``value``), "reflect",
+    "replicate" or "circular" (see ``ops.movement.pad``). (``Tensor.pad`` takes NumPy's per-axis pairs.)"""
+    return movement.pad(input, pad, mode, value)
 
 
 # ------------------------------------------------------------------------------------------ losses
@@ -326,3 +319,22 @@ def distillation_loss(student_logits: Tensor, teacher_logits: Any, target: Any, 
     soft = kl_div((student_logits / temperature).log_softmax(axis=1), soft_targets, reduction="batchmean")
     hard = cross_entropy(student_logits, target)
     return soft * (alpha * temperature**2) + hard * (1.0 - alpha)
+
+
+# ------------------------------------------------------------------------------------------ windows (issue #18, group 4)
+
+
+def unfold(input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0, stride: Any = 1) -> Tensor:  # noqa: A002
+    """im2col: (N, C, H, W) → (N, C·kh·kw, L), one column per kh×kw window (``ops.movement.Unfold``).
+    ``conv2d(x, w)`` equals ``(w.view(C_out, -1) @ unfold(x, k)).view(N, C_out, OH, OW)``."""
+    return movement.unfold2d(input, kernel_size, dilation, padding, stride)
+
+
+def fold(input: Tensor, output_size: Any, kernel_size: Any, dilation: Any = 1, padding: Any = 0,  # noqa: A002
+         stride: Any = 1) -> Tensor:
+    """col2im: (N, C·kh·kw, L) → (N, C, H, W), overlapping entries summed: the adjoint of ``unfold``
+    (``ops.movement.Fold``), not its inverse."""
+    return movement.fold(input, output_size, kernel_size, dilation, padding, stride)
+
+
+__all__ += ["fold", "unfold"]
