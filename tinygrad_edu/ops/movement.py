@@ -492,9 +492,8 @@ def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple[Tensor, ...]:
         view = [1] * len(flat)
         view[i] = shape[i]
         grids.append(x.reshape(*view).expand(*shape))
-    if indexing == "xy" and len(grids) >= 2:
+    if indexing == "xy" and len(grids) >= 2:  # built from (b, a, …): out_a varies along axis 1, out_b along 0
         grids[0], grids[1] = grids[1], grids[0]
-        grids = [g.transpose(0, 1) for g in grids]
     return tuple(grids)
 
 
@@ -645,13 +644,13 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
         return out
     xp = input.xp
     for axis, (before, after) in sorted(widths.items()):
-        size = input.shape[axis]
+        index = np.arange(input.shape[axis])[max(-before, 0): input.shape[axis] - max(-after, 0)]  # crop first
+        size = index.size
         limit = size - 1 if mode == "reflect" else size
-        if max(before, after) > limit or (mode != "circular" and size == 0):
+        if max(before, after) > limit or size == 0:
             raise OpError(f"pad(mode={mode!r}): padding ({before}, {after}) of axis {axis} must be at most "
                           f"{limit} for an axis of length {size} (input shape {tuple(input.shape)})")
-        index = np.pad(np.arange(size), (max(before, 0), max(after, 0)), mode=_PAD_MODES[mode])
-        index = index[max(-before, 0): index.size - max(-after, 0)]
+        index = np.pad(index, (max(before, 0), max(after, 0)), mode=_PAD_MODES[mode])
         out = IndexSelect.apply(out, dim=axis, index=xp.asarray(index, dtype=np.int64))
     return out
 
