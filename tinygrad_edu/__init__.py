@@ -25,18 +25,69 @@ from .grad_mode import enable_grad, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, GradcheckReport, gradcheck
 from .hooks import RemovableHandle
 from .nn.interop import load_safetensors, load_torch_state_dict, save_safetensors
-from .serialization import CheckpointError, load, save
-from .tensor import Tensor, cat, concatenate, maximum, minimum, split, stack, where
 
 # gathering, scattering, shape, scans and order (issue #18 groups 3-5)
-from .ops.gather import (argwhere, gather, index_add, index_fill, index_select, nonzero, scatter, scatter_add,
-                         scatter_reduce, take, take_along_dim)
-from .ops.movement import (chunk, clone, diag, diag_embed, diagonal, flip, fliplr, flipud, meshgrid, moveaxis, movedim,
-                           narrow, repeat_interleave, roll, select, squeeze, swapaxes, swapdims, t, tile, unbind,
-                           unflatten)
+from .ops.gather import (
+    argwhere,
+    gather,
+    index_add,
+    index_fill,
+    index_select,
+    nonzero,
+    scatter,
+    scatter_add,
+    scatter_reduce,
+    take,
+    take_along_dim,
+)
+from .ops.movement import (
+    chunk,
+    clone,
+    diag,
+    diag_embed,
+    diagonal,
+    flip,
+    fliplr,
+    flipud,
+    meshgrid,
+    moveaxis,
+    movedim,
+    narrow,
+    repeat_interleave,
+    roll,
+    select,
+    squeeze,
+    swapaxes,
+    swapdims,
+    t,
+    tile,
+    unbind,
+    unflatten,
+)
 from .ops.scan import cummax, cummin, cumprod, cumsum, logcumsumexp, prod
-from .ops.sort import (amax, amin, aminmax, argsort, bincount, bucketize, count_nonzero, histc, kthvalue, median, mode,
-                       msort, nanmedian, searchsorted, sort, std_mean, topk, unique, var_mean)
+from .ops.sort import (
+    amax,
+    amin,
+    aminmax,
+    argsort,
+    bincount,
+    bucketize,
+    count_nonzero,
+    histc,
+    kthvalue,
+    median,
+    mode,
+    msort,
+    nanmedian,
+    searchsorted,
+    sort,
+    std_mean,
+    topk,
+    unique,
+    var_mean,
+)
+from .serialization import CheckpointError, load, save
+from .tensor import Tensor, cat, concatenate, maximum, minimum, split, stack, where
 
 __version__ = "0.1.0"
 

@@ -8,12 +8,12 @@ and ``x.cumsum(0)`` are the same code.
 
 from __future__ import annotations
 
+from .ops import gather, movement, scan, sort  # gathering, scattering, shape, scans and order
 from .tensor import Tensor
 
 # ---------------------------------------------------------------- arithmetic spellings, logic, creation, math
 
 # ---------------------------------------------------------------- gathering, scattering, shape, scans and order
-from .ops import gather, movement, scan, sort  # noqa: E402 (after the Tensor class they extend)
 
 Tensor.gather = gather.gather
 Tensor.scatter = gather.scatter
@@ -28,13 +28,13 @@ Tensor.nonzero = gather.nonzero
 Tensor.argwhere = gather.argwhere
 
 Tensor.repeat = movement.repeat
-Tensor.tile = lambda self, *dims: movement.tile(self, dims[0] if len(dims) == 1 and not isinstance(dims[0], int) else dims)
+Tensor.tile = lambda self, *dims: movement.tile(self, movement.varargs(dims))
 Tensor.repeat_interleave = movement.repeat_interleave
 Tensor.chunk = movement.chunk
 Tensor.unbind = movement.unbind
 Tensor.select = movement.select
 Tensor.narrow = movement.narrow
-Tensor.flip = lambda self, *dims: movement.flip(self, dims[0] if len(dims) == 1 and not isinstance(dims[0], int) else dims)
+Tensor.flip = lambda self, *dims: movement.flip(self, movement.varargs(dims))
 Tensor.fliplr = movement.fliplr
 Tensor.flipud = movement.flipud
 Tensor.roll = movement.roll

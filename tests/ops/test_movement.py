@@ -13,10 +13,19 @@ import tinygrad_edu.nn.functional as F
 from tests.ops.oracle import same_as_torch
 from tests.strategies import shapes, values
 from tinygrad_edu.gradcheck import gradcheck
+from tinygrad_edu.kernels import dispatch
 
 
 def torch():
     return __import__("torch")
+
+
+@pytest.fixture(autouse=True)
+def _reference_kernels():
+    """F.unfold / F.fold on the NumPy reference im2col/col2im: compiling the Numba twins costs seconds, and
+    tests/kernels checks that the two agree."""
+    with dispatch.using("numpy"):
+        yield
 
 
 rng = np.random.default_rng(0)
@@ -100,7 +109,8 @@ def test_zero_dim_inputs_match_pytorch():
     s = np.array(1.5)
     for ours, theirs in [
         (lambda x: x.flip(0), lambda x: x.flip(0)),
-        (lambda x: x.repeat(2, 3), lambda x: x.repeat(2, 3)), (lambda x: x.unfold(0, 1, 1), lambda x: x.unfold(0, 1, 1)),
+        (lambda x: x.repeat(2, 3), lambda x: x.repeat(2, 3)),
+        (lambda x: x.unfold(0, 1, 1), lambda x: x.unfold(0, 1, 1)),
         (lambda x: x.repeat_interleave(3), lambda x: x.repeat_interleave(3)), (lambda x: x.t(), lambda x: x.t()),
         (lambda x: x.squeeze(0), lambda x: x.squeeze(0)),
     ]:

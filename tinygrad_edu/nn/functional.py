@@ -321,7 +321,7 @@ def distillation_loss(student_logits: Tensor, teacher_logits: Any, target: Any, 
     return soft * (alpha * temperature**2) + hard * (1.0 - alpha)
 
 
-# ------------------------------------------------------------------------------------------ windows (issue #18, group 4)
+# ------------------------------------------------------------------------------------------ windows (issue 18)
 
 
 def unfold(input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0, stride: Any = 1) -> Tensor:  # noqa: A002

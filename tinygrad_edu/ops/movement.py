@@ -38,6 +38,11 @@ def _sizes(sizes: tuple, op: str) -> tuple[int, ...]:
     return tuple(int(n) for n in sizes)
 
 
+def varargs(values: tuple) -> Any:
+    """``x.flip(0, 1)`` and ``x.flip((0, 1))`` alike: Tensor methods take sizes and dims either way."""
+    return values[0] if len(values) == 1 and not isinstance(values[0], int | np.integer) else values
+
+
 def _dims(dims: Any, ndim: int, op: str) -> tuple[int, ...]:
     """One dim or a sequence of dims, each range-checked, no repeats."""
     items = (dims,) if isinstance(dims, int | np.integer) else tuple(dims)

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd import OpError
+from ..autograd import Function, OpError
 from ..backend import get_array_module
 from ..tensor import Tensor
 from . import reduce as reductions
@@ -132,7 +132,12 @@ def _median(input: Tensor, dim: int | None, keepdim: bool, ignore_nan: bool, op:
         flat = input.reshape(-1)
         if flat.shape[0] == 0:
             return Tensor._from_op(input.xp.asarray(np.nan, dtype=input.dtype), None)
-        return _median(flat, 0, False, ignore_nan, op).values
+        value = _median(flat, 0, False, ignore_nan, op).values.data
+        if input.dtype.kind != "f":
+            return _constant(value)
+        data = input.data
+        attains = data == value if not np.isnan(value) else input.xp.isnan(data)
+        return SharedValue.apply(input, value=value, share=attains / attains.sum())
     dim = normalize_dim(dim, input.ndim, op)
     source = _as_1d(input)
     data = source.data
@@ -159,9 +164,25 @@ def _median(input: Tensor, dim: int | None, keepdim: bool, ignore_nan: bool, op:
     return result(values, indices)
 
 
+class SharedValue(Function):
+    """A value chosen from x (the median of all elements) whose gradient is shared evenly among the k elements
+    equal to it, as PyTorch's ``median()``/``nanmedian()`` without ``dim``:  ∂L/∂x_i = ∂L/∂m / k  if x_i = m.
+    """
+
+    differentiable_backward = True
+
+    def forward(self, x: Any, value: Any, share: Any) -> Any:
+        self.share = share
+        return value.copy()
+
+    def backward(self, grad: Any) -> Any:
+        return grad * self.share
+
+
 def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:  # noqa: A002
-    """Lower median. Without ``dim``: a 0-d tensor (the ⌈n/2⌉-th smallest of all elements); with ``dim``:
-    ``(values, indices)``. A row holding NaN has median NaN. Backward: through the gather, to that element."""
+    """Lower median. Without ``dim``: a 0-d tensor (the ⌈n/2⌉-th smallest of all elements), whose gradient is
+    shared among the elements equal to it (``SharedValue``); with ``dim``: ``(values, indices)``, the gradient
+    going through the gather to the indexed element. A row holding NaN has median NaN."""
     return _median(input, dim, keepdim, False, "median")
 
 
