@@ -21,7 +21,7 @@ from . import backward_math as bm
 from .backward_math import is_tensor
 from .broadcast import expand_reduced, normalize_dim
 from .gather import Gather
-from .movement import Flip
+from .movement import Flip, Roll
 
 cummax_result = namedtuple("cummax", ["values", "indices"])
 cummin_result = namedtuple("cummin", ["values", "indices"])
@@ -67,7 +67,8 @@ class Cumprod(Function):
       k < z (or no zero):  (Σ_{i ≥ k} ∂L/∂y_i · y_i) / x_k   (x_k ≠ 0 there, so the division is safe);
       k = z:               Σ_{i ≥ z} ∂L/∂y_i · y'_i  with y' the running product of x with x_z set to 1;
       k > z:               0  (every product through k contains x_z = 0).
-    Written with ``backward_math`` so that it is differentiable again.
+    Written with ``backward_math`` so that it is differentiable again where no input is exactly 0 (recording
+    the backward through a zero raises NotImplementedError).
     """
 
     differentiable_backward = True
@@ -88,6 +89,11 @@ class Cumprod(Function):
         general = _reverse_cumsum(grad * out, self.dim) / bm.where(before, x, 1)
         if before.all():
             return general
+        if is_tensor(grad):
+            raise NotImplementedError(
+                "the second derivative of cumprod through an input that is exactly 0 is not implemented (the "
+                "first-order formula at a zero is piecewise); nudge the zeros or use prod, whose backward is "
+                "differentiable everywhere")
         first_zero = is_zero & (zeros_so_far == 1)
         without_zero = bm.where(first_zero, 1, x)
         product = Cumprod.apply(without_zero, dim=self.dim) if is_tensor(without_zero) else \
@@ -133,35 +139,56 @@ class LogCumSumExp(Function):
         return result
 
 
+def _exclusive_cumprod(x: Any, dim: int) -> Any:
+    """e_k = Π_{j < k} x_j along ``dim`` (e_0 = 1): the running product of x shifted one place right."""
+    first = _first_position(x.shape, dim)
+    if is_tensor(x):
+        shifted = bm.where(first, 1, Roll.apply(x, shifts=(1,), dims=(dim,)))
+        return Cumprod.apply(shifted, dim=dim)
+    xp = get_array_module(x)
+    return xp.cumprod(xp.where(first, 1, xp.roll(x, 1, axis=dim)), axis=dim)
+
+
+def _first_position(shape: tuple[int, ...], dim: int) -> Any:
+    mask = np.zeros([n if i == dim else 1 for i, n in enumerate(shape)], dtype=bool)
+    mask[(slice(None),) * dim + (0,)] = True
+    return mask
+
+
+def _flip(x: Any, dim: int) -> Any:
+    return Flip.apply(x, dims=(dim,)) if is_tensor(x) else get_array_module(x).flip(x, axis=dim)
+
+
 class Prod(Function):
     """Product  p = Π_i x_i  over ``dim`` (all elements when None).
 
-    Backward:  ∂L/∂x_k = ∂L/∂p · Π_{i ≠ k} x_i, without dividing by zero: with z zeros in the group and P the
-    product of its non-zero elements, Π_{i ≠ k} x_i = p / x_k if z = 0; P for the zero element if z = 1 (0 for
-    the others); 0 if z ≥ 2. Differentiable again (P is itself a ``Prod``).
+    Backward:  ∂L/∂x_k = ∂L/∂p · Π_{i ≠ k} x_i = ∂L/∂p · (Π_{i < k} x_i) · (Π_{i > k} x_i): the product of the
+    elements before k times the product of those after it — two exclusive running products, one from each end.
+    No division, so zeros need no special case (p / x_k would divide by them), and the formula is itself
+    differentiable (second derivatives included).
     """
 
     differentiable_backward = True
 
     def forward(self, x: Any, axes: tuple[int, ...], keepdim: bool) -> Any:
-        self.axes, self.keepdim = axes, keepdim
+        self.axes, self.keepdim, self.input_shape = axes, keepdim, x.shape
         out = x.prod(axis=axes, keepdims=True)
-        self.save_for_backward(x, out)
-        return out if keepdim else out.reshape([n for i, n in enumerate(x.shape) if i not in axes])
+        if not keepdim:
+            out = out.reshape([n for i, n in enumerate(x.shape) if i not in axes])
+        self.save_for_backward(x)
+        return out
 
     def backward(self, grad: Any) -> Any:
-        x, out = self.saved
-        values = bm.constant(x)
-        is_zero = values == 0
-        zeros = is_zero.sum(axis=self.axes, keepdims=True)
+        (x,) = self.saved
         spread = expand_reduced(grad, self.axes, self.keepdim)
-        if not zeros.any():
-            return spread * out / x
-        without_zeros = bm.where(is_zero, 1, x)
-        nonzero_product = Prod.apply(without_zeros, axes=self.axes, keepdim=True) if is_tensor(without_zeros) \
-            else without_zeros.prod(axis=self.axes, keepdims=True)
-        others = bm.where(zeros == 0, out / without_zeros, bm.where((zeros == 1) & is_zero, nonzero_product, 0))
-        return spread * others
+        if not self.axes:
+            return spread
+        if len(self.axes) == 1:
+            flat, dim = x, self.axes[0]
+        else:  # every axis (dim=None): one row
+            flat, dim = x.reshape(-1), 0
+        others = _exclusive_cumprod(flat, dim) * _flip(_exclusive_cumprod(_flip(flat, dim), dim), dim)
+        return spread * others.reshape(self.input_shape)
 
 
 # ------------------------------------------------------------------------------------------ public functions
