@@ -28,13 +28,13 @@ Tensor.nonzero = gather.nonzero
 Tensor.argwhere = gather.argwhere
 
 Tensor.repeat = movement.repeat
-Tensor.tile = lambda self, *dims: movement.tile(self, movement.varargs(dims))
+Tensor.tile = movement.tile
 Tensor.repeat_interleave = movement.repeat_interleave
 Tensor.chunk = movement.chunk
 Tensor.unbind = movement.unbind
 Tensor.select = movement.select
 Tensor.narrow = movement.narrow
-Tensor.flip = lambda self, *dims: movement.flip(self, movement.varargs(dims))
+Tensor.flip = movement.flip
 Tensor.fliplr = movement.fliplr
 Tensor.flipud = movement.flipud
 Tensor.roll = movement.roll

@@ -47,6 +47,9 @@ CASES = {
     "unbind": (lambda x: x.unbind(1), lambda x: x.unbind(1), (A,)),
     "flip": (lambda x: tg.flip(x, (0, 2)), lambda x: torch().flip(x, (0, 2)), (A,)),
     "flip_method": (lambda x: x.flip(-1), lambda x: x.flip(-1), (A,)),
+    "flip_method_varargs": (lambda x: x.flip(0, 2), lambda x: x.flip(0, 2), (A,)),
+    "flip_keyword": (lambda x: tg.flip(x, dims=[1]), lambda x: torch().flip(x, dims=[1]), (A,)),
+    "tile_keyword": (lambda x: x.tile(dims=(2, 1)), lambda x: x.tile(dims=(2, 1)), (M,)),
     "fliplr": (lambda x: tg.fliplr(x), lambda x: torch().fliplr(x), (M,)),
     "flipud": (lambda x: x.flipud(), lambda x: x.flipud(), (M,)),
     "roll": (lambda x: tg.roll(x, (1, -2), (0, 2)), lambda x: torch().roll(x, (1, -2), (0, 2)), (A,)),
@@ -93,6 +96,9 @@ for mode in ("constant", "reflect", "replicate", "circular"):
                             lambda x, m=mode: torch().nn.functional.pad(x, (2, 1, 1, 3), mode=m), (IMG,))
     CASES[f"pad_{mode}_crop"] = (lambda x, m=mode: F.pad(x, (-1, 2, 0, -2), mode=m),
                                  lambda x, m=mode: torch().nn.functional.pad(x, (-1, 2, 0, -2), mode=m), (IMG,))
+CASES["pad_replicate_wider_than_the_axis"] = (lambda x: F.pad(x, (7, -1, 0, 9), mode="replicate"),
+                                             lambda x: torch().nn.functional.pad(x, (7, -1, 0, 9), mode="replicate"),
+                                             (IMG,))
 CASES["pad_constant_value"] = (lambda x: F.pad(x, (1, 1, 0, 0, 1, 0), value=2.5),
                                lambda x: torch().nn.functional.pad(x, (1, 1, 0, 0, 1, 0), value=2.5), (A,))
 

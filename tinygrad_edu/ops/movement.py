@@ -351,9 +351,19 @@ def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:  # noqa:
     return input.reshape(*input.shape[:dim], *sizes, *input.shape[dim + 1:])
 
 
-def flip(input: Tensor, dims: int | Sequence[int]) -> Tensor:  # noqa: A002
-    """Reverse the order of elements along each axis of ``dims`` (``Flip``)."""
-    return Flip.apply(input, dims=_dims(dims, input.ndim, "flip") if input.ndim else ())
+def flip(input: Tensor, *dims_given: Any, dims: int | Sequence[int] | None = None) -> Tensor:  # noqa: A002
+    """Reverse the order of elements along each axis of ``dims`` (``Flip``). ``flip(x, (0, 1))``,
+    ``flip(x, dims=(0, 1))`` and ``x.flip(0, 1)`` are the same."""
+    chosen = _given("flip", "dims", dims_given, dims)
+    return Flip.apply(input, dims=_dims(chosen, input.ndim, "flip") if input.ndim else ())
+
+
+def _given(op: str, name: str, positional: tuple, keyword: Any) -> Any:
+    if positional and keyword is not None:
+        raise TypeError(f"{op}() got {name} twice: positionally {positional} and as {name}={keyword}")
+    if not positional and keyword is None:
+        raise TypeError(f"{op}() missing the argument {name}")
+    return keyword if keyword is not None else varargs(positional)
 
 
 def fliplr(input: Tensor) -> Tensor:  # noqa: A002
@@ -409,9 +419,10 @@ def repeat(input: Tensor, *sizes: Any) -> Tensor:  # noqa: A002
     return input.reshape(*paired).expand(*target).reshape(*out_shape)
 
 
-def tile(input: Tensor, dims: Sequence[int]) -> Tensor:  # noqa: A002
-    """``repeat`` where ``dims`` may be shorter than the number of axes (ones are prepended)."""
-    reps = _sizes((dims,), "tile")
+def tile(input: Tensor, *dims_given: Any, dims: Sequence[int] | None = None) -> Tensor:  # noqa: A002
+    """``repeat`` where ``dims`` may be shorter than the number of axes (ones are prepended);
+    ``tile(x, (2, 2))``, ``tile(x, dims=(2, 2))`` and ``x.tile(2, 2)`` are the same."""
+    reps = _sizes((_given("tile", "dims", dims_given, dims),), "tile")
     reps = (1,) * (input.ndim - len(reps)) + reps
     return repeat(input, *reps)
 
@@ -649,6 +660,14 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
         return out
     xp = input.xp
     for axis, (before, after) in sorted(widths.items()):
+        if mode == "replicate":  # out[j] = x[clamp(j − before, 0, n − 1)], negative amounts included
+            length = input.shape[axis] + before + after
+            if input.shape[axis] == 0 or length < 0:
+                raise OpError(f"pad(mode='replicate'): padding ({before}, {after}) does not fit axis {axis} of "
+                              f"length {input.shape[axis]} (input shape {tuple(input.shape)})")
+            index = np.clip(np.arange(length) - before, 0, input.shape[axis] - 1)
+            out = IndexSelect.apply(out, dim=axis, index=xp.asarray(index, dtype=np.int64))
+            continue
         index = np.arange(input.shape[axis])[max(-before, 0): input.shape[axis] - max(-after, 0)]  # crop first
         size = index.size
         limit = size - 1 if mode == "reflect" else size
