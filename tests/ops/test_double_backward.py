@@ -12,9 +12,18 @@ import pytest
 
 import tinygrad_edu as tg
 from tinygrad_edu.gradcheck import gradcheck
+from tinygrad_edu.kernels import dispatch
 from tinygrad_edu.ops import gather, movement, scan, sort
 
 rng = np.random.default_rng(0)
+
+
+@pytest.fixture(autouse=True)
+def _reference_kernels():
+    """Unfold/Fold on the NumPy reference im2col/col2im (no Numba compile for a few small images)."""
+    with dispatch.using("numpy"):
+        yield
+
 INDEX = np.array([[0, 2, 2], [1, 0, 1]])
 
 

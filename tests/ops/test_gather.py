@@ -32,6 +32,8 @@ CASES = {
     "index_add": (lambda x, i, s: tg.index_add(x, 0, i, s, alpha=2.0),
                   lambda x, i, s: x.index_add(0, i, s, alpha=2.0), (X, VEC, SRC)),
     "index_fill": (lambda x, i: x.index_fill(1, i, -1.5), lambda x, i: x.index_fill(1, i, -1.5), (X, VEC)),
+    "index_fill_negative": (lambda x, i: x.index_fill(0, i, 2.0), lambda x, i: x.index_fill(0, i, 2.0),
+                            (X, np.array([-1, 0]))),
     "take_along_dim": (lambda x, i: tg.take_along_dim(x, i, 1),
                        lambda x, i: __import__("torch").take_along_dim(x, i, 1), (X, IDX)),
     "take_along_dim_broadcast": (lambda x, i: x.take_along_dim(i, 1),
@@ -187,6 +189,8 @@ def test_errors_name_the_op_and_the_fix():
         tg.index_select(x, 0, tg.tensor(IDX))
     with pytest.raises(IndexError, match="out of range"):
         tg.index_select(x, 0, tg.tensor([3]))
+    with pytest.raises(IndexError, match="out of range"):
+        tg.index_select(x, 0, tg.tensor([-1]))  # as PyTorch (index_fill accepts it)
     with pytest.raises(tg.OpError, match="source of shape"):
         tg.index_add(x, 0, tg.tensor([0]), tg.tensor(SRC))
     with pytest.raises(IndexError, match="out of range"):

@@ -465,15 +465,19 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A00
     return IndexSelect.apply(input, dim=dim, index=index)
 
 
-def _index_vector(op: str, input: Tensor, dim: int, index: Any) -> Any:  # noqa: A002
+def _index_vector(op: str, input: Tensor, dim: int, index: Any, negative_ok: bool = False) -> Any:  # noqa: A002
+    """A 0-d or 1-D index as a vector of positions in [0, size); negatives count from the end only where
+    PyTorch allows them (``index_fill``), elsewhere they are out of range as in PyTorch."""
     index = index_array(index, op, input)
     if index.ndim > 1:
         raise OpError(f"{op}(): index must be a vector (0-d or 1-D), got shape {tuple(index.shape)}")
     index = index.reshape(-1)
     size = input.shape[dim] if input.ndim else 1
-    if index.size and (int(index.min()) < -size or int(index.max()) >= size):
-        bad = int(index.min()) if int(index.min()) < -size else int(index.max())
-        raise IndexError(f"{op}(): index {bad} is out of range for dimension {dim} with size {size}")
+    low = -size if negative_ok else 0
+    if index.size and (int(index.min()) < low or int(index.max()) >= size):
+        bad = int(index.min()) if int(index.min()) < low else int(index.max())
+        raise IndexError(f"{op}(): index {bad} is out of range for dimension {dim} with size {size} (valid: "
+                         f"{low} to {size - 1})")
     return index % max(size, 1)
 
 
@@ -499,7 +503,7 @@ def index_fill(input: Tensor, dim: int, index: Tensor, value: Any) -> Tensor:  #
     composed as ``where(mask, value, input)``, so the filled places pass no gradient to input and a tensor
     value collects the sum of theirs."""
     dim = normalize_dim(dim, input.ndim, "index_fill")
-    index = _index_vector("index_fill", input, dim, index)
+    index = _index_vector("index_fill", input, dim, index, negative_ok=True)
     if isinstance(value, Tensor) and value.ndim != 0:
         raise OpError(f"index_fill(): value must be a number or a 0-d tensor, got shape {tuple(value.shape)}")
     xp = input.xp

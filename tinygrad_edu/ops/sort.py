@@ -193,7 +193,8 @@ def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False) -> A
 
 def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> tuple[Tensor, Tensor]:  # noqa: A002
     """The most frequent value along ``dim`` (the smallest among equally frequent ones) and an index where it
-    occurs (the last one): ``(values, indices)``."""
+    occurs (the last one): ``(values, indices)``. The counting runs on the host, one row at a time (np.unique):
+    a teaching shortcut, not a kernel; the gradient goes through the gather to that index."""
     dim = normalize_dim(dim, input.ndim, "mode")
     source = _as_1d(input)
     data = source.data
