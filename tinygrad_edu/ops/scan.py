@@ -21,7 +21,7 @@ from . import backward_math as bm
 from .backward_math import is_tensor
 from .broadcast import expand_reduced, normalize_dim
 from .gather import Gather
-from .movement import Flip, Roll
+from .movement import Flip, Roll, movedim
 
 cummax_result = namedtuple("cummax", ["values", "indices"])
 cummin_result = namedtuple("cummin", ["values", "indices"])
@@ -118,8 +118,11 @@ class LogCumSumExp(Function):
 
     Backward:  ∂L/∂x_j = Σ_{i ≥ j} ∂L/∂y_i · e^{x_j − y_i}  (softmax weights of the prefixes containing j),
     evaluated in log space for stability: e^{x_j + revlogcumsumexp(log ∂L/∂y − y)_j}, split into the positive
-    and negative parts of ∂L/∂y. Written on arrays (no second derivative).
+    and negative parts of ∂L/∂y. Recorded (create_graph), the same sum runs on Tensors as an n × n matrix of
+    weights per row, so second derivatives work too.
     """
+
+    differentiable_backward = True
 
     def forward(self, x: Any, dim: int) -> Any:
         self.dim = dim
@@ -129,6 +132,8 @@ class LogCumSumExp(Function):
 
     def backward(self, grad: Any) -> Any:
         x, out = self.saved
+        if is_tensor(grad):
+            return self._recorded_backward(grad, x, out)
         xp = get_array_module(x)
         with np.errstate(divide="ignore", invalid="ignore"):
             result = xp.zeros_like(x)
@@ -137,6 +142,18 @@ class LogCumSumExp(Function):
                 log_part = xp.where(part > 0, xp.log(xp.where(part > 0, part, 1)), -np.inf)
                 result = result + sign * xp.exp(x + _logcumsumexp_array(log_part - out, self.dim, reverse=True))
         return result
+
+    def _recorded_backward(self, grad: Tensor, x: Tensor, out: Tensor) -> Tensor:
+        """The same sum with Tensors (create_graph): the weights e^{x_j − y_i} for every pair i ≥ j as an n × n
+        matrix per row (all ≤ 1, since y_i ≥ x_j), masked below the diagonal. O(n²) memory: second derivatives
+        are for small problems."""
+        last = movedim(x, self.dim, -1)
+        n = last.shape[-1]
+        later = np.triu(np.ones((n, n), dtype=bool))  # [j, i]: i ≥ j
+        pairs = last.unsqueeze(-1) - movedim(out, self.dim, -1).unsqueeze(-2)
+        weights = bm.where(later, pairs, -np.inf).exp()
+        summed = (weights * movedim(grad, self.dim, -1).unsqueeze(-2)).sum(-1)
+        return movedim(summed, -1, self.dim)
 
 
 def _exclusive_cumprod(x: Any, dim: int) -> Any:
