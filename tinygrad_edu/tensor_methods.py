@@ -8,6 +8,8 @@ and ``x.cumsum(0)`` are the same code.
 
 from __future__ import annotations
 
+from typing import Any
+
 from . import inplace
 from .ops import gather, movement, scan, sort  # gathering, scattering, shape, scans and order
 from .tensor import Tensor
@@ -45,6 +47,21 @@ Tensor.take_along_dim = gather.take_along_dim
 Tensor.take = gather.take
 Tensor.nonzero = gather.nonzero
 Tensor.argwhere = gather.argwhere
+
+
+def _in_place(name: str, op: Any) -> Any:
+    """``x.op_(...)``: ``op`` computed out of place, then made x's value by ``inplace.apply_inplace``'s rules (the
+    op's last node has x itself as an input, which is what a recorded in-place change rewires)."""
+    def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        return inplace.apply_inplace(self, name, lambda: op(self, *args, **kwargs), (*args, *kwargs.values()))
+    method.__name__ = name
+    return method
+
+
+Tensor.scatter_ = _in_place("scatter_", gather.scatter)
+Tensor.scatter_add_ = _in_place("scatter_add_", gather.scatter_add)
+Tensor.index_add_ = _in_place("index_add_", gather.index_add)
+Tensor.index_fill_ = _in_place("index_fill_", gather.index_fill)
 
 Tensor.repeat = movement.repeat
 Tensor.tile = movement.tile

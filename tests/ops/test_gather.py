@@ -197,3 +197,37 @@ def test_errors_name_the_op_and_the_fix():
         tg.take(x, tg.tensor([12]))
     with pytest.raises(TypeError, match="not both"):
         tg.scatter(x, 1, tg.tensor(IDX), tg.tensor(SRC), value=1.0)
+
+
+# ------------------------------------------------------------------------------------------ in place
+
+
+IN_PLACE = {  # name: (call on x with module m = tinygrad_edu or torch, the shape of x)
+    "scatter_": (lambda x, m: x.scatter_(1, m.tensor([[0, 2], [1, 1]]), m.tensor(SRC[:2, :2])), (2, 3)),
+    "scatter_add_": (lambda x, m: x.scatter_add_(1, m.tensor([[0, 2], [1, 1]]), m.tensor(SRC[:2, :2])), (2, 3)),
+    "index_add_": (lambda x, m: x.index_add_(0, m.tensor([2, 0]), m.tensor(SRC[:2, :3]), alpha=3.0), (3, 3)),
+    "index_fill_": (lambda x, m: x.index_fill_(1, m.tensor([2, 0]), -1.5), (2, 3)),
+}
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", sorted(IN_PLACE))
+def test_in_place_forms_match_pytorch(name):
+    """Recorded on a non-leaf: the gradient reaches the leaf through the change, as in PyTorch."""
+    call, shape = IN_PLACE[name]
+    x = rng.normal(size=shape)
+    same_as_torch(lambda a: call(a * 2, tg), lambda a: call(a * 2, __import__("torch")), x)
+
+
+@pytest.mark.parametrize("name", sorted(IN_PLACE))
+def test_in_place_forms_write_into_a_leaf_under_no_grad(name):
+    call, shape = IN_PLACE[name]
+    x = rng.normal(size=shape)
+    leaf = tg.tensor(x.copy(), requires_grad=True)
+    expected = call(tg.tensor(x.copy()), tg).numpy()  # (a tensor without grad: written in place too)
+    with tg.no_grad():
+        returned = call(leaf, tg)
+    assert returned is leaf and leaf.is_leaf and leaf.requires_grad and leaf._version == 1
+    np.testing.assert_array_equal(leaf.detach().numpy(), expected)
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        call(leaf, tg)
