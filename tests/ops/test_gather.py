@@ -22,6 +22,8 @@ CASES = {
     "gather": (lambda x, i: tg.gather(x, 1, i), lambda x, i: __import__("torch").gather(x, 1, i), (X, IDX)),
     "gather_dim0": (lambda x, i: x.gather(0, i), lambda x, i: x.gather(0, i), (X, IDX[:, :2] % 3)),
     "gather_neg_dim": (lambda x, i: x.gather(-1, i), lambda x, i: x.gather(-1, i), (X, IDX)),
+    "gather_empty_index": (lambda x, i: x.gather(1, i), lambda x, i: x.gather(1, i),
+                           (X, np.zeros((3, 0), dtype=np.int64))),
     "scatter": (lambda x, i, s: x.scatter(1, i, s), lambda x, i, s: x.scatter(1, i, s),
                 (X, np.array([[0, 3, 1], [1, 2, 0], [2, 0, 1]]), SRC[:, :3])),  # PyTorch fails on a larger src
     "scatter_value": (lambda x, i: x.scatter(1, i, 2.5), lambda x, i: x.scatter(1, i, 2.5), (X, IDX)),

@@ -44,6 +44,7 @@ CASES = {
                               lambda x: x.repeat_interleave(torch().tensor([1, 0, 3]), dim=0), (M,)),
     "chunk": (lambda x: x.chunk(3, 2), lambda x: x.chunk(3, 2), (A,)),
     "chunk_fewer": (lambda x: tg.chunk(x, 4, 0), lambda x: torch().chunk(x, 4, 0), (V[:3],)),
+    "chunk_empty": (lambda x: x.chunk(3, 1), lambda x: x.chunk(3, 1), (np.zeros((2, 0)),)),
     "unbind": (lambda x: x.unbind(1), lambda x: x.unbind(1), (A,)),
     "flip": (lambda x: tg.flip(x, (0, 2)), lambda x: torch().flip(x, (0, 2)), (A,)),
     "flip_method": (lambda x: x.flip(-1), lambda x: x.flip(-1), (A,)),

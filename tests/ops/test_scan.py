@@ -45,6 +45,9 @@ CASES = {
     "prod_zeros": (lambda x: x.prod(1), lambda x: x.prod(1), (ZEROS,)),
     "prod_two_zeros": (lambda x: x.prod(), lambda x: x.prod(), (np.array([0.0, 2.0, 0.0, 3.0]),)),
     "prod_one_zero": (lambda x: x.prod(), lambda x: x.prod(), (np.array([0.0, 2.0, 1.5, 3.0]),)),
+    "prod_empty": (lambda x: x.prod(), lambda x: x.prod(), (np.zeros((2, 0)),)),
+    "prod_empty_dim": (lambda x: x.prod(1), lambda x: x.prod(1), (np.zeros((2, 0)),)),
+    "cumsum_empty": (lambda x: x.cumsum(1), lambda x: x.cumsum(1), (np.zeros((2, 0)),)),
     "prod_int": (lambda x: x.prod(0), lambda x: x.prod(0), (np.arange(1, 7, dtype=np.int32).reshape(3, 2),)),
 }
 

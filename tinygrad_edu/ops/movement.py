@@ -469,6 +469,8 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:  # no
         raise OpError(f"chunk(): chunks must be a positive int, got {chunks!r}")
     dim = normalize_dim(dim, input.ndim, "chunk")
     size = input.shape[dim]
+    if size == 0:  # PyTorch gives `chunks` empty pieces
+        return tuple(narrow(input, dim, 0, 0) for _ in range(chunks))
     step = max(-(-size // chunks), 1)
     return tuple(narrow(input, dim, start, min(step, size - start)) for start in range(0, max(size, 1), step))
 

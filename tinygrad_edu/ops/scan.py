@@ -198,8 +198,8 @@ class Prod(Function):
     def backward(self, grad: Any) -> Any:
         (x,) = self.saved
         spread = expand_reduced(grad, self.axes, self.keepdim)
-        if not self.axes:
-            return spread
+        if not self.axes or not x.size:  # nothing reduced, or nothing to send a gradient to
+            return bm.broadcast_to(spread, self.input_shape)
         if len(self.axes) == 1:
             flat, dim = x, self.axes[0]
         else:  # every axis (dim=None): one row
