@@ -168,6 +168,35 @@ def test_shape_ops_gradcheck(case):
 
 
 @settings(max_examples=15)
+@given(shapes(min_dims=2, max_dims=3).flatmap(lambda s: st.tuples(values(s), st.integers(-len(s), len(s) - 1))))
+def test_composed_shape_ops_gradcheck(case):
+    x, dim = case
+    t = tg.tensor(x, requires_grad=True)
+    n = x.shape[dim]
+    gradcheck(lambda a: a.tile((2, 1)), t)
+    gradcheck(lambda a: a.unbind(dim)[-1], t)
+    gradcheck(lambda a: a.select(dim, n - 1), t)
+    gradcheck(lambda a: tg.fliplr(a), t)
+    gradcheck(lambda a: tg.flipud(a), t)
+    gradcheck(lambda a: a.unflatten(dim, (1, n)), t)
+    gradcheck(lambda a: a.swapaxes(dim, 0), t)
+    gradcheck(lambda a: a.swapdims(0, dim), t)
+    gradcheck(lambda a: a.moveaxis(dim, -1), t)
+    gradcheck(lambda a: a.squeeze(tuple({0, dim % x.ndim})), t)
+    gradcheck(lambda a: a.expand_as(tg.zeros(2, *x.shape)), t)
+    gradcheck(lambda a: a.view_as(tg.zeros(x.size)), t)
+    gradcheck(lambda a: a.reshape_as(tg.zeros(x.size, 1)), t)
+    gradcheck(lambda a: a.type_as(tg.zeros(1).double()), t)
+    gradcheck(lambda a: a.reshape(-1, x.shape[-1]).t(), t)
+    gradcheck(lambda a: a.contiguous(), t)
+    gradcheck(lambda a: tg.diag(a.reshape(-1, x.shape[-1]), dim), t)
+    gradcheck(lambda a: tg.diag(a.reshape(-1), dim), t)
+    gradcheck(lambda a, b: tg.meshgrid(a.reshape(-1), b, indexing="xy")[0] * tg.meshgrid(a.reshape(-1), b,
+                                                                                          indexing="ij")[1].mT, t,
+              tg.tensor(x[..., 0].reshape(-1)[:2], requires_grad=True))
+
+
+@settings(max_examples=15)
 @given(shapes(min_dims=2, max_dims=3).flatmap(lambda s: st.tuples(values(s), st.integers(-2, 2))))
 def test_diagonal_ops_gradcheck(case):
     x, offset = case

@@ -122,6 +122,9 @@ def test_order_statistics_gradcheck(case, flag):
     gradcheck(lambda a: a.median(), t)
     gradcheck(lambda a: a.amax(dim), t)
     gradcheck(lambda a: tg.aminmax(a).min, t)
+    gradcheck(lambda a: a.amin(dim, keepdim=flag), t)
+    gradcheck(lambda a: a.nanmedian(dim).values, t)
+    gradcheck(lambda a: a.msort() if flag else a.mode(dim).values, t)
 
 
 @settings(max_examples=20)

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import Function, OpError
-from ..backend import get_array_module
+from ..backend import get_array_module, to_numpy
 from ..kernels import dispatch as kernels
 from ..tensor import Tensor
 from .backward_math import is_tensor
@@ -440,7 +440,8 @@ def repeat_interleave(input: Tensor, repeats: Any = None, dim: int | None = None
         xp = get_array_module(counts)
         if counts.ndim > 1 or counts.dtype.kind not in "iu":
             raise OpError("repeat_interleave(repeats): repeats must be a 0-d or 1-D integer tensor")
-        return Tensor._from_op(xp.repeat(xp.arange(counts.size), counts.reshape(-1)).astype(np.int64), None)
+        index = np.repeat(np.arange(counts.size), to_numpy(counts).reshape(-1))
+        return Tensor._from_op(xp.asarray(index, dtype=np.int64), None)
     if dim is None:
         input, dim = input.reshape(-1), 0
     dim = normalize_dim(dim, input.ndim, "repeat_interleave")
@@ -455,7 +456,8 @@ def repeat_interleave(input: Tensor, repeats: Any = None, dim: int | None = None
                       f"got {counts.size}")
     if counts.size and int(counts.min()) < 0:
         raise OpError("repeat_interleave(): repeats can not be negative")
-    index = xp.repeat(xp.arange(size), counts if counts.size == size else int(counts[0]))
+    host_counts = to_numpy(counts)  # the index is built on the host (CuPy's repeat takes no array of counts)
+    index = xp.asarray(np.repeat(np.arange(size), host_counts if host_counts.size == size else int(host_counts[0])))
     if output_size is not None and output_size != index.size:
         raise OpError(f"repeat_interleave(): output_size={output_size} but the repeats sum to {index.size}")
     if input.ndim == 0:

@@ -163,7 +163,7 @@ def _exclusive_cumprod(x: Any, dim: int) -> Any:
         shifted = bm.where(first, 1, Roll.apply(x, shifts=(1,), dims=(dim,)))
         return Cumprod.apply(shifted, dim=dim)
     xp = get_array_module(x)
-    return xp.cumprod(xp.where(first, 1, xp.roll(x, 1, axis=dim)), axis=dim)
+    return xp.cumprod(xp.where(xp.asarray(first), 1, xp.roll(x, 1, axis=dim)), axis=dim)
 
 
 def _first_position(shape: tuple[int, ...], dim: int) -> Any:
