@@ -54,10 +54,71 @@ from .hooks import RemovableHandle
 from .nn.interop import load_safetensors, load_torch_state_dict, save_safetensors
 from .ops.arith import *  # noqa: F403  (tg.add, tg.exp, tg.sum, ...: issue #18's spellings)
 from .ops.arith import __all__ as _arith_names
+
+# gathering, scattering, shape, scans and order (issue #18 groups 3-5)
+from .ops.gather import (
+    argwhere,
+    gather,
+    index_add,
+    index_fill,
+    index_select,
+    nonzero,
+    scatter,
+    scatter_add,
+    scatter_reduce,
+    take,
+    take_along_dim,
+)
 from .ops.logic import *  # noqa: F403  (tg.logical_and, tg.isnan, tg.tril, ...)
 from .ops.logic import __all__ as _logic_names
 from .ops.math import *  # noqa: F403  (tg.floor, tg.erf, tg.atan2, ...)
 from .ops.math import __all__ as _math_names
+from .ops.movement import (
+    chunk,
+    clone,
+    diag,
+    diag_embed,
+    diagonal,
+    flip,
+    fliplr,
+    flipud,
+    meshgrid,
+    moveaxis,
+    movedim,
+    narrow,
+    repeat_interleave,
+    roll,
+    select,
+    squeeze,
+    swapaxes,
+    swapdims,
+    t,
+    tile,
+    unbind,
+    unflatten,
+)
+from .ops.scan import cummax, cummin, cumprod, cumsum, logcumsumexp, prod
+from .ops.sort import (
+    amax,
+    amin,
+    aminmax,
+    argsort,
+    bincount,
+    bucketize,
+    count_nonzero,
+    histc,
+    kthvalue,
+    median,
+    mode,
+    msort,
+    nanmedian,
+    searchsorted,
+    sort,
+    std_mean,
+    topk,
+    unique,
+    var_mean,
+)
 from .serialization import CheckpointError, load, save
 from .tensor import Tensor, cat, concatenate, maximum, minimum, split, stack, where
 
@@ -115,4 +176,13 @@ __all__ = [
     "autograd", "get_default_dtype", "gradgradcheck", "optim", "set_default_dtype", "set_grad_enabled",
     "bernoulli", "empty", "empty_like", "full_like", "linspace", "logspace", "normal", "rand_like", "randint_like",
     "randn_like", *_arith_names, *_logic_names, *_math_names, *_DTYPE_NAMES,
+    # gathering, scattering, shape, scans and order (issue #18 groups 3-5)
+    "argwhere", "gather", "index_add", "index_fill", "index_select", "nonzero", "scatter", "scatter_add",
+    "scatter_reduce", "take", "take_along_dim",
+    "chunk", "clone", "diag", "diag_embed", "diagonal", "flip", "fliplr", "flipud", "meshgrid", "moveaxis", "movedim",
+    "narrow", "repeat_interleave", "roll", "select", "squeeze", "swapaxes", "swapdims", "t", "tile", "unbind",
+    "unflatten",
+    "cummax", "cummin", "cumprod", "cumsum", "logcumsumexp", "prod",
+    "amax", "amin", "aminmax", "argsort", "bincount", "bucketize", "count_nonzero", "histc", "kthvalue", "median",
+    "mode", "msort", "nanmedian", "searchsorted", "sort", "std_mean", "topk", "unique", "var_mean",
 ]

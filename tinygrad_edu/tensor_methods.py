@@ -8,7 +8,10 @@ and ``x.cumsum(0)`` are the same code.
 
 from __future__ import annotations
 
+from typing import Any
+
 from . import inplace
+from .ops import gather, movement, scan, sort  # gathering, scattering, shape, scans and order
 from .tensor import Tensor
 
 # ---------------------------------------------------------------- in-place operations (the lead's, inplace.py)
@@ -85,6 +88,85 @@ def _bind_arithmetic_logic_creation_math() -> None:
 _bind_arithmetic_logic_creation_math()
 
 # ---------------------------------------------------------------- gathering, scattering, shape, scans and order
+
+Tensor.gather = gather.gather
+Tensor.scatter = gather.scatter
+Tensor.scatter_add = gather.scatter_add
+Tensor.scatter_reduce = gather.scatter_reduce
+Tensor.index_select = gather.index_select
+Tensor.index_add = gather.index_add
+Tensor.index_fill = gather.index_fill
+Tensor.take_along_dim = gather.take_along_dim
+Tensor.take = gather.take
+Tensor.nonzero = gather.nonzero
+Tensor.argwhere = gather.argwhere
+
+
+def _in_place(name: str, op: Any) -> Any:
+    """``x.op_(...)``: ``op`` computed out of place, then made x's value by ``inplace.apply_inplace``'s rules (the
+    op's last node has x itself as an input, which is what a recorded in-place change rewires)."""
+    def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        return inplace.apply_inplace(self, name, lambda: op(self, *args, **kwargs), (*args, *kwargs.values()))
+    method.__name__ = name
+    return method
+
+
+Tensor.scatter_ = _in_place("scatter_", gather.scatter)
+Tensor.scatter_add_ = _in_place("scatter_add_", gather.scatter_add)
+Tensor.index_add_ = _in_place("index_add_", gather.index_add)
+Tensor.index_fill_ = _in_place("index_fill_", gather.index_fill)
+
+Tensor.repeat = movement.repeat
+Tensor.tile = movement.tile
+Tensor.repeat_interleave = movement.repeat_interleave
+Tensor.chunk = movement.chunk
+Tensor.unbind = movement.unbind
+Tensor.select = movement.select
+Tensor.narrow = movement.narrow
+Tensor.flip = movement.flip
+Tensor.fliplr = movement.fliplr
+Tensor.flipud = movement.flipud
+Tensor.roll = movement.roll
+Tensor.unflatten = movement.unflatten
+Tensor.movedim = movement.movedim
+Tensor.moveaxis = movement.moveaxis
+Tensor.swapaxes = movement.swapaxes
+Tensor.swapdims = movement.swapdims
+Tensor.diagonal = movement.diagonal
+Tensor.diag = movement.diag
+Tensor.diag_embed = movement.diag_embed
+Tensor.unfold = movement.unfold
+Tensor.expand_as = movement.expand_as
+Tensor.view_as = movement.view_as
+Tensor.reshape_as = movement.reshape_as
+Tensor.type_as = movement.type_as
+Tensor.squeeze = movement.squeeze
+Tensor.t = movement.t
+Tensor.contiguous = movement.contiguous
+Tensor.clone = movement.clone
+
+Tensor.cumsum = scan.cumsum
+Tensor.cumprod = scan.cumprod
+Tensor.cummax = scan.cummax
+Tensor.cummin = scan.cummin
+Tensor.logcumsumexp = scan.logcumsumexp
+Tensor.prod = scan.prod
+
+Tensor.sort = sort.sort
+Tensor.argsort = sort.argsort
+Tensor.msort = sort.msort
+Tensor.topk = sort.topk
+Tensor.kthvalue = sort.kthvalue
+Tensor.median = sort.median
+Tensor.nanmedian = sort.nanmedian
+Tensor.mode = sort.mode
+Tensor.amax = sort.amax
+Tensor.amin = sort.amin
+Tensor.aminmax = sort.aminmax
+Tensor.count_nonzero = sort.count_nonzero
+Tensor.unique = sort.unique
+Tensor.bincount = sort.bincount
+Tensor.histc = sort.histc
 
 # ---------------------------------------------------------------- linear algebra, activations
 # isort: split

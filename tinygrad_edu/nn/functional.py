@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from .. import backend, ops
-from ..ops import activation_more, linalg
+from ..ops import activation_more, linalg, movement
 from ..ops.broadcast import normalize_dim
 from ..ops.loss import check_reduction
 from ..tensor import Tensor, maximum, where
@@ -143,19 +143,11 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     )
 
 
-def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> Tensor:  # noqa: A002
-    """Constant padding with PyTorch's flat, last-axis-first ``pad``: (left, right) pads the last axis,
-    (left, right, top, bottom) the last two, and so on. (``Tensor.pad`` takes NumPy's per-axis pairs.)"""
-    if mode != "constant":
-        raise NotImplementedError(f"pad(mode={mode!r}): only mode='constant' is implemented")
-    pad = tuple(int(n) for n in pad)
-    if len(pad) % 2 or len(pad) // 2 > input.ndim:
-        raise ValueError(f"pad={pad} must hold (before, after) pairs for at most the {input.ndim} axes of "
-                         f"{input.shape}, last axis first")
-    widths = [(0, 0)] * input.ndim
-    for k in range(len(pad) // 2):
-        widths[input.ndim - 1 - k] = (pad[2 * k], pad[2 * k + 1])
-    return ops.Pad.apply(input, pad_width=widths, value=value)
+def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float | None = None) -> Tensor:  # noqa: A002
+    """Padding with PyTorch's flat, last-axis-first ``pad``: (left, right) pads the last axis, (left, right,
+    top, bottom) the last two, and so on; negative amounts crop. ``mode``: "constant" (``value``), "reflect",
+    "replicate" or "circular" (see ``ops.movement.pad``). (``Tensor.pad`` takes NumPy's per-axis pairs.)"""
+    return movement.pad(input, pad, mode, value)
 
 
 # ------------------------------------------------------------------------------------------ losses
@@ -614,3 +606,20 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Any, margin: f
     losses = where(labels == 1, 1 - cos, (cos - margin).relu())
     losses = where(labels == 0, cos * 0, losses) if (labels == 0).any() else losses
     return _reduce_losses(losses, reduction)
+# ------------------------------------------------------------------------------------------ windows (issue 18)
+
+
+def unfold(input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0, stride: Any = 1) -> Tensor:  # noqa: A002
+    """im2col: (N, C, H, W) → (N, C·kh·kw, L), one column per kh×kw window (``ops.movement.Unfold``).
+    ``conv2d(x, w)`` equals ``(w.view(C_out, -1) @ unfold(x, k)).view(N, C_out, OH, OW)``."""
+    return movement.unfold2d(input, kernel_size, dilation, padding, stride)
+
+
+def fold(input: Tensor, output_size: Any, kernel_size: Any, dilation: Any = 1, padding: Any = 0,  # noqa: A002
+         stride: Any = 1) -> Tensor:
+    """col2im: (N, C·kh·kw, L) → (N, C, H, W), overlapping entries summed: the adjoint of ``unfold``
+    (``ops.movement.Fold``), not its inverse."""
+    return movement.fold(input, output_size, kernel_size, dilation, padding, stride)
+
+
+__all__ += ["fold", "unfold"]
