@@ -367,7 +367,7 @@ class Tensor:
     def register_hook(self, hook: Any) -> Any:
         """Call ``hook(grad)`` whenever the backward pass has computed this tensor's gradient ∂L/∂self (the sum
         over all paths). A non-None return replaces the gradient: it is what flows on to the inputs and into
-        ``.grad``. ``grad`` is an array like ``.grad`` (read-only: return a new one, never modify it). Hooks run
+        ``.grad``. ``grad`` is a Tensor like ``.grad`` (read-only: return a new one, never modify it). Hooks run
         in the order registered. Returns a handle: ``handle.remove()`` unregisters the hook (tinygrad_edu.hooks).
         """
         from .hooks import RemovableHandle
