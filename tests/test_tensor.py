@@ -100,7 +100,7 @@ def test_attributes() -> None:
     assert x.is_leaf and x.requires_grad and x.grad is None and x.grad_fn is None
     y = x * 2
     assert not y.is_leaf and y.requires_grad and type(y.grad_fn).__name__ == "Mul"
-    x.grad = tg.ones(2, 3)  # assignable, as in PyTorch
+    x.grad = tg.ones(2, 3, dtype=x.dtype)  # assignable, as in PyTorch
     assert x.grad.sum() == 6
 
 

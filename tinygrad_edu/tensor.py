@@ -96,7 +96,6 @@ class Tensor:
 
     __slots__ = ("data", "_grad", "requires_grad", "_ctx", "_retains_grad", "_grad_hooks", "_version",
                  "_before_inplace", "__weakref__")
-    __array_ufunc__ = None  # make `ndarray * Tensor` call Tensor.__rmul__ instead of converting the tensor
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None):
         self.data = _to_array(data, dtype)
@@ -271,6 +270,20 @@ class Tensor:
 
     # ------------------------------------------------------------------------------------- conversions
 
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """NumPy functions on Tensors. ``ndarray ⊕ Tensor`` (+, −, ·, /, **, @, comparisons) is the Tensor op, as
+        ``Tensor ⊕ ndarray`` is; any other ufunc (``np.isfinite(x.grad)``, ``np.abs(t)``) works on the values and
+        returns an ndarray — refused for a tensor that requires grad, whose gradient it would silently drop."""
+        if method == "__call__" and not kwargs and len(inputs) == 2 and ufunc in _UFUNC_AS_OP:
+            return _UFUNC_AS_OP[ufunc](*inputs)
+        for x in (*inputs, *kwargs.get("out", ())):
+            if isinstance(x, Tensor) and x.requires_grad:
+                raise TypeError(f"np.{ufunc.__name__} on a tensor that requires grad would drop its gradient: use the "
+                                f"tensor's own op (tg.{ufunc.__name__}(x) or x.{ufunc.__name__}()), or "
+                                "x.detach().numpy() for the values")
+        arrays = [x.numpy() if isinstance(x, Tensor) else x for x in inputs]
+        return getattr(ufunc, method)(*arrays, **kwargs)
+
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         """``np.asarray(t)``: the values as a NumPy array (as PyTorch's ``Tensor.__array__``)."""
         array = self.numpy()
@@ -354,7 +367,7 @@ class Tensor:
     def register_hook(self, hook: Any) -> Any:
         """Call ``hook(grad)`` whenever the backward pass has computed this tensor's gradient ∂L/∂self (the sum
         over all paths). A non-None return replaces the gradient: it is what flows on to the inputs and into
-        ``.grad``. ``grad`` is an array like ``.grad`` (read-only: return a new one, never modify it). Hooks run
+        ``.grad``. ``grad`` is a Tensor like ``.grad`` (read-only: return a new one, never modify it). Hooks run
         in the order registered. Returns a handle: ``handle.remove()`` unregisters the hook (tinygrad_edu.hooks).
         """
         from .hooks import RemovableHandle
@@ -516,7 +529,7 @@ class Tensor:
     # PyTorch's names are dim/keepdim; NumPy's axis/keepdims are accepted too (one or the other, not both)
 
     def sum(self, dim: AxisLike = None, keepdim: bool = False, *, dtype: Any = None, axis: AxisLike = None,
-            keepdims: bool | None = None) -> Tensor:
+            keepdims: bool | None = None, out: None = None) -> Tensor:
         """Σ over ``dim`` (all axes when None). Integers and bools sum to int64, as in PyTorch."""
         dim, keepdim = _reduction_args("sum", dim, keepdim, axis, keepdims)
         source = self if dtype is None else self.astype(dtype)
@@ -525,7 +538,7 @@ class Tensor:
         return ops.Sum.apply(source, axis=dim, keepdims=keepdim)
 
     def mean(self, dim: AxisLike = None, keepdim: bool = False, *, dtype: Any = None, axis: AxisLike = None,
-             keepdims: bool | None = None) -> Tensor:
+             keepdims: bool | None = None, out: None = None) -> Tensor:
         dim, keepdim = _reduction_args("mean", dim, keepdim, axis, keepdims)
         source = self if dtype is None else self.astype(dtype)
         if source.dtype.kind not in "fc":
@@ -547,14 +560,14 @@ class Tensor:
         return self.var(dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims).sqrt()
 
     def max(self, dim: Any = None, keepdim: bool = False, *, axis: AxisLike = None,
-            keepdims: bool | None = None) -> Any:
+            keepdims: bool | None = None, out: None = None) -> Any:
         """Largest value. ``x.max()``: a 0-d tensor; ``x.max(dim)``: the named tuple ``(values, indices)``, as
         PyTorch; ``x.max(other)``: the elementwise maximum; ``x.max(axis=...)`` (NumPy's spelling): the values
         only. The gradient is split evenly among tied maxima (PyTorch's ``amax`` rule)."""
         return self._extreme("max", dim, keepdim, axis, keepdims)
 
     def min(self, dim: Any = None, keepdim: bool = False, *, axis: AxisLike = None,
-            keepdims: bool | None = None) -> Any:
+            keepdims: bool | None = None, out: None = None) -> Any:
         """Smallest value; the same forms as ``max``."""
         return self._extreme("min", dim, keepdim, axis, keepdims)
 
@@ -607,13 +620,13 @@ class Tensor:
         return Tensor._from_op(getattr(self.xp, name)(self.data, axis=axis, keepdims=keepdims), None)
 
     def any(self, dim: AxisLike = None, keepdim: bool = False, *, axis: AxisLike = None,
-            keepdims: bool | None = None) -> Tensor:
+            keepdims: bool | None = None, out: None = None) -> Tensor:
         dim, keepdim = _reduction_args("any", dim, keepdim, axis, keepdims)
         dims = ops.broadcast.normalize_axes(dim, self.ndim, "any")
         return Tensor._from_op(self.xp.any(self.data, axis=dims, keepdims=keepdim), None)
 
     def all(self, dim: AxisLike = None, keepdim: bool = False, *, axis: AxisLike = None,
-            keepdims: bool | None = None) -> Tensor:
+            keepdims: bool | None = None, out: None = None) -> Tensor:
         dim, keepdim = _reduction_args("all", dim, keepdim, axis, keepdims)
         dims = ops.broadcast.normalize_axes(dim, self.ndim, "all")
         return Tensor._from_op(self.xp.all(self.data, axis=dims, keepdims=keepdim), None)
@@ -717,6 +730,14 @@ class Tensor:
 
 
 autograd.Tensor = Tensor  # the engine builds op outputs with this class (autograd.py cannot import this module)
+
+
+# ndarray ⊕ Tensor → the Tensor op (Tensor.__array_ufunc__); names, not classes: ops is still loading here
+_UFUNC_AS_OP = {np.add: "Add", np.subtract: "Sub", np.multiply: "Mul", np.true_divide: "Div", np.power: "Pow",
+                np.matmul: "MatMul", np.maximum: "Maximum", np.minimum: "Minimum"}
+_UFUNC_AS_OP = {u: (lambda name: lambda a, b: getattr(ops, name).apply(a, b))(n) for u, n in _UFUNC_AS_OP.items()}
+for _ufunc in (np.equal, np.not_equal, np.less, np.less_equal, np.greater, np.greater_equal):
+    _UFUNC_AS_OP[_ufunc] = (lambda name: lambda a, b: _compare(a, b, name))(_ufunc.__name__)
 
 
 class ValuesIndices(tuple):

@@ -110,6 +110,8 @@ class Pow(Function):
     def forward(self, x: Any, y: Any) -> Any:
         with np.errstate(divide="ignore", invalid="ignore"):  # 0 to a negative power is inf, as in PyTorch
             out = x**y
+        if out.dtype != x.dtype and x.dtype == y.dtype:
+            out = out.astype(x.dtype)  # bool ** bool stays bool, as in PyTorch (NumPy gives int8)
         self.save_for_backward(x, y, out)
         return out
 
