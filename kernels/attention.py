@@ -29,7 +29,9 @@ small.
 of S. The forward pass walks over the keys in tiles of ``KEY_TILE`` and keeps, per query row, a running maximum m,
 a running sum ℓ and an unnormalised output a. A tile with scores S_t updates them ("online softmax"):
 
-    m' = max(m, max_j S_t[j]),   ℓ' = e^{m − m'} ℓ + Σ_j e^{S_t[j] − m'},   a' = e^{m − m'} a + Σ_j e^{S_t[j] − m'} M_j V_j
+    m' = max(m, max_j S_t[j])
+    ℓ' = e^{m − m'} ℓ + Σ_j e^{S_t[j] − m'}
+    a' = e^{m − m'} a + Σ_j e^{S_t[j] − m'} M_j V_j
 
 so after the last tile m is the row maximum, ℓ the softmax denominator e^{−m} Σ_j e^{S_j}, and O = a / ℓ. Only
 the log-sum-exp L = m + log ℓ (one number per row) is kept; the backward pass recomputes each tile of
@@ -171,7 +173,7 @@ def flash_attention_forward_reference(q: Any, k: Any, v: Any, bias: Any = None, 
     """The flash forward in NumPy/CuPy, all heads and queries at once, one key tile at a time: (O, L)."""
     xp = get_array_module(q)
     scale = q.dtype.type(default_scale(q) if scale is None else scale)
-    lq, lk = q.shape[-2], k.shape[-2]
+    lk = k.shape[-2]
     minus_inf = q.dtype.type(-np.inf)
     row_max = xp.full(q.shape[:-1] + (1,), minus_inf, dtype=q.dtype)  # m
     row_sum = xp.zeros(q.shape[:-1] + (1,), dtype=q.dtype)  # ℓ

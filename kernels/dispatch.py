@@ -18,6 +18,7 @@ The convolution and pooling functions take and return (N, C, H, W) arrays; ``pad
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -133,6 +134,7 @@ def avg_pool2d_backward(grad: Any, divisor: Any, input_shape: tuple[int, int, in
 
 ATTENTION_PATHS = ("reference", "short", "flash")
 FLASH_MIN_SCORES_PER_HEAD = 1024 * 1024  # from Lq × Lk = 1024²: the flash kernel (see attention_path)
+KERNEL_MIN_SCORES = 4096  # below, in all heads together: the reference (Numba is not even imported)
 
 
 def attention_path(q: Any, k: Any, causal: bool = False, bias_needs_grad: bool = False) -> str:
@@ -140,14 +142,17 @@ def attention_path(q: Any, k: Any, causal: bool = False, bias_needs_grad: bool =
 
     ``TINYGRAD_EDU_KERNELS=numpy`` selects the reference, and so do float64 (the precision of gradient checks,
     where the reference is exact and speed does not matter), float16 (Numba has none) and a bias that needs a
-    gradient (only the reference forms dS). CuPy arrays take the numba.cuda flash kernel. On the CPU, heads of
-    fewer than 512 × 512 scores take the short path (BLAS products and fused softmax passes, keeping P); larger
-    ones the flash kernel, whose memory grows with L instead of L² (docs/sequence-models.md has the timings).
+    gradient (only the reference forms dS). CuPy arrays take the numba.cuda flash kernel. On the CPU, tiny problems
+    (fewer than 4096 scores in all) stay on the reference, heads of fewer than 1024 × 1024 scores take the short
+    path (BLAS products and fused softmax passes, keeping P), larger ones the flash kernel, whose memory grows with
+    L instead of L² (docs/sequence-models.md has the timings).
     """
     if _current == "numpy" or q.dtype != "float32" or bias_needs_grad:
         return "reference"
     if is_gpu(q):
         return "flash"
+    if math.prod(q.shape[:-1]) * k.shape[-2] < KERNEL_MIN_SCORES:
+        return "reference"
     return "flash" if q.shape[-2] * k.shape[-2] >= FLASH_MIN_SCORES_PER_HEAD else "short"
 
 

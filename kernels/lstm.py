@@ -86,17 +86,17 @@ def _tanh_inplace(x, scratch, exponents, fast):  # pragma: no cover
             x[j] = math.tanh(x[j])
         return
     for j in range(x.shape[0]):
-        scratch[j] = -2 * abs(x[j])
+        scratch[j] = np.float32(-2) * abs(x[j])
     _exp_nonpositive_float32(scratch, exponents)
     for j in range(x.shape[0]):
         value = x[j]
         e = scratch[j]
-        far = (1 - e) / (1 + e)  # tanh|x|
-        s = value * value  # near 0: Cephes' odd polynomial, x + x³ P(x²)
+        far = math.copysign((np.float32(1) - e) / (np.float32(1) + e), value)  # ±tanh|x|
+        s = value * value  # near 0 (|x| < 0.625): Cephes' odd polynomial, x + x³ P(x²)
         near = ((((np.float32(-5.70498872745e-3) * s + np.float32(2.06390887954e-2)) * s
                   - np.float32(5.37397155531e-2)) * s + np.float32(1.33314422036e-1)) * s
                 - np.float32(3.33332819422e-1)) * s * value + value
-        x[j] = near if abs(value) < 0.625 else (far if value >= 0 else -far)
+        x[j] = near if s < np.float32(0.390625) else far
 
 
 @numba.njit(cache=True, fastmath=_FASTMATH)
