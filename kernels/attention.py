@@ -83,10 +83,12 @@ def attention_forward(q: Any, k: Any, v: Any, bias: Any = None, causal: bool = F
     batch, lq, lk, q3, k3, v3 = _flatten_heads(q, k, v)
     scale = q.dtype.type(default_scale(q) if scale is None else scale)
     bias3, bias_group = _compact(bias, batch, lq, lk, q.dtype)
-    probs = np.matmul(q3, k3.transpose(0, 2, 1))  # S without its scale: the softmax pass applies it
+    with threads.small_products():  # one BLAS product per head: OpenBLAS on one thread (threads.py)
+        probs = np.matmul(q3, k3.transpose(0, 2, 1))  # S without its scale: the softmax pass applies it
     _softmax_rows(probs, bias3, bias_group, causal, scale, q.dtype == np.float32, _workers(probs.shape[0] * lq))
     weights = probs if keep is None else probs * _expand(keep, batch, lq, lk)
-    out = np.matmul(weights, v3)
+    with threads.small_products():
+        out = np.matmul(weights, v3)
     return out.reshape(batch + out.shape[1:]), probs.reshape(batch + probs.shape[1:])
 
 
@@ -103,15 +105,17 @@ def attention_backward(grad_out: Any, q: Any, k: Any, v: Any, probs: Any, out: A
     probs3 = probs.reshape(n, lq, lk)
     keep3, keep_group = _compact(keep, batch, lq, lk, q.dtype)
     weights = probs3 if keep is None else probs3 * _expand(keep, batch, lq, lk)
-    grad_v = np.matmul(weights.transpose(0, 2, 1), grad_out3)
-    grad_scores = np.matmul(grad_out3, v3.transpose(0, 2, 1))  # dP, turned into s · dS in place
+    with threads.small_products():
+        grad_v = np.matmul(weights.transpose(0, 2, 1), grad_out3)
+        grad_scores = np.matmul(grad_out3, v3.transpose(0, 2, 1))  # dP, turned into s · dS in place
     if out is None:
         delta = np.empty((0, 0), dtype=q.dtype)
     else:
         delta = np.einsum("nic,nic->ni", grad_out3, out.reshape(n, lq, v3.shape[2]))  # D = rowsum(dO ⊙ O)
     _softmax_backward_rows(grad_scores, probs3, keep3, keep_group, delta, scale, _workers(n * lq))
-    grad_q = np.matmul(grad_scores, k3)
-    grad_k = np.matmul(grad_scores.transpose(0, 2, 1), q3)
+    with threads.small_products():
+        grad_q = np.matmul(grad_scores, k3)
+        grad_k = np.matmul(grad_scores.transpose(0, 2, 1), q3)
     return grad_q.reshape(q.shape), grad_k.reshape(k.shape), grad_v.reshape(v.shape)
 
 

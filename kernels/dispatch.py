@@ -188,6 +188,13 @@ default_attention_scale = reference.default_scale
 # ------------------------------------------------------------------------------------------------- LSTM
 
 
+def small_products() -> Any:
+    """``with dispatch.small_products():`` around a loop of many small matrix products (threads.py's BLAS policy)."""
+    from . import threads
+
+    return threads.small_products()
+
+
 def lstm_steps(array: Any) -> tuple[Any, Any]:
     """(step_forward, step_backward) of lstm.py for ``array``: the fused Numba kernels, or their NumPy/CuPy twins
     (on the GPU, under ``TINYGRAD_EDU_KERNELS=numpy`` and for float16)."""

@@ -139,10 +139,11 @@ class LSTMSequence(Function):
         tanh_c = xp.empty(x.shape[:2] + (hidden,), dtype=x.dtype)  # kept for the backward pass
         recurrent = xp.empty(projected.shape[1:], dtype=x.dtype)
         h, c = h0, c0
-        for t in range(x.shape[0]):
-            xp.matmul(h, w_hh.T, out=recurrent)  # the only product inside the loop: h_{t−1} W_hhᵀ
-            c_previous, c, h = c, states[t, :, hidden:], states[t, :, :hidden]
-            step_forward(recurrent, projected[t], c_previous, gates[t], c, h, tanh_c[t])
+        with dispatch.small_products():  # one small product per step: OpenBLAS on one thread (kernels/threads.py)
+            for t in range(x.shape[0]):
+                xp.matmul(h, w_hh.T, out=recurrent)  # the only product inside the loop: h_{t−1} W_hhᵀ
+                c_previous, c, h = c, states[t, :, hidden:], states[t, :, :hidden]
+                step_forward(recurrent, projected[t], c_previous, gates[t], c, h, tanh_c[t])
         self.tanh_c = tanh_c
         self.save_for_backward(x, h0, c0, w_ih, w_hh, gates, states)
         return states
@@ -156,10 +157,11 @@ class LSTMSequence(Function):
         grad = xp.ascontiguousarray(grad, dtype=gates.dtype)
         grad_z = xp.empty(gates.shape, dtype=gates.dtype)
         grad_h, grad_c = xp.zeros_like(h0), xp.zeros_like(c0)
-        for t in range(steps - 1, -1, -1):
-            c_previous = states[t - 1, :, hidden:] if t else c0
-            step_backward(grad[t], grad_h, grad_c, gates[t], c_previous, self.tanh_c[t], grad_z[t])
-            xp.matmul(grad_z[t], w_hh, out=grad_h)  # dh_{t−1} = dz_t W_hh (the output's part is added inside)
+        with dispatch.small_products():
+            for t in range(steps - 1, -1, -1):
+                c_previous = states[t - 1, :, hidden:] if t else c0
+                step_backward(grad[t], grad_h, grad_c, gates[t], c_previous, self.tanh_c[t], grad_z[t])
+                xp.matmul(grad_z[t], w_hh, out=grad_h)  # dh_{t−1} = dz_t W_hh (the output's part is added inside)
         previous_h = _previous_hidden(xp, h0, states[:, :, :hidden])
         grad_x, grad_w_ih, grad_w_hh, grad_b = _weight_grads(grad_z, x, w_ih, previous_h, self.needs_input_grad[0])
         grads = (grad_x, grad_h, grad_c, grad_w_ih, grad_w_hh)
