@@ -77,14 +77,15 @@ class RNNSequence(Function):
         _check_state("h_0", h0, x.shape[1], w_hh.shape[1])
         projected = _input_projection(x, w_ih, b_ih, b_hh)
         hidden = xp.empty(projected.shape, dtype=x.dtype)
-        for t in range(x.shape[0]):
-            h = hidden[t]  # computed in place: z = x_t W_ihᵀ + b + h_{t−1} W_hhᵀ, then f(z)
-            xp.matmul(hidden[t - 1] if t else h0, w_hh.T, out=h)
-            h += projected[t]
-            if nonlinearity == "tanh":
-                xp.tanh(h, out=h)
-            else:
-                xp.maximum(h, 0, out=h)
+        with dispatch.small_products():  # one small product per step: OpenBLAS on one thread (kernels/threads.py)
+            for t in range(x.shape[0]):
+                h = hidden[t]  # computed in place: z = x_t W_ihᵀ + b + h_{t−1} W_hhᵀ, then f(z)
+                xp.matmul(hidden[t - 1] if t else h0, w_hh.T, out=h)
+                h += projected[t]
+                if nonlinearity == "tanh":
+                    xp.tanh(h, out=h)
+                else:
+                    xp.maximum(h, 0, out=h)
         self.nonlinearity = nonlinearity
         self.save_for_backward(x, h0, hidden, w_ih, w_hh)
         return hidden
@@ -96,10 +97,11 @@ class RNNSequence(Function):
         slope = 1 - hidden * hidden if self.nonlinearity == "tanh" else (hidden > 0).astype(hidden.dtype)
         grad_z = xp.empty_like(grad)
         grad_h = xp.zeros_like(h0)  # what step t + 1 sends back to h_t
-        for t in range(grad.shape[0] - 1, -1, -1):
-            grad_h += grad[t]
-            xp.multiply(grad_h, slope[t], out=grad_z[t])
-            grad_h = grad_z[t] @ w_hh
+        with dispatch.small_products():
+            for t in range(grad.shape[0] - 1, -1, -1):
+                grad_h += grad[t]
+                xp.multiply(grad_h, slope[t], out=grad_z[t])
+                grad_h = grad_z[t] @ w_hh
         previous_h = _previous_hidden(xp, h0, hidden)
         grad_x, grad_w_ih, grad_w_hh, grad_b = _weight_grads(grad_z, x, w_ih, previous_h, self.needs_input_grad[0])
         grads = (grad_x, grad_h, grad_w_ih, grad_w_hh)
@@ -190,18 +192,19 @@ class GRUSequence(Function):
         recurrent_n = xp.empty(x.shape[:2] + (hidden,), dtype=x.dtype)  # a = h_{t−1} W_hnᵀ + b_hn
         out = xp.empty(x.shape[:2] + (hidden,), dtype=x.dtype)
         h = h0
-        for t in range(x.shape[0]):
-            recurrent = h @ w_hh.T
-            if b_hh is not None:
-                recurrent = recurrent + b_hh
-            gate = gates[t]
-            gate[:, : 2 * hidden] = stable_sigmoid(projected[t, :, : 2 * hidden] + recurrent[:, : 2 * hidden])
-            r, z = gate[:, :hidden], gate[:, hidden : 2 * hidden]
-            recurrent_n[t] = recurrent[:, 2 * hidden :]
-            gate[:, 2 * hidden :] = xp.tanh(projected[t, :, 2 * hidden :] + r * recurrent_n[t])
-            n = gate[:, 2 * hidden :]
-            h = (1 - z) * n + z * h
-            out[t] = h
+        with dispatch.small_products():
+            for t in range(x.shape[0]):
+                recurrent = h @ w_hh.T
+                if b_hh is not None:
+                    recurrent = recurrent + b_hh
+                gate = gates[t]
+                gate[:, : 2 * hidden] = stable_sigmoid(projected[t, :, : 2 * hidden] + recurrent[:, : 2 * hidden])
+                r, z = gate[:, :hidden], gate[:, hidden : 2 * hidden]
+                recurrent_n[t] = recurrent[:, 2 * hidden :]
+                gate[:, 2 * hidden :] = xp.tanh(projected[t, :, 2 * hidden :] + r * recurrent_n[t])
+                n = gate[:, 2 * hidden :]
+                h = (1 - z) * n + z * h
+                out[t] = h
         self.save_for_backward(x, h0, gates, w_ih, w_hh, recurrent_n, out)
         return out
 
@@ -212,18 +215,19 @@ class GRUSequence(Function):
         grad_input_side = xp.empty_like(gates)
         grad_hidden_side = xp.empty_like(gates)
         grad_h = xp.zeros_like(h0)
-        for t in range(grad.shape[0] - 1, -1, -1):
-            r, z, n = (gates[t, :, k * hidden : (k + 1) * hidden] for k in range(3))
-            h_previous = out[t - 1] if t > 0 else h0
-            grad_h = grad[t] + grad_h
-            grad_n = grad_h * (1 - z) * (1 - n * n)
-            grad_z = grad_h * (h_previous - n) * z * (1 - z)
-            grad_r = grad_n * recurrent_n[t] * r * (1 - r)
-            side = grad_input_side[t]
-            side[:, :hidden], side[:, hidden : 2 * hidden], side[:, 2 * hidden :] = grad_r, grad_z, grad_n
-            side = grad_hidden_side[t]
-            side[:, :hidden], side[:, hidden : 2 * hidden], side[:, 2 * hidden :] = grad_r, grad_z, grad_n * r
-            grad_h = grad_h * z + side @ w_hh
+        with dispatch.small_products():
+            for t in range(grad.shape[0] - 1, -1, -1):
+                r, z, n = (gates[t, :, k * hidden : (k + 1) * hidden] for k in range(3))
+                h_previous = out[t - 1] if t > 0 else h0
+                grad_h = grad[t] + grad_h
+                grad_n = grad_h * (1 - z) * (1 - n * n)
+                grad_z = grad_h * (h_previous - n) * z * (1 - z)
+                grad_r = grad_n * recurrent_n[t] * r * (1 - r)
+                side = grad_input_side[t]
+                side[:, :hidden], side[:, hidden : 2 * hidden], side[:, 2 * hidden :] = grad_r, grad_z, grad_n
+                side = grad_hidden_side[t]
+                side[:, :hidden], side[:, hidden : 2 * hidden], side[:, 2 * hidden :] = grad_r, grad_z, grad_n * r
+                grad_h = grad_h * z + side @ w_hh
         steps, batch, _ = grad.shape
         needs = self.needs_input_grad
         flat_input = grad_input_side.reshape(steps * batch, -1)
