@@ -379,6 +379,12 @@ class Tensor:
             self._grad_hooks = {}
         return RemovableHandle(self._grad_hooks, hook)
 
+    def __format__(self, spec: str) -> str:
+        """``f"{loss:.3f}"`` formats a one-element tensor as its number (as PyTorch); others as their repr."""
+        if spec and self.data.size == 1:
+            return format(self.item(), spec)
+        return format(repr(self), spec)
+
     def __repr__(self) -> str:
         values = np.array2string(
             self.numpy(), separator=", ", prefix="Tensor(", precision=4, threshold=100, edgeitems=3
