@@ -7,6 +7,7 @@ import importlib
 import re
 import string
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -86,7 +87,11 @@ def test_walkthrough_runs_quick_and_writes_its_plots(name, tmp_path, capsys):
 @pytest.mark.parametrize("name", TRAINING)
 def test_walkthrough_narrates_in_chinese(name, tmp_path, capsys):
     # one epoch is enough to check the narration (the English test above runs the --quick training)
-    assert main([name, "--quick", "--epochs", "1", "--lang", "zh", "--out", str(tmp_path)]) == 0
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert main([name, "--quick", "--epochs", "1", "--lang", "zh", "--out", str(tmp_path)]) == 0
+    glyphs = [str(w.message) for w in caught if "Glyph" in str(w.message)]
+    assert not glyphs, f"{name}: characters the plot font cannot draw: {glyphs[:3]}"
     output = capsys.readouterr().out
     assert ZH[f"{name}.title"] in output
     assert "公式" in output and "代码" in output and "数值" in output

@@ -149,7 +149,7 @@ def run(epochs: int = 2, limit: int | None = None, student_limit: int = 10_000, 
             save(teacher.state_dict(), teacher_path)
     results["teacher_seconds"] = time.perf_counter() - clock
     results["float32_accuracy"] = accuracy(teacher, x_test, y_test)
-    print(f"teacher: {epochs} epochs in {results['teacher_seconds']:.0f} s, test accuracy "
+    print(f"teacher: {epochs} epoch{'' if epochs == 1 else 's'} in {results['teacher_seconds']:.0f} s, test accuracy "
           f"{results['float32_accuracy']:.2%}, {parameter_count(teacher):,} parameters")
 
     if "int8" in parts:
