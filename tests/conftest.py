@@ -46,9 +46,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 @pytest.fixture(scope="session")
-def data_dir(pytestconfig: pytest.Config) -> str | None:
-    """The ``--data-dir`` option, read before any test hides ``$TINYGRAD_EDU_DATA`` (None: the package's lookup)."""
-    return pytestconfig.getoption("--data-dir")
+def real_data_dirs(pytestconfig: pytest.Config) -> list:
+    """The folders the package looks in for the real datasets (``--data-dir``, ``$TINYGRAD_EDU_DATA``, the cache),
+    read once, before any test hides the environment: the same lookup as ``python -m tinygrad_edu.train``."""
+    from tinygrad_edu.data.mnist import search_dirs
+
+    return search_dirs(pytestconfig.getoption("--data-dir"))
 
 
 def _skip_reason(report: pytest.TestReport) -> str:

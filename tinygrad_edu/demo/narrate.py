@@ -208,12 +208,23 @@ class Narrator:
 
         return Figure(figsize=(width, height), layout="constrained")
 
-    def plot_epochs(self, axis: Any, history: Any, curves: list[tuple[str, str]], title_key: str) -> None:
+    def plot_epochs(self, axis: Any, history: Any, curves: list[tuple[str, str]], title_key: str,
+                    percent: bool = False) -> None:
         """Per-epoch curves of a ``fit`` History on one axis: each (history key, legend label key), then the
-        epoch axis label, the title and the legend."""
+        epoch axis label (whole epochs only), the title and the legend; ``percent``: fractions drawn as %, as the
+        terminal prints them."""
+        from matplotlib.ticker import MaxNLocator
+
         epochs = np.arange(1, len(history[curves[0][0]]) + 1)
         for key, label_key in curves:
-            axis.plot(epochs, history[key], marker="o", label=self.label(label_key))
+            values = 100 * np.asarray(history[key]) if percent else history[key]
+            axis.plot(epochs, values, marker="o", label=self.label(label_key))
+        if percent:
+            axis.set_ylabel("%")
+        if len(epochs) <= 12:
+            axis.set_xticks(epochs)  # epoch 1, 2, 3 ...: never 0.975 or 2.5
+        else:
+            axis.xaxis.set_major_locator(MaxNLocator(integer=True))
         axis.set_xlabel(self.label("plot_epoch"))
         axis.set_title(self.label(title_key))
         axis.legend()
@@ -223,7 +234,7 @@ class Narrator:
         self.out.mkdir(parents=True, exist_ok=True)
         path = self.out / f"{self.name}_{filename}.png"
         with self.fonts():
-            figure.savefig(path, dpi=72 if self.quick else 110)  # --quick: smaller files, faster drawing
+            figure.savefig(path, dpi=110)  # --quick too: its plots are read as closely as the full run's
         self.plots.append(path)
         self.print(f"    🖼  {self.t('plot_written')}: {path}")
         return path
