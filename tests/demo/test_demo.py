@@ -71,6 +71,7 @@ def test_every_walkthrough_has_a_summary_in_every_language():
             assert table[f"summary.{name}"].strip()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", TRAINING)
 def test_walkthrough_runs_quick_and_writes_its_plots(name, tmp_path, capsys):
     assert main([name, "--quick", "--out", str(tmp_path)]) == 0
@@ -84,6 +85,7 @@ def test_walkthrough_runs_quick_and_writes_its_plots(name, tmp_path, capsys):
         assert " ".join(line.split()) in source, f"{name} shows code that is not in its source: {line}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", TRAINING)
 def test_walkthrough_narrates_in_chinese(name, tmp_path, capsys):
     # one epoch is enough to check the narration (the English test above runs the --quick training)

@@ -244,7 +244,7 @@ def test_predicting_at_the_chosen_positions_only_gives_the_same_loss_and_gradien
     assert logits.shape == ((labels != IGNORE_INDEX).sum(), 12)
     chosen = masked_lm_loss(logits, labels)
     chosen.backward()
-    assert chosen.item() == pytest.approx(full.item(), rel=1e-6)
+    assert chosen.item() == pytest.approx(full.item(), rel=1e-5)  # float32, products of other sizes: a few ulps
     for name, p in model.named_parameters():
         np.testing.assert_allclose(p.grad, grads[name], rtol=1e-4, atol=1e-7, err_msg=name)
     with pytest.raises(ValueError, match="compute them with predict_at"):

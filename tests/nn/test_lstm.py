@@ -29,6 +29,7 @@ def test_lstm_sequence_op_gradcheck(steps, batch, features, hidden, bias, seed):
     tg.gradcheck(ops.LSTMSequence.apply, x, h0, c0, *params)
 
 
+@pytest.mark.slow
 @given(layers=st.integers(1, 2), bidirectional=st.booleans(), batch_first=st.booleans(), seed=st.integers(0, 99))
 def test_lstm_layer_gradcheck(layers, bidirectional, batch_first, seed):
     tg.manual_seed(seed)

@@ -95,6 +95,7 @@ def test_encoder_matches_pytorch_in_eval_mode(norm_first, activation):
         assert_close(ours_params[name].grad, dict(theirs.named_parameters())[name].grad, rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.slow
 @given(norm_first=st.booleans(), activation=st.sampled_from(["relu", "gelu"]), seed=st.integers(0, 99))
 def test_encoder_layer_gradcheck(norm_first, activation, seed):
     tg.manual_seed(seed)
