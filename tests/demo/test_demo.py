@@ -138,6 +138,8 @@ def test_gpu_without_gpu_fails_only_when_asked_for(tmp_path, capsys):
     assert main(["gpu", "--quick", "--out", str(tmp_path)]) == 1
     output = capsys.readouterr().out
     assert "CuPy" in output and "pip install" in output
+    reason = output.split(EN["gpu.missing"].split("{reason}")[0])[1]
+    assert reason[:1].isupper(), f"the reason is a sentence of its own: {reason[:40]!r}"
 
 
 def test_gpu_comparison_code_runs_with_two_cpu_models(tmp_path, capsys):
