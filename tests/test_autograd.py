@@ -135,13 +135,15 @@ def test_no_function_apply_is_assigned_anywhere():
             assert "super().apply(" in inspect.getsource(override.__func__), f"ops.{op}.apply bypasses Function.apply"
 
 
-def test_the_registry_is_shared_across_threads():
-    """Registration is process-wide (like no_grad today): an op run on another thread passes the interceptor."""
+def test_the_registry_belongs_to_the_thread():
+    """Registration is per thread (like no_grad and PyTorch's autocast): another thread's ops do not pass it."""
     log: list[str] = []
     with interceptors.installed(_recorder(log, "r")):
         worker = threading.Thread(target=lambda: tg.tensor([1.0]).exp())
         worker.start()
         worker.join()
+        assert log == []
+        tg.tensor([1.0]).exp()
     assert log == ["r before Exp", "r after Exp"]
 
 

@@ -23,7 +23,7 @@ def test_tensor_hook_sees_the_gradient_and_its_return_replaces_it(factor, size):
     seen = []
 
     def hook(grad):
-        seen.append(grad.copy())
+        seen.append(grad.numpy().copy())
         return grad * factor
 
     x.register_hook(hook)
@@ -44,7 +44,7 @@ def test_hook_gets_the_total_gradient_once_when_a_tensor_feeds_two_paths():
     x = tg.tensor([1.0, 2.0], requires_grad=True)
     y = x * 2
     calls = []
-    y.register_hook(lambda grad: calls.append(grad.copy()))
+    y.register_hook(lambda grad: calls.append(grad.numpy().copy()))
     (y + y * y).sum().backward()  # ∂L/∂y = 1 + 2y
     assert len(calls) == 1
     assert_close(calls[0], 1 + 2 * y.numpy())
@@ -136,7 +136,7 @@ def test_full_backward_hook_receives_grad_input_and_grad_output():
 
     def hook(module, grad_input, grad_output):
         seen["module"] = module
-        seen["in"], seen["out"] = [g.copy() for g in grad_input], [g.copy() for g in grad_output]
+        seen["in"], seen["out"] = [g.numpy().copy() for g in grad_input], [g.numpy().copy() for g in grad_output]
 
     handle = layer.register_full_backward_hook(hook)
     x = tg.tensor(x_data, requires_grad=True)
@@ -204,7 +204,7 @@ def test_no_hook_leaves_the_call_path_and_the_gradients_unchanged():
     x = tg.randn(2, 3, requires_grad=True)
     handles = [m.register_full_backward_hook(lambda m, gi, go: None) for m in model.modules()]
     model(x).sum().backward()
-    hooked = [p.grad.copy() for p in model.parameters()] + [x.grad.copy()]
+    hooked = [p.grad.numpy().copy() for p in model.parameters()] + [x.grad.numpy().copy()]
     for handle in handles:
         handle.remove()
     model.zero_grad()

@@ -198,18 +198,18 @@ def _logsumexp_reference(a, axis, keepdims):
 REDUCTIONS = [
     Reduction("sum", lambda x, axis, k: x.sum(axis, k), lambda a, axis, k: np.sum(a, axis=axis, keepdims=k)),
     Reduction("mean", lambda x, axis, k: x.mean(axis, k), lambda a, axis, k: np.mean(a, axis=axis, keepdims=k)),
-    Reduction("var", lambda x, axis, k: x.var(axis, k), lambda a, axis, k: np.var(a, axis=axis, keepdims=k, ddof=1),
-              min_count=2),
-    Reduction("var(correction=0)", lambda x, axis, k: x.var(axis, k, correction=0),
+    Reduction("var", lambda x, axis, k: x.var(axis, keepdim=k),
+              lambda a, axis, k: np.var(a, axis=axis, keepdims=k, ddof=1), min_count=2),
+    Reduction("var(correction=0)", lambda x, axis, k: x.var(axis, keepdim=k, correction=0),
               lambda a, axis, k: np.var(a, axis=axis, keepdims=k)),
-    Reduction("std", lambda x, axis, k: x.std(axis, k), lambda a, axis, k: np.std(a, axis=axis, keepdims=k, ddof=1),
-              S.distinct, min_count=2),
-    Reduction("std(correction=0)", lambda x, axis, k: x.std(axis, k, correction=0),
+    Reduction("std", lambda x, axis, k: x.std(axis, keepdim=k),
+              lambda a, axis, k: np.std(a, axis=axis, keepdims=k, ddof=1), S.distinct, min_count=2),
+    Reduction("std(correction=0)", lambda x, axis, k: x.std(axis, keepdim=k, correction=0),
               lambda a, axis, k: np.std(a, axis=axis, keepdims=k), S.distinct, min_count=2),
-    Reduction("max", lambda x, axis, k: x.max(axis, k), lambda a, axis, k: np.max(a, axis=axis, keepdims=k),
-              S.distinct),
-    Reduction("min", lambda x, axis, k: x.min(axis, k), lambda a, axis, k: np.min(a, axis=axis, keepdims=k),
-              S.distinct),
+    Reduction("max", lambda x, axis, k: x.max(axis=axis, keepdims=k),
+              lambda a, axis, k: np.max(a, axis=axis, keepdims=k), S.distinct),
+    Reduction("min", lambda x, axis, k: x.min(axis=axis, keepdims=k),
+              lambda a, axis, k: np.min(a, axis=axis, keepdims=k), S.distinct),
     Reduction("logsumexp", lambda x, axis, k: x.logsumexp(axis, k), _logsumexp_reference),
 ]
 
@@ -536,7 +536,7 @@ def test_max_min_tie_rule_matches_torch_amax_amin(data) -> None:
     dim = () if axis is None else axis
     for ours_name, torch_name in [("max", "amax"), ("min", "amin")]:
         x, reference = leaf(array), torch.tensor(array, requires_grad=True)
-        out = getattr(x, ours_name)(axis, keepdims)
+        out = getattr(x, ours_name)(axis=axis, keepdims=keepdims)  # NumPy spelling: values (amax rule)
         expected = getattr(reference, torch_name)(dim=dim, keepdim=keepdims)
         weights = np.random.default_rng(1).uniform(0.5, 1.5, expected.shape)
         (out * weights).sum().backward()

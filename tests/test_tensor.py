@@ -100,7 +100,7 @@ def test_attributes() -> None:
     assert x.is_leaf and x.requires_grad and x.grad is None and x.grad_fn is None
     y = x * 2
     assert not y.is_leaf and y.requires_grad and type(y.grad_fn).__name__ == "Mul"
-    x.grad = np.ones((2, 3))  # assignable, as in PyTorch
+    x.grad = tg.ones(2, 3, dtype=x.dtype)  # assignable, as in PyTorch
     assert x.grad.sum() == 6
 
 
@@ -187,7 +187,7 @@ def test_retain_graph_allows_a_second_backward() -> None:
     x = tg.tensor([1.0, -2.0], requires_grad=True)
     loss = (x.exp() * x).sum()
     loss.backward(retain_graph=True)
-    first = x.grad.copy()
+    first = x.grad.numpy().copy()
     loss.backward()
     np.testing.assert_allclose(x.grad, 2 * first)
 
@@ -250,14 +250,14 @@ def test_leaf_gradients_never_share_an_array() -> None:
     a = tg.tensor([1.0, 2.0], requires_grad=True)
     b = tg.tensor([3.0, 4.0], requires_grad=True)
     (a + b).sum().backward()  # Add passes the same incoming array on to both inputs
-    assert a.grad is not b.grad and not np.shares_memory(a.grad, b.grad)
-    a.grad += 1  # an optimizer updating one gradient in place must not touch the other
+    assert a.grad is not b.grad and not np.shares_memory(a.grad.data, b.grad.data)
+    a.grad.data += 1  # an optimizer updating one gradient in place must not touch the other
     np.testing.assert_array_equal(b.grad, [1.0, 1.0])
 
     c = tg.tensor(np.ones((2, 3)), requires_grad=True)
     c.mean().backward()  # Mean's backward is a read-only broadcast view
-    assert c.grad.flags.writeable and c.grad.flags.owndata
-    c.grad *= 2
+    assert c.grad.data.flags.writeable and c.grad.data.flags.owndata
+    c.grad.data *= 2
 
     d = tg.tensor([1.0, 2.0], requires_grad=True)
     upstream = np.array([5.0, 6.0])

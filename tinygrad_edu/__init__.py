@@ -4,7 +4,7 @@
     >>> x = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
     >>> (x * x).sum().backward()
     >>> x.grad
-    array([2., 4., 6.], dtype=float32)
+    Tensor([2., 4., 6.])
 
 Package map: ``autograd.py`` (the engine: Function, op interceptors, the backward pass), ``tensor.py`` (the
 Tensor API), ``ops/`` (one Function per operation), ``backend.py`` (NumPy ↔ CuPy, devices), ``gradcheck.py``
@@ -16,13 +16,15 @@ Layers (docs/architecture.md): this root re-exports the public API and so import
 modules below the train layer import the modules they need, never ``tinygrad_edu`` itself.
 """
 
-from . import amp, backend, data, explain, nn, tensor_methods, train, viz  # noqa: F401 (tensor_methods binds Tensor methods)
+# tg.autograd.grad and tg.optim.SGD resolve after `import tinygrad_edu as tg`, as after `import torch`;
+# tensor_methods binds the long tail of Tensor methods
+from . import amp, autograd, backend, data, explain, nn, optim, tensor_methods, train, viz  # noqa: F401
 from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
 from .autograd import Function, OpError
-from .backend import manual_seed, to_numpy
+from .backend import get_default_dtype, manual_seed, set_default_dtype, to_numpy
 from .creation import arange, eye, full, multinomial, ones, ones_like, rand, randint, randn, tensor, zeros, zeros_like
-from .grad_mode import enable_grad, is_grad_enabled, no_grad
-from .gradcheck import GradcheckError, GradcheckReport, gradcheck
+from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .gradcheck import GradcheckError, GradcheckReport, gradcheck, gradgradcheck
 from .hooks import RemovableHandle
 from .nn.interop import load_safetensors, load_torch_state_dict, save_safetensors
 from .serialization import CheckpointError, load, save
@@ -40,4 +42,5 @@ __all__ = [
     "data", "train",
     "AnomalyError", "RemovableHandle", "amp", "detect_anomaly", "explain", "is_anomaly_enabled", "viz",
     "load_safetensors", "load_torch_state_dict", "save_safetensors",
+    "autograd", "get_default_dtype", "gradgradcheck", "optim", "set_default_dtype", "set_grad_enabled",
 ]

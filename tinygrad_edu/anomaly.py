@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import linecache
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,7 +41,11 @@ from .tensor import Tensor
 
 _PACKAGE = Path(__file__).resolve().parent
 _DEMO = _PACKAGE / "demo"
-_depth = 0
+class _ThreadState(threading.local):
+    depth = 0  # how many detect_anomaly blocks are open in this thread
+
+
+_state = _ThreadState()
 
 USUAL_CAUSES = {
     "Log": "log of 0 gives −inf and of a negative number NaN: clamp the input (x.clip(1e-12, None)) or use a fused "
@@ -179,7 +184,7 @@ def _checked_backward(fn: Function, backward: Any) -> Any:
 
 def is_anomaly_enabled() -> bool:
     """True inside ``detect_anomaly()``."""
-    return _depth > 0
+    return _state.depth > 0
 
 
 class detect_anomaly(contextlib.ContextDecorator):  # noqa: N801 (named like PyTorch's)
@@ -190,14 +195,12 @@ class detect_anomaly(contextlib.ContextDecorator):  # noqa: N801 (named like PyT
     Blocks may be nested; only the backward of ops *created* inside the block is checked."""
 
     def __enter__(self) -> detect_anomaly:
-        global _depth
-        if _depth == 0:
+        if _state.depth == 0:
             interceptors.add(_check_op)
-        _depth += 1
+        _state.depth += 1
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        global _depth
-        _depth -= 1
-        if _depth == 0:
+        _state.depth -= 1
+        if _state.depth == 0:
             interceptors.remove(_check_op)

@@ -10,7 +10,13 @@
    node: with ∂L/∂z arriving at the output z of f(x, y), ``f.backward`` returns ∂L/∂x = ∂L/∂z · ∂z/∂x and
    ∂L/∂y = ∂L/∂z · ∂z/∂y. Gradients reaching one tensor along several paths are summed (the multivariable
    chain rule); at the leaves (tensors the user made with ``requires_grad=True``) they are added into
-   ``.grad``, which keeps accumulating across backward calls until zeroed, as in PyTorch.
+   ``.grad`` (a Tensor), which keeps accumulating across backward calls until zeroed, as in PyTorch.
+4. ``backward(..., create_graph=True)`` records the backward pass itself: each ``Function.backward`` is called
+   with Tensors instead of arrays (ops/backward_math.py), so the gradients have a graph of their own and can be
+   differentiated again (second derivatives). ``grad(outputs, inputs)`` returns gradients instead of
+   accumulating them.
+5. Version counters: every in-place change of a tensor's data adds one to its ``_version``; an op records the
+   versions of its inputs, and backward refuses to use a saved input that changed since (PyTorch's error).
 
 The Tensor class lives in tensor.py, which imports this module and ``ops`` (whose ops subclass ``Function``).
 This module therefore cannot import tensor.py while it loads; tensor.py hands the class over once, right after
@@ -19,6 +25,7 @@ defining it (``autograd.Tensor = Tensor``), and this module uses it at call time
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -47,6 +54,8 @@ class Function:
     """
 
     optional_inputs = 0  # how many trailing inputs may be None (left out): a bias, an affine parameter
+    differentiable_backward = False  # True: backward works on Tensors too, so create_graph=True goes through it
+    promotes: str | None = None  # "same": mixed dtypes meet at PyTorch's promoted dtype; "float": and ints → float
     parents: Sequence[Tensor] | None = ()
     saved: tuple = ()
     needs_input_grad: Sequence[bool] = ()
@@ -93,11 +102,16 @@ def _run(cls: type[Function], inputs: Sequence[Any], options: dict[str, Any]) ->
     """Run ``cls.forward`` on the inputs' arrays; record the graph node when grad mode is on and an input
     requires grad. Errors from inside the forward are re-raised naming the op and the input shapes."""
     tensors = Tensor._wrap_inputs(cls.__name__, inputs)  # numbers and arrays become constants
+    if cls.promotes:
+        first = tensors[0].data.dtype
+        if any(t.data.dtype != first for t in tensors) or (cls.promotes == "float" and first.kind not in "fc"):
+            tensors = Tensor._promote(cls, inputs, tensors)
     fn = cls()
     needs = [t.requires_grad for t in tensors]
-    record = grad_mode._enabled and any(needs)
+    record = grad_mode.state.enabled and any(needs)
     if record:
         fn.needs_input_grad = needs
+        fn.versions = [t._version for t in tensors]
     try:
         out = fn.forward(*[t.data for t in tensors], **options)
     except OpError:
@@ -130,20 +144,25 @@ class Interceptors:
     """The registry of op interceptors that ``Function.apply`` calls, outermost first in registration order.
 
     ``add(f)`` / ``remove(f)``, or ``with interceptors.installed(f): ...`` (removed on exit and on exceptions).
-    The state is process-wide, like ``no_grad``. ``active`` is a tuple, replaced (never mutated) on change, so
-    a call in progress keeps the chain it started with and the no-interceptor check is one truth test.
+    The chain belongs to the thread, like ``no_grad``: autocast or anomaly mode in one thread does not reach
+    another. ``active`` is a tuple, replaced (never mutated) on change, so a call in progress keeps the chain it
+    started with and the no-interceptor check is one truth test.
     """
 
     def __init__(self) -> None:
-        self.active: tuple[Interceptor, ...] = ()
+        self._local = threading.local()
+
+    @property
+    def active(self) -> tuple[Interceptor, ...]:
+        return getattr(self._local, "chain", ())
 
     def add(self, interceptor: Interceptor) -> None:
         if interceptor in self.active:
             raise ValueError(f"interceptor {interceptor!r} is already registered")
-        self.active = (*self.active, interceptor)
+        self._local.chain = (*self.active, interceptor)
 
     def remove(self, interceptor: Interceptor) -> None:
-        self.active = tuple(f for f in self.active if f is not interceptor)
+        self._local.chain = tuple(f for f in self.active if f is not interceptor)
 
     @contextmanager
     def installed(self, interceptor: Interceptor) -> Iterator[None]:
@@ -172,26 +191,84 @@ interceptors = Interceptors()
 # ------------------------------------------------------------------------------------------ the backward pass
 
 
-def backward(root: Tensor, grad: Any = None, retain_graph: bool = False) -> None:
+def backward(root: Tensor, grad: Any = None, retain_graph: bool | None = None, create_graph: bool = False) -> None:
     """Add ∂root/∂leaf (times ``grad`` = ∂L/∂root) into ``leaf.grad`` for every leaf that requires grad.
 
     ``grad`` may be omitted for a one-element root (then it is 1). The graph's saved buffers are released
-    afterwards unless ``retain_graph=True``; a second backward through a released graph raises an error.
+    afterwards unless ``retain_graph=True`` (the default when ``create_graph=True``); a second backward through a
+    released graph raises an error. With ``create_graph=True`` the gradients stored in ``.grad`` carry a graph.
     """
-    grads: dict[int, Any] = {id(root): _initial_grad(root, grad)}
+    _backward_pass(root, grad, retain_graph, create_graph, wanted=None)
+
+
+def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor], grad_outputs: Any = None,
+         retain_graph: bool | None = None, create_graph: bool = False, allow_unused: bool = False
+         ) -> tuple[Tensor | None, ...]:
+    """∂outputs/∂inputs as a tuple of Tensors, one per input, without touching any ``.grad`` (PyTorch's
+    ``torch.autograd.grad``). Several outputs are summed: Σₖ ⟨grad_outputsₖ, ∂outputsₖ/∂input⟩.
+
+    ``create_graph=True`` records the computation of the gradients, so they can be differentiated again::
+
+        (g,) = grad(f(x), x, create_graph=True)   # f'(x), a Tensor with a graph
+        (h,) = grad(g, x)                          # f''(x)
+
+    An input the outputs do not depend on raises an error unless ``allow_unused=True`` (then its entry is None).
+    """
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if grad_outputs is None or isinstance(grad_outputs, Tensor) or hasattr(grad_outputs, "shape"):
+        grad_outputs = [grad_outputs] * len(outputs) if len(outputs) == 1 or grad_outputs is None else [grad_outputs]
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(f"grad(): {len(outputs)} outputs but {len(grad_outputs)} grad_outputs: give one per output")
+    for x in inputs:
+        if not isinstance(x, Tensor) or not x.requires_grad:
+            raise RuntimeError("grad(): every input must be a Tensor that requires grad (create it with "
+                               "requires_grad=True, or it is the result of an op on one)")
+    found: dict[int, Any] = {}
+    wanted = {id(x) for x in inputs}
+    if len(outputs) == 1:
+        found = _backward_pass(outputs[0], grad_outputs[0], retain_graph, create_graph, wanted)
+    else:  # one pass per output, retaining the graph between them; the gradients add up
+        keep = create_graph if retain_graph is None else retain_graph
+        for k, (out, g) in enumerate(zip(outputs, grad_outputs, strict=True)):
+            last = k == len(outputs) - 1
+            for key, value in _backward_pass(out, g, keep or not last, create_graph, wanted).items():
+                found[key] = value if key not in found else found[key] + value
+    results = []
+    for i, x in enumerate(inputs):
+        g = found.get(id(x))
+        if g is None and not allow_unused:
+            raise RuntimeError(f"grad(): input {i} (shape {x.shape}) was not used to compute the outputs; pass "
+                               "allow_unused=True to get None for it")
+        results.append(None if g is None else g if isinstance(g, Tensor) else Tensor._from_op(g, None))
+    return tuple(results)
+
+
+def _backward_pass(root: Tensor, grad: Any, retain_graph: bool | None, create_graph: bool,
+                   wanted: set[int] | None) -> dict[int, Any]:
+    """The chain rule over the graph, once, in reverse topological order. ``wanted`` None: accumulate into the
+    leaves' ``.grad`` (``backward``); else return {id(tensor): gradient} for the wanted tensors (``grad``)."""
+    if retain_graph is None:
+        retain_graph = create_graph
+    grads: dict[int, Any] = {id(root): _initial_grad(root, grad, create_graph)}
+    found: dict[int, Any] = {}
     handed_out: set[int] = set()  # arrays already stored in some .grad, which must not be shared
     for node in _topological_order(root):
         node_grad = grads.pop(id(node), None)
         if node_grad is None:
             continue
         if node._grad_hooks:  # Tensor.register_hook: each hook may replace the gradient
-            node_grad = _run_grad_hooks(node, node_grad)
+            node_grad = _run_grad_hooks(node, node_grad, create_graph)
         fn = node._ctx
-        if fn is None or node._retains_grad:
+        if wanted is not None:
+            if id(node) in wanted:
+                found[id(node)] = node_grad
+        elif fn is None or node._retains_grad:
             _accumulate_grad(node, node_grad, handed_out)
         if fn is None:
             continue
-        input_grads = fn.backward(node_grad)
+        _check_versions(fn, node)
+        input_grads = _call_backward(fn, node, node_grad) if create_graph else fn.backward(node_grad)
         if not isinstance(input_grads, tuple):
             input_grads = (input_grads,)
         for parent, parent_grad in zip(fn.parents, input_grads, strict=False):
@@ -207,10 +284,65 @@ def backward(root: Tensor, grad: Any = None, retain_graph: bool = False) -> None
             grads[id(parent)] = parent_grad if previous is None else previous + parent_grad
         if not retain_graph:
             fn.release()
+    return found
 
 
-def _initial_grad(root: Tensor, grad: Any) -> Any:
-    """∂L/∂root as a fresh array of the root's dtype and shape (ones for a one-element root without ``grad``)."""
+def _call_backward(fn: Function, node: Tensor, node_grad: Tensor) -> Any:
+    """``fn.backward`` run on Tensors, recorded (create_graph): the saved arrays that are an input's or the
+    output's data are swapped for those Tensors while it runs, so the gradient is a function of them."""
+    if not fn.differentiable_backward and hasattr(fn, "composite"):
+        return _composite_backward(fn, node_grad)
+    if not fn.differentiable_backward:
+        raise RuntimeError(
+            f"create_graph=True: the backward of {type(fn).__name__} is written for arrays only, so it cannot be "
+            "differentiated again (no second derivatives through this op yet). Compose the op from elementwise, "
+            "reduction, matrix and shape ops, or compute the first derivative only."
+        )
+    tensors = {id(p.data): p for p in fn.parents}
+    tensors[id(node.data)] = node
+    saved = fn.saved
+    fn.saved = tuple(tensors.get(id(a), a) for a in saved)
+    try:
+        with grad_mode.enable_grad():
+            result = fn.backward(node_grad)
+    finally:
+        fn.saved = saved
+    if not isinstance(result, tuple):
+        return result if result is None or isinstance(result, Tensor) else Tensor._from_op(result, None)
+    return tuple(g if g is None or isinstance(g, Tensor) else Tensor._from_op(g, None) for g in result)
+
+
+def _composite_backward(fn: Function, node_grad: Tensor) -> tuple[Tensor | None, ...]:
+    """A fused op (a loss, say) whose fast backward is written for arrays records its gradient through its
+    definition instead: ``fn.composite(*inputs)`` recomputes the output from differentiable Tensor ops, and the
+    gradient of that, recorded, is the gradient of the op."""
+    inputs = [p for p, need in zip(fn.parents, fn.needs_input_grad, strict=False) if need]
+    with grad_mode.enable_grad():
+        again = fn.composite(*fn.parents)
+        found = iter(grad(again, inputs, grad_outputs=node_grad, retain_graph=True, create_graph=True,
+                          allow_unused=True))
+    return tuple(next(found) if need else None for need in fn.needs_input_grad)
+
+
+def _check_versions(fn: Function, node: Tensor) -> None:
+    """PyTorch's in-place check: an input that ``fn`` saved for backward must not have changed since."""
+    versions = getattr(fn, "versions", None)
+    if versions is None:
+        return
+    for parent, version in zip(fn.parents, versions, strict=False):
+        if parent._version != version and any(a is parent.data for a in fn.saved):
+            raise RuntimeError(
+                f"one of the variables needed for gradient computation has been modified by an inplace "
+                f"operation: the input of shape {parent.shape} ({parent.dtype}) of {type(fn).__name__} is at "
+                f"version {parent._version}; expected version {version} instead. Hint: an optimizer step or an "
+                "in-place op (add_, mul_, x[...] = ..., -=) changed it after the forward pass: call backward "
+                "before changing it, or compute the forward pass again."
+            )
+
+
+def _initial_grad(root: Tensor, grad: Any, create_graph: bool) -> Any:
+    """∂L/∂root as a fresh array of the root's dtype and shape (ones for a one-element root without ``grad``);
+    a Tensor when the backward pass is recorded (a given Tensor is kept as it is: its graph counts too)."""
     if not root.requires_grad:
         raise RuntimeError(
             "backward() on a tensor that does not require grad: no input of the computation had "
@@ -223,15 +355,18 @@ def _initial_grad(root: Tensor, grad: Any) -> Any:
                 f"backward() without a gradient works for scalar outputs only; this tensor has shape "
                 f"{root.shape}: reduce it first (e.g. .sum() or .mean()) or pass grad=∂L/∂output of the same shape"
             )
-        return xp.ones_like(root.data)
-    grad = grad.data if isinstance(grad, Tensor) else grad
-    if backend.device_of(grad) != root.device:
-        raise TypeError(f"backward(grad=...): grad is on {backend.device_of(grad)} but the tensor is on "
+        ones = xp.ones_like(root.data)
+        return Tensor._from_op(ones, None) if create_graph else ones
+    if create_graph and isinstance(grad, Tensor) and grad.shape == root.shape and grad.dtype == root.dtype:
+        return grad
+    data = grad.data if isinstance(grad, Tensor) else grad
+    if backend.device_of(data) != root.device:
+        raise TypeError(f"backward(grad=...): grad is on {backend.device_of(data)} but the tensor is on "
                         f"{root.device}: move it with .to('{root.device}')")
-    grad = xp.array(grad, dtype=root.dtype)  # a copy: the engine never aliases the caller's array
-    if grad.shape != root.shape:
-        raise RuntimeError(f"backward(grad=...): grad has shape {grad.shape} but the tensor has shape {root.shape}")
-    return grad
+    data = xp.array(data, dtype=root.dtype)  # a copy: the engine never aliases the caller's array
+    if data.shape != root.shape:
+        raise RuntimeError(f"backward(grad=...): grad has shape {data.shape} but the tensor has shape {root.shape}")
+    return Tensor._from_op(data, None) if create_graph else data
 
 
 def _topological_order(root: Tensor) -> list[Tensor]:
@@ -261,40 +396,66 @@ def _topological_order(root: Tensor) -> list[Tensor]:
                 "the first backward. Pass retain_graph=True to the first backward() to keep them, or "
                 "recompute the forward pass."
             )
-        for parent in fn.parents:
+        versions = getattr(fn, "versions", None)
+        for i, parent in enumerate(fn.parents):
+            if versions is not None and parent._before_inplace is not None and parent._version != versions[i]:
+                parent = fn.parents[i] = _as_it_was(parent, versions[i])
             if parent.requires_grad and id(parent) not in visited:
                 stack.append((parent, False))
     order.reverse()
     return order
 
 
-def _run_grad_hooks(node: Tensor, grad: Any) -> Any:
-    """Call the tensor's hooks in registration order; a non-None return replaces the gradient."""
+def _as_it_was(tensor: Tensor, version: int) -> Tensor:
+    """The tensor as an op used it: a recorded in-place op (inplace.py) left the earlier value behind as a
+    snapshot, so an op that ran before the change sends its gradient there, not through the change."""
+    while tensor._version != version and tensor._before_inplace is not None:
+        tensor = tensor._before_inplace
+    return tensor
+
+
+def _run_grad_hooks(node: Tensor, grad: Any, create_graph: bool) -> Any:
+    """Call the tensor's hooks in registration order, each with the gradient as a Tensor (read-only unless the
+    pass is recorded); a non-None return replaces the gradient."""
     from .hooks import read_only  # hooks.py builds on this module
 
     for hook in list(node._grad_hooks.values()):
-        result = hook(read_only(grad))
+        result = hook(grad if create_graph else Tensor._from_op(read_only(grad), None))
         if result is None:
             continue
-        result = result.data if isinstance(result, Tensor) else result
-        if tuple(getattr(result, "shape", ())) != grad.shape or backend.device_of(result) != backend.device_of(grad):
+        data = result.data if isinstance(result, Tensor) else result
+        reference = grad.data if create_graph else grad
+        same_device = backend.device_of(data) == backend.device_of(reference)
+        if tuple(getattr(data, "shape", ())) != reference.shape or not same_device:
             raise RuntimeError(
                 f"a hook of a tensor of shape {node.shape} returned {type(result).__name__} of shape "
-                f"{tuple(getattr(result, 'shape', ()))} on {backend.device_of(result)}: a hook must return None "
-                f"or a gradient of shape {grad.shape} on {backend.device_of(grad)}"
+                f"{tuple(getattr(data, 'shape', ()))} on {backend.device_of(data)}: a hook must return None "
+                f"or a gradient of shape {reference.shape} on {backend.device_of(reference)}"
             )
-        grad = backend.get_array_module(grad).array(result, dtype=grad.dtype)  # a copy the engine may own
+        if create_graph:
+            grad = result if isinstance(result, Tensor) else Tensor._from_op(data, None)
+        else:
+            grad = backend.get_array_module(reference).array(data, dtype=reference.dtype)  # a copy the engine owns
     return grad
 
 
 def _accumulate_grad(node: Tensor, grad: Any, handed_out: set[int]) -> None:
-    """Add ``grad`` into ``node.grad`` (PyTorch's accumulation rule), never storing a shared array."""
+    """Add ``grad`` into ``node.grad`` (PyTorch's accumulation rule), never storing a shared array. A recorded
+    gradient (a Tensor, create_graph) is stored with its graph."""
+    if isinstance(grad, Tensor):
+        if grad.dtype != node.dtype:
+            grad = grad.astype(node.dtype)
+        node._grad = grad if node._grad is None else node._grad + grad
+        return
     if grad.dtype != node.dtype:
         grad = grad.astype(node.dtype)
-    if node.grad is None:
+    if node._grad is None:
         if grad.base is not None or id(grad) in handed_out:
             grad = grad.copy()  # a view or an array another tensor already holds: in-place updates must not leak
         handed_out.add(id(grad))
-        node.grad = grad
-    else:
-        node.grad = node.grad + grad
+        node._grad = Tensor._from_op(grad, None)
+    elif node._grad._ctx is not None:  # a recorded gradient from an earlier create_graph pass: a new sum
+        node._grad = Tensor._from_op(node._grad.data + grad, None)
+    else:  # the same .grad Tensor, a new sum (optimizers may hold the old array: it is never written here)
+        node._grad.data = node._grad.data + grad
+        node._grad._version += 1

@@ -191,3 +191,22 @@ def get_rng_state() -> dict:
 def set_rng_state(state: dict) -> None:
     """Restore a state returned by ``get_rng_state``."""
     generator("numpy").bit_generator.state = state
+
+
+# ------------------------------------------------------------------------------------------ the default dtype
+
+_default_dtype = np.dtype(np.float32)
+
+
+def get_default_dtype() -> np.dtype:
+    """The floating-point dtype of Python floats, of creation functions and of int ⊕ float results (float32)."""
+    return _default_dtype
+
+
+def set_default_dtype(dtype: Any) -> None:
+    """Change the default floating-point dtype (``torch.set_default_dtype``): float16, float32 or float64."""
+    global _default_dtype
+    chosen = np.dtype(dtype)
+    if chosen.kind != "f":
+        raise TypeError(f"set_default_dtype: only floating-point dtypes can be the default, got {chosen}")
+    _default_dtype = chosen

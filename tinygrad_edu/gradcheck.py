@@ -160,3 +160,46 @@ def _compare(index: int, analytic: np.ndarray, numeric: np.ndarray, atol: float,
         numeric=float(numeric[worst]),
         passed=bool(ok.all()),
     )
+
+
+def gradgradcheck(
+    fn: Callable[..., Tensor],
+    *inputs: Any,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-4,
+    raise_on_failure: bool = True,
+    seed: int = 0,
+) -> GradcheckReport:
+    """Check second derivatives: ``gradcheck`` applied to the first derivative.
+
+    With fixed random weights w (for the output) and uᵢ (one per input), the first derivative is reduced to
+
+        h(x) = Σᵢ ⟨ ∂(Σ f ⊙ w)/∂xᵢ , uᵢ ⟩
+
+    computed by ``autograd.grad(..., create_graph=True)``. Its backward therefore runs through the recorded
+    backward pass of every op (the second derivatives), while its central differences need first derivatives
+    only: agreement means the op's backward is itself differentiated correctly.
+    """
+    from . import autograd
+
+    args = [_to_float64(x) for x in inputs]
+    wrt = [i for i, x in enumerate(args) if isinstance(x, Tensor) and x.requires_grad]
+    if not wrt:
+        raise ValueError("gradgradcheck needs at least one input Tensor with requires_grad=True")
+    rng = np.random.default_rng(seed + 1)
+    out_shape = fn(*args).shape
+    weights = Tensor(rng.uniform(0.5, 1.5, size=out_shape))
+    directions = [Tensor(rng.uniform(-1.0, 1.0, size=args[i].shape)) for i in wrt]
+
+    def first_derivative(*arguments: Any) -> Tensor:
+        xs = [arguments[i] for i in wrt]
+        grads = autograd.grad((fn(*arguments) * weights).sum(), xs, create_graph=True, allow_unused=True)
+        total = sum((x * 0.0).sum() for x in xs)  # keeps h connected to every input, even where f is linear
+        for g, u in zip(grads, directions, strict=True):
+            if g is not None:
+                total = total + (g * u).sum()
+        return total
+
+    return gradcheck(first_derivative, *args, eps=eps, atol=atol, rtol=rtol, raise_on_failure=raise_on_failure,
+                     seed=seed)

@@ -6,8 +6,8 @@
     handle = module.register_full_backward_hook(fn)   fn(module, grad_input, grad_output) → None or new grad_input
     handle.remove()                                   (or ``with handle: ...`` to remove it at the end of a block)
 
-Gradients reach hooks as arrays (NumPy or CuPy), the same kind of object as ``tensor.grad``. A hook must not
-change them in place — on NumPy they arrive read-only — but it may return a new one, which replaces the
+Gradients reach hooks as Tensors without history, the same kind of object as ``tensor.grad``. A hook must not
+change them in place — on NumPy their arrays are read-only — but it may return a new one, which replaces the
 gradient from then on (a tensor hook's return is what later ops and ``.grad`` see).
 
 A module's backward hook needs ∂L/∂inputs and ∂L/∂outputs of one call together. The module's tensor inputs and
@@ -56,6 +56,11 @@ class RemovableHandle:
     def __repr__(self) -> str:
         state = "active" if self.id in self._registry else "removed"
         return f"RemovableHandle(id={self.id}, {state})"
+
+
+def _shown(grad: Any) -> Any:
+    """A gradient array as hooks see it: a read-only Tensor without history."""
+    return Tensor._from_op(read_only(grad), None)
 
 
 def read_only(grad: Any) -> Any:
@@ -188,7 +193,7 @@ class _BackwardHookCall:
     def _on_grad_output(self, pieces: list[Any]) -> list[Any]:
         grad_output: list[Any] = [None] * self.n_outputs
         for i, grad in zip(self.output_positions, pieces, strict=True):
-            grad_output[i] = read_only(grad)
+            grad_output[i] = _shown(grad)
         self.grad_output = tuple(grad_output)
         if not self.input_positions:  # no input needs a gradient: the hooks run now, with grad_input all None
             self._run_hooks([None] * self.n_args, replaceable=False)
@@ -205,7 +210,7 @@ class _BackwardHookCall:
         name = type(self.module).__name__
         grad_output = self.grad_output if self.grad_output is not None else (None,) * self.n_outputs
         for hook in list(self.module._backward_hooks.values()):
-            shown = tuple(None if g is None else read_only(g) for g in grad_input)
+            shown = tuple(None if g is None else _shown(g) for g in grad_input)
             result = hook(self.module, shown, grad_output)
             if result is None:
                 continue

@@ -49,7 +49,7 @@ def _to_array(data: Any, dtype: Any = None) -> Any:
         except ValueError:
             raise ValueError(_ragged_message(data)) from None
         if dtype is None and data.dtype == np.float64:
-            dtype = np.float32  # Python floats become float32, as torch.tensor does
+            dtype = backend.get_default_dtype()  # Python floats: float32 (the default dtype), as torch.tensor
         if data.dtype == object or data.dtype.kind in "USV":
             raise TypeError(
                 f"Tensor(...) got data of type {kind} that is not numeric: "
@@ -94,12 +94,14 @@ class Tensor:
     asks for double precision. Only floating-point tensors can require gradients.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_retains_grad", "_grad_hooks", "__weakref__")
-    __array_ufunc__ = None  # make `ndarray * Tensor` call Tensor.__rmul__ instead of converting the tensor
+    __slots__ = ("data", "_grad", "requires_grad", "_ctx", "_retains_grad", "_grad_hooks", "_version",
+                 "_before_inplace", "__weakref__")
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None):
         self.data = _to_array(data, dtype)
-        self.grad: Any = None
+        self._grad: Tensor | None = None
+        self._version = 0  # in-place changes so far (autograd.py checks the ones an op saved)
+        self._before_inplace: Tensor | None = None  # what this tensor was before a recorded in-place op (inplace.py)
         self._ctx: Function | None = None
         self._retains_grad = False
         self._grad_hooks: dict | None = None  # Tensor.register_hook's hooks (None until one is registered)
@@ -112,7 +114,9 @@ class Tensor:
         """Build the output of an op without re-checking the data (the fast path used by Function.apply)."""
         out = cls.__new__(cls)
         out.data = data
-        out.grad = None
+        out._grad = None
+        out._version = 0
+        out._before_inplace = None
         out._ctx = ctx
         out._retains_grad = False
         out._grad_hooks = None
@@ -153,6 +157,23 @@ class Tensor:
                                 f"first, e.g. x.to('{tensors[0].device}') or x.to('{t.device}')")
         return tensors
 
+    @staticmethod
+    def _promote(cls: type[Function], inputs: Sequence[Any], tensors: list[Tensor]) -> list[Tensor]:
+        """The inputs of an op that mixes dtypes, converted to PyTorch's result dtype (ops/promotion.py)."""
+        flags = [isinstance(x, int | float | bool) for x in inputs]
+        target = ops.promotion.result_dtype([t.data for t in tensors], flags)
+        if cls.promotes == "float":
+            target = ops.promotion.true_division_dtype(target)
+        converted = []
+        for t in tensors:
+            if t.dtype == target:
+                converted.append(t)
+            elif t.requires_grad:
+                converted.append(ops.Cast.apply(t, dtype=target))
+            else:
+                converted.append(Tensor._from_op(t.data.astype(target), None))
+        return converted
+
     # ------------------------------------------------------------------------------------------ attributes
 
     @property
@@ -179,6 +200,28 @@ class Tensor:
     def is_leaf(self) -> bool:
         """True for tensors made by the user rather than by an operation that records a graph."""
         return self._ctx is None
+
+    @property
+    def grad(self) -> Tensor | None:
+        """∂L/∂self after ``backward``: a Tensor of this tensor's shape (no history unless the backward pass was
+        recorded with ``create_graph=True``), None before the first backward or after ``zero_grad``."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad must be a Tensor or None, got {type(value).__name__}: wrap an "
+                                "array first, e.g. p.grad = tg.tensor(array)")
+            if value.shape != self.shape:
+                raise RuntimeError(f"assigned grad has data of a different size: the tensor has shape {self.shape},"
+                                   f" the gradient {value.shape}")
+            if value.dtype != self.dtype:
+                raise RuntimeError(f"assigned grad has data of a different type: the tensor is {self.dtype}, the "
+                                   f"gradient {value.dtype} (convert it with .to('{self.dtype}'))")
+            if value.device != self.device:
+                raise RuntimeError(f"assigned grad is on {value.device} but the tensor is on {self.device}")
+        self._grad = value
 
     @property
     def grad_fn(self) -> Function | None:
@@ -226,6 +269,25 @@ class Tensor:
     __hash__ = object.__hash__  # == is elementwise, so hashing stays by identity (as in PyTorch)
 
     # ------------------------------------------------------------------------------------- conversions
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """NumPy functions on Tensors. ``ndarray ⊕ Tensor`` (+, −, ·, /, **, @, comparisons) is the Tensor op, as
+        ``Tensor ⊕ ndarray`` is; any other ufunc (``np.isfinite(x.grad)``, ``np.abs(t)``) works on the values and
+        returns an ndarray — refused for a tensor that requires grad, whose gradient it would silently drop."""
+        if method == "__call__" and not kwargs and len(inputs) == 2 and ufunc in _UFUNC_AS_OP:
+            return _UFUNC_AS_OP[ufunc](*inputs)
+        for x in (*inputs, *kwargs.get("out", ())):
+            if isinstance(x, Tensor) and x.requires_grad:
+                raise TypeError(f"np.{ufunc.__name__} on a tensor that requires grad would drop its gradient: use the "
+                                f"tensor's own op (tg.{ufunc.__name__}(x) or x.{ufunc.__name__}()), or "
+                                "x.detach().numpy() for the values")
+        arrays = [x.numpy() if isinstance(x, Tensor) else x for x in inputs]
+        return getattr(ufunc, method)(*arrays, **kwargs)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        """``np.asarray(t)``: the values as a NumPy array (as PyTorch's ``Tensor.__array__``)."""
+        array = self.numpy()
+        return array if dtype is None else array.astype(dtype, copy=False)
 
     def numpy(self) -> np.ndarray:
         """The values as a NumPy array (copied from the GPU when needed). Does not track gradients."""
@@ -334,14 +396,16 @@ class Tensor:
 
     # ---------------------------------------------------------------------------------------- backward
 
-    def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
+    def backward(self, gradient: Any = None, retain_graph: bool | None = None, create_graph: bool = False, *,
+                 grad: Any = None) -> None:
         """Compute ∂self/∂leaf for every leaf that requires grad and add it into ``leaf.grad`` (autograd.backward).
 
-        ``grad`` is ∂L/∂self, needed when ``self`` is not a scalar (a tensor of ones for a plain sum). The
-        graph's saved buffers are freed afterwards unless ``retain_graph=True``; a second backward through a
-        freed graph raises an error.
+        ``gradient`` (alias ``grad``) is ∂L/∂self, needed when ``self`` is not a scalar (a tensor of ones for a
+        plain sum). The graph's saved buffers are freed afterwards unless ``retain_graph=True``; a second
+        backward through a freed graph raises an error. ``create_graph=True`` records the backward pass, so
+        ``.grad`` can be differentiated again (second derivatives).
         """
-        autograd.backward(self, grad, retain_graph)
+        autograd.backward(self, gradient if grad is None else grad, retain_graph, create_graph)
 
     # ------------------------------------------------------------------------------ operator overloads
 
@@ -385,6 +449,11 @@ class Tensor:
         return ops.MatMul.apply(other, self)
 
     def __getitem__(self, index: Any) -> Tensor:
+        if isinstance(index, tuple):
+            index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
+            steps = ops.shape.split_integer_parts(index)
+            if steps is not None:  # PyTorch's placement of indexed axes (ops/shape.py)
+                return ops.GetItem.apply(ops.GetItem.apply(self, index=steps[0]), index=steps[1])
         return ops.GetItem.apply(self, index=index)
 
     # comparisons give boolean tensors without gradient
@@ -457,40 +526,88 @@ class Tensor:
 
     # ---------------------------------------------------------------------------------------- reductions
 
-    def sum(self, axis: AxisLike = None, keepdims: bool = False) -> Tensor:
-        return ops.Sum.apply(self, axis=axis, keepdims=keepdims)
+    # PyTorch's names are dim/keepdim; NumPy's axis/keepdims are accepted too (one or the other, not both)
 
-    def mean(self, axis: AxisLike = None, keepdims: bool = False) -> Tensor:
-        return ops.Mean.apply(self, axis=axis, keepdims=keepdims)
+    def sum(self, dim: AxisLike = None, keepdim: bool = False, *, dtype: Any = None, axis: AxisLike = None,
+            keepdims: bool | None = None) -> Tensor:
+        """Σ over ``dim`` (all axes when None). Integers and bools sum to int64, as in PyTorch."""
+        dim, keepdim = _reduction_args("sum", dim, keepdim, axis, keepdims)
+        source = self if dtype is None else self.astype(dtype)
+        if dtype is None and self.dtype.kind in "biu" and self.dtype != np.int64:
+            source = self.astype(np.int64)
+        return ops.Sum.apply(source, axis=dim, keepdims=keepdim)
 
-    def var(self, axis: AxisLike = None, keepdims: bool = False, correction: int = 1) -> Tensor:
-        """Variance; ``correction=1`` (Bessel's, PyTorch's default) divides by N − 1, ``correction=0`` by N."""
-        return ops.Var.apply(self, axis=axis, keepdims=keepdims, correction=correction)
+    def mean(self, dim: AxisLike = None, keepdim: bool = False, *, dtype: Any = None, axis: AxisLike = None,
+             keepdims: bool | None = None) -> Tensor:
+        dim, keepdim = _reduction_args("mean", dim, keepdim, axis, keepdims)
+        source = self if dtype is None else self.astype(dtype)
+        if source.dtype.kind not in "fc":
+            raise TypeError(f"mean(): could not infer output dtype: input dtype must be floating point, got "
+                            f"{self.dtype} (use x.float().mean() or mean(dtype='float32'))")
+        return ops.Mean.apply(source, axis=dim, keepdims=keepdim)
 
-    def std(self, axis: AxisLike = None, keepdims: bool = False, correction: int = 1) -> Tensor:
-        return self.var(axis=axis, keepdims=keepdims, correction=correction).sqrt()
+    def var(self, dim: AxisLike = None, unbiased: bool | None = None, keepdim: bool = False, *,
+            correction: float | None = None, axis: AxisLike = None, keepdims: bool | None = None) -> Tensor:
+        """Variance; ``correction=1`` (Bessel's, PyTorch's default) divides by N − 1, ``correction=0`` by N.
+        With N − correction ≤ 0 the result (and its gradient) is NaN, as in PyTorch."""
+        dim, keepdim = _reduction_args("var", dim, keepdim, axis, keepdims)
+        if correction is None:
+            correction = 1 if unbiased is None else int(unbiased)
+        return ops.Var.apply(self, axis=dim, keepdims=keepdim, correction=correction)
 
-    def max(self, axis: AxisLike = None, keepdims: bool = False) -> Tensor:
-        """Largest value; the gradient is split evenly among tied maxima (PyTorch's ``amax`` rule)."""
-        return ops.Max.apply(self, axis=axis, keepdims=keepdims)
+    def std(self, dim: AxisLike = None, unbiased: bool | None = None, keepdim: bool = False, *,
+            correction: float | None = None, axis: AxisLike = None, keepdims: bool | None = None) -> Tensor:
+        return self.var(dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims).sqrt()
 
-    def min(self, axis: AxisLike = None, keepdims: bool = False) -> Tensor:
-        return ops.Min.apply(self, axis=axis, keepdims=keepdims)
+    def max(self, dim: Any = None, keepdim: bool = False, *, axis: AxisLike = None,
+            keepdims: bool | None = None) -> Any:
+        """Largest value. ``x.max()``: a 0-d tensor; ``x.max(dim)``: the named tuple ``(values, indices)``, as
+        PyTorch; ``x.max(other)``: the elementwise maximum; ``x.max(axis=...)`` (NumPy's spelling): the values
+        only. The gradient is split evenly among tied maxima (PyTorch's ``amax`` rule)."""
+        return self._extreme("max", dim, keepdim, axis, keepdims)
 
-    def logsumexp(self, axis: AxisLike = None, keepdims: bool = False) -> Tensor:
-        return ops.LogSumExp.apply(self, axis=axis, keepdims=keepdims)
+    def min(self, dim: Any = None, keepdim: bool = False, *, axis: AxisLike = None,
+            keepdims: bool | None = None) -> Any:
+        """Smallest value; the same forms as ``max``."""
+        return self._extreme("min", dim, keepdim, axis, keepdims)
 
-    def softmax(self, axis: int = -1) -> Tensor:
-        return ops.Softmax.apply(self, axis=axis)
+    def _extreme(self, pick: str, dim: Any, keepdim: bool, axis: AxisLike, keepdims: bool | None) -> Any:
+        op = ops.Max if pick == "max" else ops.Min
+        if isinstance(dim, Tensor):
+            return ops.Maximum.apply(self, dim) if pick == "max" else ops.Minimum.apply(self, dim)
+        if axis is not None or keepdims is not None:  # NumPy's spelling: values only
+            axis, keepdims = _reduction_args(pick, dim, keepdim, axis, keepdims)
+            return op.apply(self, axis=axis, keepdims=keepdims)
+        if dim is None:
+            if keepdim:
+                raise TypeError(f"{pick}(): keepdim needs a dim")
+            return op.apply(self, axis=None, keepdims=False)
+        if not isinstance(dim, int | np.integer) or isinstance(dim, bool):
+            raise TypeError(f"{pick}(dim={dim!r}): dim must be one int (for several dims use amax/amin)")
+        values = op.apply(self, axis=dim, keepdims=keepdim)
+        indices = self._arg_extreme(f"arg{pick}", dim, keepdim)
+        return ValuesIndices(values, indices)
 
-    def log_softmax(self, axis: int = -1) -> Tensor:
-        return ops.LogSoftmax.apply(self, axis=axis)
+    def logsumexp(self, dim: AxisLike = None, keepdim: bool = False, *, axis: AxisLike = None,
+                  keepdims: bool | None = None) -> Tensor:
+        dim, keepdim = _reduction_args("logsumexp", dim, keepdim, axis, keepdims)
+        return ops.LogSumExp.apply(self, axis=dim, keepdims=keepdim)
 
-    def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
-        return self._arg_extreme("argmax", axis, keepdims)
+    def softmax(self, dim: int = -1, *, axis: int | None = None) -> Tensor:
+        return ops.Softmax.apply(self, axis=dim if axis is None else axis)
 
-    def argmin(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
-        return self._arg_extreme("argmin", axis, keepdims)
+    def log_softmax(self, dim: int = -1, *, axis: int | None = None) -> Tensor:
+        return ops.LogSoftmax.apply(self, axis=dim if axis is None else axis)
+
+    def argmax(self, dim: int | None = None, keepdim: bool = False, *, axis: int | None = None,
+               keepdims: bool | None = None) -> Tensor:
+        dim, keepdim = _reduction_args("argmax", dim, keepdim, axis, keepdims)
+        return self._arg_extreme("argmax", dim, keepdim)
+
+    def argmin(self, dim: int | None = None, keepdim: bool = False, *, axis: int | None = None,
+               keepdims: bool | None = None) -> Tensor:
+        dim, keepdim = _reduction_args("argmin", dim, keepdim, axis, keepdims)
+        return self._arg_extreme("argmin", dim, keepdim)
 
     def _arg_extreme(self, name: str, axis: int | None, keepdims: bool) -> Tensor:
         if axis is not None:
@@ -502,11 +619,17 @@ class Tensor:
                              f"{'at all' if axis is None else f'along dim {axis}'} to pick from")
         return Tensor._from_op(getattr(self.xp, name)(self.data, axis=axis, keepdims=keepdims), None)
 
-    def any(self, axis: AxisLike = None, keepdims: bool = False) -> Tensor:
-        return Tensor._from_op(self.xp.any(self.data, axis=axis, keepdims=keepdims), None)
+    def any(self, dim: AxisLike = None, keepdim: bool = False, *, axis: AxisLike = None,
+            keepdims: bool | None = None) -> Tensor:
+        dim, keepdim = _reduction_args("any", dim, keepdim, axis, keepdims)
+        dims = ops.broadcast.normalize_axes(dim, self.ndim, "any")
+        return Tensor._from_op(self.xp.any(self.data, axis=dims, keepdims=keepdim), None)
 
-    def all(self, axis: AxisLike = None, keepdims: bool = False) -> Tensor:
-        return Tensor._from_op(self.xp.all(self.data, axis=axis, keepdims=keepdims), None)
+    def all(self, dim: AxisLike = None, keepdim: bool = False, *, axis: AxisLike = None,
+            keepdims: bool | None = None) -> Tensor:
+        dim, keepdim = _reduction_args("all", dim, keepdim, axis, keepdims)
+        dims = ops.broadcast.normalize_axes(dim, self.ndim, "all")
+        return Tensor._from_op(self.xp.all(self.data, axis=dims, keepdims=keepdim), None)
 
     # ------------------------------------------------------------------------------------ shape changes
 
@@ -607,6 +730,45 @@ class Tensor:
 
 
 autograd.Tensor = Tensor  # the engine builds op outputs with this class (autograd.py cannot import this module)
+
+
+# ndarray ⊕ Tensor → the Tensor op (Tensor.__array_ufunc__); names, not classes: ops is still loading here
+_UFUNC_AS_OP = {np.add: "Add", np.subtract: "Sub", np.multiply: "Mul", np.true_divide: "Div", np.power: "Pow",
+                np.matmul: "MatMul", np.maximum: "Maximum", np.minimum: "Minimum"}
+_UFUNC_AS_OP = {u: (lambda name: lambda a, b: getattr(ops, name).apply(a, b))(n) for u, n in _UFUNC_AS_OP.items()}
+for _ufunc in (np.equal, np.not_equal, np.less, np.less_equal, np.greater, np.greater_equal):
+    _UFUNC_AS_OP[_ufunc] = (lambda name: lambda a, b: _compare(a, b, name))(_ufunc.__name__)
+
+
+class ValuesIndices(tuple):
+    """``(values, indices)``: what ``max``/``min`` with a dim return (PyTorch's ``torch.return_types``)."""
+
+    __slots__ = ()
+
+    def __new__(cls, values: Tensor, indices: Tensor) -> ValuesIndices:
+        return super().__new__(cls, (values, indices))
+
+    @property
+    def values(self) -> Tensor:
+        return self[0]
+
+    @property
+    def indices(self) -> Tensor:
+        return self[1]
+
+    def __repr__(self) -> str:
+        return f"(values={self[0]!r}, indices={self[1]!r})"
+
+
+def _reduction_args(op: str, dim: Any, keepdim: bool, axis: Any, keepdims: bool | None) -> tuple[Any, bool]:
+    """(dim, keepdim) from PyTorch's names or NumPy's aliases (axis, keepdims) — one spelling per call."""
+    if axis is not None:
+        if dim is not None:
+            raise TypeError(f"{op}() got both dim and axis: pass one (axis is NumPy's name for dim)")
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
+    return dim, bool(keepdim)
 
 
 def _compare(a: Tensor, b: Any, name: str) -> Tensor:

@@ -8,7 +8,26 @@ and ``x.cumsum(0)`` are the same code.
 
 from __future__ import annotations
 
+from . import inplace
 from .tensor import Tensor
+
+# ---------------------------------------------------------------- in-place operations (the lead's, inplace.py)
+Tensor.add_ = inplace.add_
+Tensor.sub_ = inplace.sub_
+Tensor.mul_ = inplace.mul_
+Tensor.div_ = inplace.div_
+Tensor.pow_ = inplace.pow_
+Tensor.neg_ = inplace.neg_
+Tensor.clamp_ = inplace.clamp_
+Tensor.clip_ = inplace.clamp_
+Tensor.zero_ = inplace.zero_
+Tensor.fill_ = inplace.fill_
+Tensor.copy_ = inplace.copy_
+Tensor.__setitem__ = inplace.setitem
+Tensor.__iadd__ = inplace.iadd
+Tensor.__isub__ = inplace.isub
+Tensor.__imul__ = inplace.imul
+Tensor.__itruediv__ = inplace.itruediv
 
 # ---------------------------------------------------------------- arithmetic spellings, logic, creation, math
 

@@ -41,7 +41,7 @@ for scale in (1e-3, 1e3):
     for make in (lambda q: optim.Adam([q], lr=0.01), lambda q: optim.SGD([q], lr=0.01)):
         p = tg.tensor([0.0], requires_grad=True, dtype="float64")
         opt = make(p)
-        p.grad = np.array([scale])
+        p.grad = tg.tensor(np.array([scale]))
         opt.step()
         print(f"3. {type(opt).__name__:4s} g = {scale:g}: step {p.item():+.6g}")
         if isinstance(opt, optim.Adam):

@@ -144,7 +144,7 @@ def test_bfloat16_needs_no_loss_scaling_where_float16_does():
     layer = nn.Linear(4, 40)
     x = tg.randn(100, 4)
     tiny_loss(layer, x).backward()
-    reference = layer.weight.grad.copy()
+    reference = layer.weight.grad.numpy().copy()
     output_grad = 2e-5 * np.abs(layer(x).data) / 4000  # ∂L/∂out, what flows into the float16 product's backward
     assert FORMATS["bfloat16"][3] < output_grad.max() < FORMATS["float16"][3]  # below float16, far above bf16
 

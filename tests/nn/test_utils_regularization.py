@@ -91,7 +91,7 @@ def _params_with_grads(rng, dtype, scale=1.0):
     shapes = [(3, 4), (5,), (2, 2, 2)]
     params = [tg.Tensor(rng.standard_normal(s).astype(dtype), requires_grad=True) for s in shapes]
     for p in params:
-        p.grad = (scale * rng.standard_normal(p.shape)).astype(dtype)
+        p.grad = tg.tensor((scale * rng.standard_normal(p.shape)).astype(dtype))
     return params
 
 
@@ -102,7 +102,7 @@ def test_clip_grad_norm_matches_pytorch(norm_type, max_norm):
     params = _params_with_grads(np.random.default_rng(0), np.float64)
     torch_params = [torch.tensor(p.data, requires_grad=True) for p in params]
     for p, tp in zip(params, torch_params, strict=True):
-        tp.grad = torch.tensor(p.grad.copy())
+        tp.grad = torch.tensor(p.grad.numpy().copy())
     total = clip_grad_norm_(params, max_norm, norm_type)
     expected = torch.nn.utils.clip_grad_norm_(torch_params, max_norm, norm_type, foreach=False)
     assert isinstance(total, tg.Tensor) and total.shape == ()
@@ -114,7 +114,7 @@ def test_clip_grad_norm_matches_pytorch(norm_type, max_norm):
 def test_clip_grad_norm_by_hand():
     """Gradients (3, 4) and (0,): total 2-norm 5; clipped to max_norm 1 they become (3, 4)·1/(5 + 10⁻⁶)."""
     a, b = tg.Tensor(np.zeros(2), requires_grad=True), tg.Tensor(np.zeros(1), requires_grad=True)
-    a.grad, b.grad = np.array([3.0, 4.0]), np.array([0.0])
+    a.grad, b.grad = tg.tensor(np.array([3.0, 4.0])), tg.tensor(np.array([0.0]))
     grad_array = a.grad
     total = clip_grad_norm_([a, b], max_norm=1.0)
     assert total.item() == 5.0
@@ -144,7 +144,7 @@ def test_clip_grad_value_matches_pytorch():
     params = _params_with_grads(np.random.default_rng(1), np.float32, scale=2.0)
     torch_params = [torch.tensor(p.data, requires_grad=True) for p in params]
     for p, tp in zip(params, torch_params, strict=True):
-        tp.grad = torch.tensor(p.grad.copy())
+        tp.grad = torch.tensor(p.grad.numpy().copy())
     clip_grad_value_(params, 0.7)
     torch.nn.utils.clip_grad_value_(torch_params, 0.7, foreach=False)
     for p, tp in zip(params, torch_params, strict=True):

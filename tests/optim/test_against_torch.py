@@ -56,7 +56,7 @@ def train_side_by_side(name: str, options: dict, dtype) -> tuple[list[np.ndarray
         loss = F.mse_loss(model(tg.Tensor(x)), tg.Tensor(y))
         loss.backward()
         for p, tp in zip(params, torch_params, strict=True):
-            tp.grad = torch.tensor(p.grad.copy())
+            tp.grad = torch.tensor(p.grad.numpy().copy())
         ours.step()
         theirs.step()
     return [p.data for p in params], [tp.detach().numpy() for tp in torch_params]

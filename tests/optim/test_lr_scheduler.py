@@ -125,7 +125,7 @@ def test_schedule_changes_what_the_optimizer_uses():
     opt = optim.SGD([p], lr=1.0)
     scheduler = lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
     for _ in range(3):
-        p.grad = np.array([1.0])
+        p.grad = tg.tensor(np.array([1.0]))
         opt.step()
         scheduler.step()
     np.testing.assert_allclose(p.data, [-(1.0 + 0.5 + 0.25)], rtol=1e-15)

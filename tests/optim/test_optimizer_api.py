@@ -30,7 +30,7 @@ def make_params(seed: int = 0, dtype=np.float32) -> list[tg.Tensor]:
 def set_gradients(params: list[tg.Tensor], step: int) -> None:
     """Gradients that depend on θ and on the step, as a real loss's would."""
     for i, p in enumerate(params):
-        p.grad = (np.sin(p.data * (i + 1)) + 0.01 * step).astype(p.dtype)
+        p.grad = tg.tensor((np.sin(p.data * (i + 1)) + 0.01 * step).astype(p.dtype))
 
 
 def train(optimizer, params, steps: range) -> None:
@@ -114,7 +114,7 @@ def test_update_is_in_place_and_leaves_grad_alone(optimizer_class, options):
     opt = optimizer_class(params, **options)
     for step in range(2):
         set_gradients(params, step)
-        grads = [p.grad.copy() for p in params]
+        grads = [p.grad.numpy().copy() for p in params]
         before = [a.copy() for a in arrays]
         opt.step()
         for p, array, old, grad in zip(params, arrays, before, grads, strict=True):
@@ -127,7 +127,7 @@ def test_update_is_in_place_and_leaves_grad_alone(optimizer_class, options):
 def test_param_groups_have_their_own_hyperparameters():
     a, b = (tg.Tensor(np.array([1.0]), requires_grad=True) for _ in range(2))
     opt = optim.SGD([{"params": [a]}, {"params": [b], "lr": 0.5}], lr=0.1)
-    a.grad, b.grad = np.array([1.0]), np.array([1.0])
+    a.grad, b.grad = tg.tensor(np.array([1.0])), tg.tensor(np.array([1.0]))
     opt.step()
     np.testing.assert_allclose([a.data[0], b.data[0]], [0.9, 0.5])
     assert opt.param_groups[1]["momentum"] == 0  # missing values come from the defaults
@@ -137,10 +137,10 @@ def test_add_param_group_and_parameters_without_grad():
     a, b = (tg.Tensor(np.array([1.0]), requires_grad=True) for _ in range(2))
     opt = optim.SGD([a], lr=0.1)
     opt.add_param_group({"params": b, "lr": 0.01})
-    a.grad = np.array([1.0])  # b has no gradient this step: it is skipped, not an error
+    a.grad = tg.tensor(np.array([1.0]))  # b has no gradient this step: it is skipped, not an error
     opt.step()
     np.testing.assert_allclose([a.data[0], b.data[0]], [0.9, 1.0])
-    b.grad = np.array([1.0])
+    b.grad = tg.tensor(np.array([1.0]))
     opt.step()
     np.testing.assert_allclose(b.data, [0.99])
     with pytest.raises(ValueError, match="appears twice"):
@@ -255,7 +255,9 @@ def test_gradient_on_another_device():
     fake_gpu = _TensorReportingCuda(np.ones(2), requires_grad=True)
     fake_gpu.data = fake_gpu.data.view(_ArrayOnCuda)
     opt = optim.SGD([fake_gpu], lr=0.1)
-    fake_gpu.grad = np.ones(2)  # a NumPy (cpu) gradient for a "cuda" parameter
+    with pytest.raises(RuntimeError, match="assigned grad is on cpu but the tensor is on cuda"):
+        fake_gpu.grad = tg.tensor(np.ones(2))  # a NumPy (cpu) gradient for a "cuda" parameter
+    fake_gpu._grad = tg.tensor(np.ones(2))  # past the setter (as code writing ._grad could): step still checks
     with pytest.raises(TypeError, match="is on cuda but its .grad is on cpu"):
         opt.step()
 
@@ -263,11 +265,12 @@ def test_gradient_on_another_device():
 def test_gradient_of_the_wrong_shape():
     p = tg.Tensor(np.ones((2, 3)), requires_grad=True)
     opt = optim.SGD([p], lr=0.1)
-    p.grad = np.ones((3, 2))
+    with pytest.raises(RuntimeError, match="different size: the tensor has shape \\(2, 3\\), the gradient \\(3, 2\\)"):
+        p.grad = tg.tensor(np.ones((3, 2)))
+    with pytest.raises(RuntimeError, match="different type: the tensor is float64, the gradient float32"):
+        p.grad = tg.tensor(np.ones((2, 3), dtype=np.float32))
+    p._grad = tg.tensor(np.ones((3, 2)))  # past the setter: step still checks
     with pytest.raises(ValueError, match="shape \\(2, 3\\) has a .grad of shape \\(3, 2\\)"):
-        opt.step()
-    p.grad = np.ones((2, 3), dtype=np.float32)
-    with pytest.raises(TypeError, match="is float64 but its .grad is float32"):
         opt.step()
 
 
@@ -282,7 +285,7 @@ def test_optimizers_run_on_the_gpu():
         for step in range(3):
             set_gradients(cpu_params, step)
             for c, g in zip(cpu_params, gpu_params, strict=True):
-                g.grad = backend.to_device(c.grad, "cuda")
+                g.grad = tg.tensor(backend.to_device(c.grad, "cuda"))
             cpu_opt.step()
             gpu_opt.step()
         for c, g in zip(cpu_params, gpu_params, strict=True):

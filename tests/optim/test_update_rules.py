@@ -29,7 +29,7 @@ def run(optimizer_class, theta0: np.ndarray, steps: int = 3, **options) -> list[
     optimizer = optimizer_class([param], **options)
     trajectory = []
     for t in range(1, steps + 1):
-        param.grad = gradient(param.data, t)
+        param.grad = tg.tensor(gradient(param.data, t))
         optimizer.step()
         trajectory.append(param.data.copy())
     return trajectory
@@ -173,7 +173,7 @@ def test_sgd_momentum_by_hand():
     opt = optim.SGD([p], lr=0.1, momentum=0.9)
     values = []
     for _ in range(3):
-        p.grad = np.array([1.0])
+        p.grad = tg.tensor(np.array([1.0]))
         opt.step()
         values.append(p.data[0])
     np.testing.assert_allclose(values, [0.9, 0.71, 0.439], rtol=0, atol=TOL)
@@ -186,7 +186,7 @@ def test_adam_first_steps_by_hand():
     opt = optim.Adam([p], lr=0.01)
     g = np.array([4.0, -0.5])
     for t in range(1, 4):
-        p.grad = g.copy()
+        p.grad = tg.tensor(g.copy())
         opt.step()
         expected = np.array([1.0, -2.0]) - t * 0.01 * g / (np.abs(g) + 1e-8)
         np.testing.assert_allclose(p.data, expected, rtol=0, atol=TOL)
@@ -196,7 +196,7 @@ def test_rmsprop_first_step_is_ten_learning_rates():
     """s₁ = (1 − α) g², so the first step is α_lr g / (√(1 − α)|g| + ε) = 10 α_lr sign(g) for α = 0.99."""
     p = tg.Tensor(np.array([0.0, 0.0]), requires_grad=True)
     opt = optim.RMSprop([p], lr=0.01, eps=0.0)
-    p.grad = np.array([3.0, -0.2])
+    p.grad = tg.tensor(np.array([3.0, -0.2]))
     opt.step()
     np.testing.assert_allclose(p.data, [-0.01 / math.sqrt(0.01), 0.01 / math.sqrt(0.01)], rtol=TOL)
 
@@ -206,7 +206,7 @@ def test_adagrad_lr_decay_by_hand():
     p = tg.Tensor(np.array([0.0]), requires_grad=True)
     opt = optim.Adagrad([p], lr=1.0, lr_decay=1.0, eps=0.0)
     for _ in range(3):
-        p.grad = np.array([1.0])
+        p.grad = tg.tensor(np.array([1.0]))
         opt.step()
     expected = -(1.0 + 1 / (2 * math.sqrt(2)) + 1 / (3 * math.sqrt(3)))
     np.testing.assert_allclose(p.data, [expected], rtol=TOL)
@@ -217,6 +217,6 @@ def test_adamw_decay_shrinks_by_one_minus_lr_lambda():
     p = tg.Tensor(np.array([2.0, -3.0]), requires_grad=True)
     opt = optim.AdamW([p], lr=0.1, weight_decay=0.5)
     for _ in range(3):
-        p.grad = np.zeros(2)
+        p.grad = tg.tensor(np.zeros(2))
         opt.step()
     np.testing.assert_allclose(p.data, np.array([2.0, -3.0]) * 0.95**3, rtol=TOL)

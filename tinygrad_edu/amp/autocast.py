@@ -28,6 +28,7 @@ its numerics on any machine; the speed-up needs a GPU (CuPy, tensor cores).
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -46,11 +47,16 @@ FLOAT32_OPS: tuple[type[Function], ...] = (
 )
 SUPPORTED = ("float16", bfloat16.BFLOAT16)
 
-_stack: list[np.dtype | str | None] = []  # the low-precision dtype of each active block (None: disabled)
+class _ThreadState(threading.local):
+    def __init__(self) -> None:
+        self.stack: list[np.dtype | str | None] = []  # the low-precision dtype of each active block (None: off)
+
+
+_state = _ThreadState()  # per thread, as PyTorch's autocast state
 
 
 def _current() -> np.dtype | str | None:
-    return _stack[-1] if _stack else None
+    return _state.stack[-1] if _state.stack else None
 
 
 def _cast(value: Any, source: np.dtype, target: np.dtype) -> Any:
@@ -98,12 +104,12 @@ class autocast(contextlib.ContextDecorator):  # noqa: N801 (named like PyTorch's
         return type(self)(self.dtype, self.enabled)
 
     def __enter__(self) -> autocast:
-        if not _stack:
+        if not _state.stack:
             interceptors.add(_cast_inputs)
-        _stack.append(self.dtype if self.enabled else None)
+        _state.stack.append(self.dtype if self.enabled else None)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        _stack.pop()
-        if not _stack:
+        _state.stack.pop()
+        if not _state.stack:
             interceptors.remove(_cast_inputs)

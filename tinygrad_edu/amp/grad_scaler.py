@@ -90,10 +90,10 @@ class GradScaler:
             for param in group["params"]:
                 if param.grad is None:
                     continue
-                grad = param.grad * param.grad.dtype.type(inverse)  # a new array: .grad is never written in place
+                grad = param.grad.data * param.grad.dtype.type(inverse)  # a new array: the old one is not written
                 xp = get_array_module(grad)
                 found_inf = found_inf or not bool(xp.isfinite(grad).all())
-                param.grad = grad
+                param.grad = Tensor._from_op(grad, None)
         state["stage"], state["found_inf"] = UNSCALED, found_inf
 
     def step(self, optimizer: Any, *args: Any, **kwargs: Any) -> Any:

@@ -227,10 +227,11 @@ def _adam_by_hand(params: list[tg.Tensor], lr: float = 1e-3, beta1: float = 0.9,
         bias_correction2_sqrt = (1 - beta2 ** steps[0]) ** 0.5
         for p, (m, v, work) in zip(params, state, strict=True):
             m *= beta1
-            np.multiply(p.grad, 1 - beta1, out=work)
+            grad = p.grad.data
+            np.multiply(grad, 1 - beta1, out=work)
             m += work
             v *= beta2
-            np.multiply(p.grad, p.grad, out=work)
+            np.multiply(grad, grad, out=work)
             work *= 1 - beta2
             v += work
             np.sqrt(v, out=work)
@@ -249,13 +250,13 @@ def optimizer_step(s: Settings) -> list[Result]:
     params = [tg.Tensor(rng.standard_normal(shape, dtype=np.float32), requires_grad=True)
               for shape in _OPTIMIZER_SHAPES]
     for p in params:
-        p.grad = rng.standard_normal(p.shape, dtype=np.float32)
+        p.grad = tg.Tensor(rng.standard_normal(p.shape, dtype=np.float32))
     torch_step = None
     if s.torch is not None:
         torch = s.torch
         tparams = [torch.nn.Parameter(torch.from_numpy(p.numpy().copy())) for p in params]
         for tp, p in zip(tparams, params, strict=True):
-            tp.grad = torch.from_numpy(p.grad.copy())
+            tp.grad = torch.from_numpy(p.grad.numpy().copy())
         torch_step = torch.optim.Adam(tparams, lr=1e-3).step
     result = s.compare("Adam step, 20M parameters", optim.Adam(params, lr=1e-3).step, _adam_by_hand(params),
                        torch_step)

@@ -45,11 +45,11 @@ def run(n: Narrator) -> None:
         weight.grad = bias.grad = None
         loss.backward()
         losses.append(loss.item())
-        with tg.no_grad():
-            weight.data -= 0.1 * weight.grad
-            bias.data -= 0.1 * bias.grad
+        with tg.no_grad():  # an in-place update of a leaf: not recorded, the leaf stays trainable
+            weight -= 0.1 * weight.grad
+            bias -= 0.1 * bias.grad
     n.step("autodiff.descent", "J(w, b) = (1/n) Σ (w xᵢ + b − yᵢ)²,   θ ← θ − α∇J(θ),   α = 0.1",
-           "weight.data -= 0.1 * weight.grad",
+           "with tg.no_grad(): weight -= 0.1 * weight.grad",
            {"J₀": losses[0], "J": losses[-1], "w": weight.item(), "b": bias.item()})
     n.say("autodiff.learned")
 

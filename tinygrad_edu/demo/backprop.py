@@ -88,7 +88,7 @@ def run(n: Narrator) -> None:
     loss_t.backward()
     n.step("backprop.engine", n.t("backprop.engine_formula"),
            "loss_t.backward()", {"L": loss_t.item(), "W1.grad": params["W1"].grad})
-    engine = {name: backend.to_device(p.grad, "cpu") for name, p in params.items()}
+    engine = {name: p.grad.numpy() for name, p in params.items()}
     n.step("backprop.engine_deltas", "z².grad = ∂L/∂z² = δ²,   z¹.grad = ∂L/∂z¹ = δ¹",
            "z2_t.retain_grad()",
            {"z².grad": z2_t.grad, "z¹.grad": z1_t.grad})

@@ -69,7 +69,7 @@ def run(n: Narrator) -> None:
     adam = optim.Adam([theta], lr=0.3)
     loss = ravine(theta)
     loss.backward()
-    g = backend.to_device(theta.grad, "cpu").copy()
+    g = theta.grad.numpy().copy()
     adam.step()
     m, v = (1 - 0.9) * g, (1 - 0.999) * g**2
     m_hat, v_hat = m / (1 - 0.9), v / (1 - 0.999)

@@ -39,7 +39,7 @@ def run(n: Narrator) -> None:
     n.step("regression.loss", "MSE = (1/n) Σᵢ (yᵢ − ŷᵢ)²", "loss = criterion(outputs, y)", {"MSE": loss.item()})
     optimizer.zero_grad()
     loss.backward()
-    engine_grad = backend.to_device(net.weight.grad, "cpu")
+    engine_grad = net.weight.grad.numpy()
     grad_by_hand = 2 / SAMPLES * (outputs.numpy() - y_np).T @ x_np
     n.step("regression.backward", "∂MSE/∂W = (2/n) (ŷ − y)ᵀ X,   ∂MSE/∂b = (2/n) Σᵢ (ŷᵢ − yᵢ)",
            "grad_by_hand = 2 / SAMPLES * (outputs.numpy() - y_np).T @ x_np",

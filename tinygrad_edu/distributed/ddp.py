@@ -196,7 +196,7 @@ class DistributedDataParallel(Module):
         def hook(grad: Any) -> Any:
             if not self._sync_this_backward:
                 return None  # no_sync: the engine accumulates into .grad as usual
-            return self._mark_ready(param, grad)
+            return self._mark_ready(param, None if grad is None else grad.data)
 
         return hook
 
@@ -208,11 +208,11 @@ class DistributedDataParallel(Module):
         start, n = bucket.offsets[i], param.data.size
         target = bucket.flat[start:start + n]
         if param.grad is not None and grad is not None:
-            target[...] = (param.grad + grad).reshape(-1)  # gradients accumulated under no_sync, plus this one
+            target[...] = (param.grad.data + grad).reshape(-1)  # gradients accumulated under no_sync, plus this one
         elif grad is not None:
             target[...] = grad.reshape(-1)
         elif param.grad is not None:
-            target[...] = param.grad.reshape(-1)
+            target[...] = param.grad.data.reshape(-1)
         else:
             target[...] = 0
         param.grad = None  # the engine stores this backward's gradient; _finish overwrites it with the average
@@ -266,7 +266,7 @@ class DistributedDataParallel(Module):
                 if param is last:
                     result = average  # returned to the engine, which stores it (a copy) as .grad
                 else:
-                    param.grad = average
+                    param.grad = Tensor._from_op(average.copy(), None)
         self._sync_this_backward = False
         return result
 

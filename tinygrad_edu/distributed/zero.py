@@ -70,13 +70,13 @@ class ZeroRedundancyOptimizer:
         """Update this rank's piece with the inner optimizer, then all-gather every piece into the parameters."""
         lo, hi = self.bounds[self.rank]
         xp = self._xp
-        grads = [p.grad if p.grad is not None else xp.zeros_like(p.data) for p in self.params]
+        grads = [p.grad.data if p.grad is not None else xp.zeros_like(p.data) for p in self.params]
         flat_grad = self._flatten(grads)
         if self.average_gradients:
             piece = reduce_scatter_flat(flat_grad, "mean")
         else:
             piece = flat_grad[lo:hi]
-        self.shard.grad = piece.astype(self.shard.dtype, copy=True)
+        self.shard.grad = Tensor._from_op(piece.astype(self.shard.dtype, copy=True), None)
         self.optimizer.step()
         flat = all_gather_flat(self.shard.data)
         offset = 0

@@ -307,7 +307,8 @@ class Module:
             if set_to_none or param.grad is None:
                 param.grad = None
             else:
-                param.grad = param.xp.zeros_like(param.grad)
+                param.grad.data.fill(0)
+                param.grad._version += 1
 
     # ------------------------------------------------------------------------------- devices and dtypes
 
@@ -340,7 +341,7 @@ class Module:
                     continue
                 tensor.data = convert(tensor.data)
                 if tensor.grad is not None:
-                    tensor.grad = convert(tensor.grad)
+                    tensor.grad.data = convert(tensor.grad.data)
         return self
 
     def double(self) -> Module:

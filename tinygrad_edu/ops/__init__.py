@@ -8,7 +8,7 @@ the formula in the docstring.
 | ``activation.py`` | Tanh, Sigmoid, ReLU, ReLU6, LeakyReLU, GELU, Softmax, LogSoftmax |
 | ``reduce.py`` | Sum, Mean, Var, Max, Min, LogSumExp |
 | ``matmul.py`` | MatMul, Linear |
-| ``shape.py`` | Reshape, Permute, BroadcastTo, Pad, Concatenate, GetItem |
+| ``shape.py`` | Reshape, Permute, BroadcastTo, Pad, Concatenate, GetItem, SetItem |
 | ``broadcast.py`` | ``unbroadcast``: the broadcast rule backwards, shared by all |
 | ``loss.py`` | CrossEntropy, NLLLoss, MSELoss, BinaryCrossEntropy, BinaryCrossEntropyWithLogits |
 | ``dropout.py`` | Dropout |
@@ -24,6 +24,7 @@ May import: ``backend``, ``kernels`` (through ``kernels.dispatch``) and the engi
 ``optim``, ``data``, ``train`` or anything above.
 """
 
+from . import promotion  # noqa: F401 (tensor.py uses ops.promotion)
 from .activation import GELU, LeakyReLU, LogSoftmax, ReLU, ReLU6, Sigmoid, Softmax, Tanh
 from .attention import ScaledDotProductAttention
 from .batchnorm import BatchNorm
@@ -38,13 +39,14 @@ from .matmul import Linear, MatMul
 from .pool import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from .reduce import LogSumExp, Max, Mean, Min, Sum, Var
 from .rnn import GRUSequence, LSTMSequence, RNNSequence
-from .shape import BroadcastTo, Concatenate, GetItem, Pad, Permute, Reshape
+from .shape import BroadcastTo, Concatenate, GetItem, Pad, Permute, Reshape, SetItem
 from .unary import Abs, Cast, Clip, Cos, Exp, Log, Neg, Sin, Sqrt, ToDevice
 
 __all__ = [
     "Abs", "Add", "BroadcastTo", "Cast", "Clip", "Concatenate", "Cos", "Div", "Exp", "GELU", "GetItem",
     "LeakyReLU", "Linear", "Log", "LogSoftmax", "LogSumExp", "MatMul", "Max", "Maximum", "Mean", "Min",
-    "Minimum", "Mul", "Neg", "Pad", "Permute", "Pow", "ReLU", "ReLU6", "Reshape", "Sigmoid", "Sin", "Softmax", "Sqrt",
+    "Minimum", "Mul", "Neg", "Pad", "Permute", "Pow", "ReLU", "ReLU6", "Reshape", "SetItem", "Sigmoid", "Sin",
+    "Softmax", "Sqrt",
     "Sub", "Sum", "Tanh", "ToDevice", "Var", "Where", "unbroadcast",
     "BatchNorm", "BinaryCrossEntropy", "BinaryCrossEntropyWithLogits", "CrossEntropy", "Dropout", "MSELoss",
     "NLLLoss",

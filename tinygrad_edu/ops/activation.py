@@ -8,10 +8,13 @@ from typing import Any
 from ..autograd import Function
 from ..backend import get_array_module
 from ..kernels import dispatch
+from . import backward_math as bm
 
 
 class Tanh(Function):
     """Hyperbolic tangent  a = tanh z.    Backward:  ∂L/∂z = ∂L/∂a ⊙ (1 − a²)."""
+
+    differentiable_backward = True
 
     def forward(self, x: Any) -> Any:
         out = get_array_module(x).tanh(x)
@@ -29,6 +32,8 @@ class Sigmoid(Function):
     Computed without overflow for any z: with e = e^{−|z|} ≤ 1, σ(z) = 1/(1 + e) for z ≥ 0 and e/(1 + e)
     for z < 0 (the same value, but e^{−z} would overflow for large negative z).
     """
+
+    differentiable_backward = True
 
     def forward(self, x: Any) -> Any:
         out = stable_sigmoid(x)
@@ -50,6 +55,8 @@ def stable_sigmoid(x: Any) -> Any:
 class ReLU(Function):
     """Rectified linear unit  a = max(z, 0).    Backward:  ∂L/∂z = ∂L/∂a ⊙ [z > 0]  (0 at z = 0)."""
 
+    differentiable_backward = True
+
     def forward(self, x: Any) -> Any:
         out = get_array_module(x).maximum(x, 0)
         self.save_for_backward(out)
@@ -57,12 +64,14 @@ class ReLU(Function):
 
     def backward(self, grad: Any) -> Any:
         (out,) = self.saved
-        return grad * (out > 0)
+        return grad * (bm.constant(out) > 0)
 
 
 class ReLU6(Function):
     """ReLU capped at 6  a = min(max(z, 0), 6)  (MobileNet's activation: bounded, so low-precision arithmetic
     keeps its range).    Backward:  ∂L/∂z = ∂L/∂a ⊙ [0 < z < 6]  (0 at z = 0 and z = 6, as PyTorch)."""
+
+    differentiable_backward = True
 
     def forward(self, x: Any) -> Any:
         out = get_array_module(x).clip(x, 0, 6).astype(x.dtype, copy=False)
@@ -71,11 +80,14 @@ class ReLU6(Function):
 
     def backward(self, grad: Any) -> Any:
         (out,) = self.saved
+        out = bm.constant(out)
         return grad * ((out > 0) & (out < 6))
 
 
 class LeakyReLU(Function):
     """Leaky ReLU  a = z for z > 0, α·z otherwise.    Backward:  ∂L/∂z = ∂L/∂a ⊙ (1 if z > 0 else α)."""
+
+    differentiable_backward = True
 
     def forward(self, x: Any, negative_slope: float = 0.01) -> Any:
         xp = get_array_module(x)
@@ -86,7 +98,7 @@ class LeakyReLU(Function):
     def backward(self, grad: Any) -> Any:
         (x,) = self.saved
         xp = get_array_module(x)
-        return grad * xp.where(x > 0, 1, self.slope).astype(grad.dtype)
+        return grad * xp.where(bm.constant(x) > 0, 1, self.slope).astype(grad.dtype)
 
 
 _SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
@@ -134,6 +146,8 @@ class Softmax(Function):
     Backward:  ∂L/∂zᵢ = sᵢ (∂L/∂sᵢ − Σⱼ ∂L/∂sⱼ sⱼ).
     """
 
+    differentiable_backward = True
+
     def forward(self, x: Any, axis: int = -1) -> Any:
         xp = get_array_module(x)
         shifted = x - x.max(axis=axis, keepdims=True)
@@ -154,6 +168,8 @@ class LogSoftmax(Function):
     Backward:  ∂L/∂zᵢ = ∂L/∂yᵢ − softmax(z)ᵢ · Σⱼ ∂L/∂yⱼ.
     """
 
+    differentiable_backward = True
+
     def forward(self, x: Any, axis: int = -1) -> Any:
         xp = get_array_module(x)
         shifted = x - x.max(axis=axis, keepdims=True)
@@ -164,5 +180,4 @@ class LogSoftmax(Function):
 
     def backward(self, grad: Any) -> Any:
         (out,) = self.saved
-        xp = get_array_module(out)
-        return grad - xp.exp(out) * grad.sum(axis=self.axis, keepdims=True)
+        return grad - bm.exp(out) * grad.sum(axis=self.axis, keepdims=True)

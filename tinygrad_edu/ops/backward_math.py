@@ -102,6 +102,11 @@ def broadcast_to(x: Any, shape: tuple[int, ...]) -> Any:
     return get_array_module(x).broadcast_to(x, shape)
 
 
+def permute(x: Any, axes: Any) -> Any:
+    """Reorder the axes (``ndarray.transpose(axes)`` / ``Tensor.permute(axes)``)."""
+    return x.permute(*axes) if is_tensor(x) else x.transpose(axes)
+
+
 def swap_last_two(x: Any) -> Any:
     """The matrix transpose of the last two axes (batched)."""
     return x.transpose(-1, -2) if is_tensor(x) else x.swapaxes(-1, -2)

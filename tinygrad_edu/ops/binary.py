@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from ..autograd import Function
 from ..backend import get_array_module
+from . import backward_math as bm
 from .broadcast import unbroadcast
 
 
@@ -14,6 +17,10 @@ class Add(Function):
 
     Backward:  ∂L/∂x = ∂L/∂z,   ∂L/∂y = ∂L/∂z   (then summed over broadcast axes).
     """
+
+    promotes = "same"
+
+    differentiable_backward = True
 
     def forward(self, x: Any, y: Any) -> Any:
         self.shapes = x.shape, y.shape
@@ -29,6 +36,10 @@ class Sub(Function):
 
     Backward:  ∂L/∂x = ∂L/∂z,   ∂L/∂y = −∂L/∂z.
     """
+
+    promotes = "same"
+
+    differentiable_backward = True
 
     def forward(self, x: Any, y: Any) -> Any:
         self.shapes = x.shape, y.shape
@@ -47,6 +58,10 @@ class Mul(Function):
     Backward:  ∂L/∂x = ∂L/∂z ⊙ y,   ∂L/∂y = ∂L/∂z ⊙ x   (then summed over broadcast axes).
     """
 
+    promotes = "same"
+
+    differentiable_backward = True
+
     def forward(self, x: Any, y: Any) -> Any:
         self.save_for_backward(x, y)
         return x * y
@@ -64,6 +79,10 @@ class Div(Function):
     Backward:  ∂L/∂x = ∂L/∂z / y,   ∂L/∂y = −∂L/∂z ⊙ x / y².
     """
 
+    promotes = "float"
+
+    differentiable_backward = True
+
     def forward(self, x: Any, y: Any) -> Any:
         self.save_for_backward(x, y)
         return x / y
@@ -79,25 +98,33 @@ class Div(Function):
 class Pow(Function):
     """Power  z = xʸ.
 
-    Backward:  ∂L/∂x = ∂L/∂z ⊙ y·xʸ⁻¹,   ∂L/∂y = ∂L/∂z ⊙ xʸ·ln x   (the latter defined for x > 0; where
-    x = 0 it is taken as 0, PyTorch's convention).
+    Backward:  ∂L/∂x = ∂L/∂z ⊙ y·xʸ⁻¹,   ∂L/∂y = ∂L/∂z ⊙ xʸ·ln x,  with PyTorch's conventions at the edges:
+    ∂/∂x is 0 where y = 0 (x⁰ = 1 for every x, even 0), ∂/∂y is 0 where x = 0 and y ≥ 0 (0ʸ is flat there);
+    elsewhere the formulas give what they give (±inf at x = 0, y < 1; NaN for ln of a negative base).
     """
 
+    promotes = "same"
+
+    differentiable_backward = True
+
     def forward(self, x: Any, y: Any) -> Any:
-        out = x**y
+        with np.errstate(divide="ignore", invalid="ignore"):  # 0 to a negative power is inf, as in PyTorch
+            out = x**y
+        if out.dtype != x.dtype and x.dtype == y.dtype:
+            out = out.astype(x.dtype)  # bool ** bool stays bool, as in PyTorch (NumPy gives int8)
         self.save_for_backward(x, y, out)
         return out
 
     def backward(self, grad: Any) -> tuple[Any, Any]:
         x, y, out = self.saved
-        xp = get_array_module(x)
         need_x, need_y = self.needs_input_grad
         grad_x = grad_y = None
-        if need_x:
-            grad_x = unbroadcast(grad * y * x ** (y - 1), x.shape)
-        if need_y:
-            safe_log = xp.log(xp.where(x > 0, x, 1))
-            grad_y = unbroadcast(grad * out * safe_log, y.shape)
+        with np.errstate(divide="ignore", invalid="ignore"):  # the edges give inf/NaN on purpose (see above)
+            if need_x:
+                grad_x = unbroadcast(bm.where(bm.constant(y) == 0, 0.0, grad * y * x ** (y - 1)), x.shape)
+            if need_y:
+                flat = (bm.constant(x) == 0) & (bm.constant(y) >= 0)
+                grad_y = unbroadcast(bm.where(flat, 0.0, grad * out * bm.log(x)), y.shape)
         return grad_x, grad_y
 
 
@@ -106,6 +133,10 @@ class Maximum(Function):
 
     Backward: the gradient goes to the larger input; where x = y it is split evenly (½ each), as PyTorch.
     """
+
+    promotes = "same"
+
+    differentiable_backward = True
 
     def forward(self, x: Any, y: Any) -> Any:
         self.save_for_backward(x, y)
@@ -122,6 +153,10 @@ class Minimum(Function):
     Backward: the gradient goes to the smaller input; where x = y it is split evenly (½ each), as PyTorch.
     """
 
+    promotes = "same"
+
+    differentiable_backward = True
+
     def forward(self, x: Any, y: Any) -> Any:
         self.save_for_backward(x, y)
         return get_array_module(x).minimum(x, y)
@@ -132,6 +167,7 @@ class Minimum(Function):
 
 
 def _route_to_winner(grad: Any, x: Any, y: Any, x_wins: Any) -> tuple[Any, Any]:
+    x, y, x_wins = bm.constant(x), bm.constant(y), bm.constant(x_wins)
     tie = (x == y) * 0.5
     share_x = (x_wins + tie).astype(grad.dtype)
     share_y = (1 - share_x).astype(grad.dtype)
@@ -144,6 +180,10 @@ class Where(Function):
     Backward:  ∂L/∂x = ∂L/∂z ⊙ [condition],   ∂L/∂y = ∂L/∂z ⊙ [not condition].
     """
 
+    promotes = "same"
+
+    differentiable_backward = True
+
     def forward(self, x: Any, y: Any, condition: Any) -> Any:
         xp = get_array_module(x)
         self.condition = xp.asarray(condition, dtype=bool)
@@ -152,8 +192,6 @@ class Where(Function):
 
     def backward(self, grad: Any) -> tuple[Any, Any]:
         x_shape, y_shape = self.shapes
-        zero = grad.dtype.type(0)
-        xp = get_array_module(grad)
         need_x, need_y = self.needs_input_grad
-        return (unbroadcast(xp.where(self.condition, grad, zero), x_shape) if need_x else None,
-                unbroadcast(xp.where(self.condition, zero, grad), y_shape) if need_y else None)
+        return (unbroadcast(bm.where(self.condition, grad, 0.0), x_shape) if need_x else None,
+                unbroadcast(bm.where(self.condition, 0.0, grad), y_shape) if need_y else None)

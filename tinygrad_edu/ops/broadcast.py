@@ -46,7 +46,8 @@ def normalize_axes(axis: Any, ndim: int, op: str = "") -> tuple[int, ...]:
     if axis is None:
         return tuple(range(ndim))
     axes = (axis,) if isinstance(axis, int | np.integer) else tuple(axis)
-    return tuple(sorted({normalize_dim(a, ndim, op) for a in axes}))
+    dims = {normalize_dim(a, ndim, op) for a in axes}
+    return tuple(sorted(dims)) if ndim else ()  # a 0-d tensor accepts dim 0 / −1 and has nothing to reduce
 
 
 def expand_reduced(grad: Any, axes: tuple[int, ...], keepdims: bool) -> Any:

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..backend import get_array_module, to_device
+from . import backward_math
 from .activation import stable_sigmoid
 from .broadcast import unbroadcast
 
@@ -44,10 +45,38 @@ def _spread(grad: Any, reduction: str, shape: tuple[int, ...], denominator: Any)
     return xp.broadcast_to(scale, shape)
 
 
+def _weighted_log_likelihood(log_p: Any, q: Any, shape: tuple[int, ...], reduction: str, denominator: Any) -> Any:
+    """L = reduce(−Σ_c qᶜ log pᶜ) on Tensors: the definition the fused losses compute, for ``composite``."""
+    rows = _classes_last(log_p) if log_p.ndim != 2 else log_p
+    losses = -(rows * q).sum(axis=1).reshape(_sample_shape(shape))
+    if reduction == "none":
+        return losses
+    return losses.sum() if reduction == "sum" else losses.sum() / float(denominator)
+
+
+def _reduce_tensor(losses: Any, shape: tuple[int, ...], reduction: str) -> Any:
+    losses = losses.broadcast_to(shape) if losses.shape != shape else losses
+    if reduction == "none":
+        return losses
+    return losses.sum() if reduction == "sum" else losses.mean()
+
+
+def _index_target_matrix(xp: Any, t: Any, classes: int, kept: Any, target_weight: Any, weight: Any, eps: float,
+                         dtype: Any) -> Any:
+    """qᶜ per row for class-index targets: (1 − ε)·w_t·[c = t] + (ε/C)·w_c, zero on ignored rows."""
+    q = xp.zeros((t.size, classes), dtype=dtype)
+    q[xp.arange(t.size), t] = (1 - eps) * target_weight
+    if eps:
+        q += (eps / classes) * (1 if weight is None else weight) * kept[:, None]
+    return q
+
+
 def _classes_last(x: Any) -> Any:
     """(N, C, d₁, …) → (N·d₁·…, C): PyTorch puts the class axis second; the maths wants one row per sample."""
     if x.ndim == 2:
         return x
+    if hasattr(x, "permute"):  # a Tensor (composite): the same move with differentiable ops
+        return x.permute(0, *range(2, x.ndim), 1).reshape(-1, x.shape[1])
     xp = get_array_module(x)
     return xp.moveaxis(x, 1, -1).reshape(-1, x.shape[1])
 
@@ -127,6 +156,23 @@ class CrossEntropy(Function):
         self.q, self.log_p, self.denominator = q, log_p, z.shape[0]
         losses = -(q * log_p).sum(axis=1)
         return _reduce(losses.reshape(_sample_shape(self.shape)), reduction, self.denominator)
+
+    def composite(self, logits: Any, probabilities: Any = None) -> Any:
+        """The loss from its definition on Tensors (second derivatives, autograd.py): −Σ_c qᶜ log softmax(z)ᶜ."""
+        classes = self.shape[1]
+        log_p = logits.log_softmax(axis=1)
+        if probabilities is not None:
+            y = _classes_last(probabilities)
+            q = y * (1 - self.eps) + self.eps / classes
+            if self.weight is not None:
+                q = q * self.weight
+        else:
+            xp = logits.xp
+            kept = getattr(self, "kept", None)
+            kept = xp.ones(self.t.size, dtype=bool) if kept is None else kept
+            target_weight = getattr(self, "target_weight", kept.astype(logits.dtype))
+            q = _index_target_matrix(xp, self.t, classes, kept, target_weight, self.weight, self.eps, logits.dtype)
+        return _weighted_log_likelihood(log_p, q, self.shape, self.reduction, self.denominator)
 
     def _forward_indices(self, xp: Any, z: Any, shifted: Any, log_total: Any, indices: Any, weight: Any,
                          smoothing: float, ignore_index: int) -> Any:
@@ -233,6 +279,12 @@ class NLLLoss(Function):
         self.target_weight, self.denominator = target_weight, target_weight.sum()
         return _reduce(losses.reshape(_sample_shape(x.shape)), reduction, self.denominator)
 
+    def composite(self, x: Any) -> Any:
+        """ℓ = −Σ_c qᶜ xᶜ with q the weighted one-hot target, on Tensors (second derivatives, autograd.py)."""
+        q = _index_target_matrix(x.xp, self.t, self.shape[1], self.target_weight != 0, self.target_weight, None, 0.0,
+                                 x.dtype)
+        return _weighted_log_likelihood(x, q, self.shape, self.reduction, self.denominator)
+
     def backward(self, grad: Any) -> Any:
         xp = get_array_module(grad)
         per_sample = _spread(grad, self.reduction, _sample_shape(self.shape), self.denominator).reshape(-1)
@@ -247,15 +299,20 @@ class MSELoss(Function):
     Backward:  ∂L/∂ŷᵢ = (2/n)(ŷᵢ − yᵢ),   ∂L/∂yᵢ = −(2/n)(ŷᵢ − yᵢ).
     """
 
+    differentiable_backward = True
+
     def forward(self, prediction: Any, target: Any, reduction: str = "mean") -> Any:
         check_reduction("mse_loss", reduction)
         self.diff = prediction - target
+        self.save_for_backward(prediction, target)
         self.shapes, self.reduction = (prediction.shape, target.shape), reduction
         return _reduce(self.diff * self.diff, reduction)
 
     def backward(self, grad: Any) -> tuple[Any, Any]:
         scale = grad * 2 if self.reduction != "mean" else grad * (2 / self.diff.size)
-        grad_prediction = scale * self.diff
+        prediction, target = self.saved
+        diff = prediction - target if backward_math.is_tensor(grad) else self.diff  # recorded: from the inputs
+        grad_prediction = scale * diff
         need_p, need_t = self.needs_input_grad
         return (unbroadcast(grad_prediction, self.shapes[0]) if need_p else None,
                 unbroadcast(-grad_prediction, self.shapes[1]) if need_t else None)
@@ -285,6 +342,12 @@ class BinaryCrossEntropy(Function):
         self.log_x, self.log_1mx, self.w, self.reduction = log_x, log_1mx, w, reduction
         losses = -w * (y * log_x + (1 - y) * log_1mx)
         return _reduce(xp.broadcast_to(losses, x.shape), reduction)
+
+    def composite(self, x: Any, y: Any) -> Any:
+        """The loss from its definition on Tensors (second derivatives, autograd.py)."""
+        with np.errstate(divide="ignore"):
+            log_x, log_1mx = x.log().maximum(-100.0), (1 - x).log().maximum(-100.0)
+        return _reduce_tensor(-self.w * (y * log_x + (1 - y) * log_1mx), x.shape, self.reduction)
 
     def backward(self, grad: Any) -> tuple[Any, Any]:
         x, y = self.saved
@@ -322,6 +385,13 @@ class BinaryCrossEntropyWithLogits(Function):
         self.softplus_neg, self.log_weight, self.w, self.pos_weight = softplus_neg, log_weight, w, pos_weight
         self.reduction = reduction
         return _reduce(xp.broadcast_to(losses, z.shape), reduction)
+
+    def composite(self, z: Any, y: Any) -> Any:
+        """The loss from its definition on Tensors (second derivatives, autograd.py)."""
+        biggest = (-z).maximum(0.0)
+        softplus_neg = biggest + ((-biggest).exp() + (-z - biggest).exp()).log()
+        log_weight = 1 if self.pos_weight is None else 1 + (self.pos_weight - 1) * y
+        return _reduce_tensor(self.w * ((1 - y) * z + log_weight * softplus_neg), z.shape, self.reduction)
 
     def backward(self, grad: Any) -> tuple[Any, Any]:
         z, y = self.saved

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import Function, OpError
+from . import backward_math as bm
 from .broadcast import unbroadcast
 
 
@@ -16,6 +17,8 @@ class MatMul(Function):
     Backward:  ∂L/∂X = ∂L/∂Z Yᵀ,   ∂L/∂Y = Xᵀ ∂L/∂Z   (batch axes summed back where they were broadcast).
     A 1-D X is treated as a row (1, n) and a 1-D Y as a column (n, 1), and the added axis removed again.
     """
+
+    differentiable_backward = True
 
     def forward(self, x: Any, y: Any) -> Any:
         if x.ndim == 0 or y.ndim == 0:
@@ -43,9 +46,9 @@ class MatMul(Function):
             grad = grad[..., None]
         grad_x = grad_y = None
         if need_x:
-            grad_x = unbroadcast(grad @ y2.swapaxes(-1, -2), x2.shape).reshape(x.shape)
+            grad_x = unbroadcast(grad @ bm.swap_last_two(y2), x2.shape).reshape(x.shape)
         if need_y:
-            grad_y = unbroadcast(x2.swapaxes(-1, -2) @ grad, y2.shape).reshape(y.shape)
+            grad_y = unbroadcast(bm.swap_last_two(x2) @ grad, y2.shape).reshape(y.shape)
         return grad_x, grad_y
 
 
@@ -57,6 +60,8 @@ class Linear(Function):
     One fused op instead of a transpose, a matmul and an add: fewer graph nodes, and no ∂L/∂x is computed for
     the network's input, which needs none. ``bias=None`` (a layer built with ``bias=False``): z = x Wᵀ.
     """
+
+    differentiable_backward = True
 
     optional_inputs = 1  # the bias
 

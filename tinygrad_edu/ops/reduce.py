@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from ..autograd import Function
 from ..backend import get_array_module
+from . import backward_math as bm
 from .broadcast import expand_reduced, normalize_axes
 
 
@@ -33,16 +36,20 @@ def _count(shape: tuple[int, ...], axes: tuple[int, ...]) -> int:
 class Sum(_Reduction):
     """Sum  s = Σᵢ xᵢ  over the given axes.    Backward:  ∂L/∂xᵢ = ∂L/∂s  (copied to every summed element)."""
 
+    differentiable_backward = True
+
     def forward(self, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
         axes = self.setup(x, axis, keepdims)
         return x.sum(axis=axes, keepdims=keepdims)
 
     def backward(self, grad: Any) -> Any:
-        return get_array_module(grad).broadcast_to(self.spread(grad), self.input_shape)
+        return bm.broadcast_to(self.spread(grad), self.input_shape)
 
 
 class Mean(_Reduction):
     """Mean  μ = (1/N) Σᵢ xᵢ  over the given axes.    Backward:  ∂L/∂xᵢ = ∂L/∂μ / N."""
+
+    differentiable_backward = True
 
     def forward(self, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
         axes = self.setup(x, axis, keepdims)
@@ -50,8 +57,7 @@ class Mean(_Reduction):
         return x.mean(axis=axes, keepdims=keepdims)
 
     def backward(self, grad: Any) -> Any:
-        xp = get_array_module(grad)
-        return xp.broadcast_to(self.spread(grad) / grad.dtype.type(self.count), self.input_shape)
+        return bm.broadcast_to(self.spread(grad) / grad.dtype.type(self.count), self.input_shape)
 
 
 class Var(_Reduction):
@@ -60,14 +66,24 @@ class Var(_Reduction):
     Backward:  ∂L/∂xᵢ = ∂L/∂σ² · 2 (xᵢ − μ) / (N − c)   (the μ-dependence cancels because Σ(xᵢ − μ) = 0).
     """
 
+    differentiable_backward = True
+
     def forward(self, x: Any, axis: Any = None, keepdims: bool = False, correction: int = 1) -> Any:
         axes = self.setup(x, axis, keepdims)
         self.centered = x - x.mean(axis=axes, keepdims=True)
-        self.divisor = max(_count(x.shape, axes) - correction, 0)
-        return (self.centered**2).sum(axis=axes, keepdims=keepdims) / self.divisor
+        self.save_for_backward(x)
+        # N − c ≤ 0 (one element, unbiased): 0/0, NaN as in PyTorch, forward and backward
+        self.divisor = x.dtype.type(max(_count(x.shape, axes) - correction, 0))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (self.centered**2).sum(axis=axes, keepdims=keepdims) / self.divisor
 
     def backward(self, grad: Any) -> Any:
-        return self.spread(grad) * self.centered * (2 / self.divisor)
+        centered = self.centered
+        if bm.is_tensor(grad):  # recorded: (x − μ) as a function of x (autograd.py, create_graph)
+            (x,) = self.saved
+            centered = x - x.mean(axis=self.axes, keepdims=True)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return self.spread(grad) * centered * (2 / self.divisor)
 
 
 class _Extreme(_Reduction):
@@ -91,11 +107,15 @@ class _Extreme(_Reduction):
 class Max(_Extreme):
     """Maximum  m = maxᵢ xᵢ.    Backward:  ∂L/∂xᵢ = ∂L/∂m / k  if xᵢ is one of the k maxima, else 0."""
 
+    differentiable_backward = True
+
     pick = "max"
 
 
 class Min(_Extreme):
     """Minimum  m = minᵢ xᵢ.    Backward:  ∂L/∂xᵢ = ∂L/∂m / k  if xᵢ is one of the k minima, else 0."""
+
+    differentiable_backward = True
 
     pick = "min"
 
@@ -105,6 +125,8 @@ class LogSumExp(_Reduction):
 
     Backward:  ∂L/∂xᵢ = ∂L/∂y · softmax(x)ᵢ = ∂L/∂y · e^{xᵢ − y}.
     """
+
+    differentiable_backward = True
 
     def forward(self, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
         xp = get_array_module(x)
@@ -117,5 +139,6 @@ class LogSumExp(_Reduction):
 
     def backward(self, grad: Any) -> Any:
         x, out = self.saved
-        xp = get_array_module(x)
-        return self.spread(grad) * xp.exp(x - out)
+        if bm.is_tensor(x):  # recorded: y as a function of x (the saved y has kept axes, not the output's shape)
+            out = x.logsumexp(axis=self.axes, keepdims=True)
+        return self.spread(grad) * bm.exp(x - out)

@@ -9,6 +9,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..backend import get_array_module, is_gpu
+from . import backward_math as bm
 from .broadcast import unbroadcast
 
 
@@ -17,6 +18,8 @@ class Reshape(Function):
 
     Backward:  ∂L/∂x = ∂L/∂z reshaped to x's shape.
     """
+
+    differentiable_backward = True
 
     def forward(self, x: Any, shape: tuple[int, ...]) -> Any:
         self.input_shape = x.shape
@@ -37,6 +40,8 @@ class Permute(Function):
     Backward:  ∂L/∂x = ∂L/∂z permuted by the inverse permutation.
     """
 
+    differentiable_backward = True
+
     def forward(self, x: Any, axes: tuple[int, ...]) -> Any:
         if sorted(a % max(x.ndim, 1) for a in axes) != list(range(x.ndim)):
             raise ValueError(f"permute{tuple(axes)} is not a permutation of the {x.ndim} axes of {x.shape}")
@@ -47,7 +52,7 @@ class Permute(Function):
         inverse = [0] * len(self.axes)
         for i, a in enumerate(self.axes):
             inverse[a] = i
-        return grad.transpose(inverse)
+        return bm.permute(grad, inverse)
 
 
 class BroadcastTo(Function):
@@ -55,6 +60,8 @@ class BroadcastTo(Function):
 
     Backward:  ∂L/∂x = ∂L/∂z summed over the repeated axes (``unbroadcast``).
     """
+
+    differentiable_backward = True
 
     def forward(self, x: Any, shape: tuple[int, ...]) -> Any:
         self.input_shape = x.shape
@@ -75,6 +82,8 @@ class Pad(Function):
 
     Backward:  ∂L/∂x = ∂L/∂z with the padding cut away.
     """
+
+    differentiable_backward = True
 
     def forward(self, x: Any, pad_width: Any, value: float = 0.0) -> Any:
         xp = get_array_module(x)
@@ -102,6 +111,8 @@ class Concatenate(Function):
 
     Backward:  ∂L/∂xₖ = the slice of ∂L/∂z where xₖ was placed.
     """
+
+    differentiable_backward = True
 
     def forward(self, *xs: Any, axis: int = 0) -> Any:
         xp = get_array_module(xs[0])
@@ -135,6 +146,8 @@ class GetItem(Function):
     element may be picked several times: its gradients are *added* (a scatter-add, ``np.add.at``).
     """
 
+    differentiable_backward = True
+
     def forward(self, x: Any, index: Any) -> Any:
         xp = get_array_module(x)
         self.index = _convert_index(index, xp)
@@ -146,6 +159,8 @@ class GetItem(Function):
             raise IndexError(f"index {index!r} into a tensor of shape {x.shape}: {error}") from None
 
     def backward(self, grad: Any) -> Any:
+        if bm.is_tensor(grad):  # recorded (create_graph): the scatter as an op whose own backward is this gather
+            return ScatterIntoZeros.apply(grad, index=self.index, shape=self.input_shape, advanced=self.advanced)
         xp = get_array_module(grad)
         full = xp.zeros(self.input_shape, dtype=grad.dtype)
         if self.advanced:
@@ -153,6 +168,26 @@ class GetItem(Function):
         else:
             full[self.index] = grad  # basic indexing selects each element at most once
         return full
+
+
+class ScatterIntoZeros(Function):
+    """The adjoint of indexing  z = 0 with z[index] += g  (GetItem's backward, as an op of its own so that it
+    can be differentiated again).    Backward:  ∂L/∂g = (∂L/∂z)[index]."""
+
+    differentiable_backward = True
+
+    def forward(self, g: Any, index: Any, shape: tuple[int, ...], advanced: bool) -> Any:
+        xp = get_array_module(g)
+        self.index = index
+        full = xp.zeros(shape, dtype=g.dtype)
+        if advanced:
+            _scatter_add(xp, full, index, g)
+        else:
+            full[index] = g
+        return full
+
+    def backward(self, grad: Any) -> Any:
+        return grad[self.index]
 
 
 def _convert_index(index: Any, xp: Any) -> Any:
@@ -179,3 +214,64 @@ def _scatter_add(xp: Any, target: Any, index: Any, values: Any) -> None:
         import cupyx  # type: ignore[import-not-found]
 
         cupyx.scatter_add(target, index, values)
+
+
+class SetItem(Function):
+    """Indexed assignment as a new value  z = x with z[index] = v  (what ``x[index] = v`` records).
+
+    Backward:  ∂L/∂x = ∂L/∂z with zeros where x was overwritten (those elements no longer reach the loss);
+    ∂L/∂v = (∂L/∂z)[index], summed over the axes v was broadcast along.
+    """
+
+    differentiable_backward = True
+
+    def forward(self, x: Any, value: Any, index: Any) -> Any:
+        xp = get_array_module(x)
+        self.index = _convert_index(index, xp)
+        self.value_shape = value.shape
+        out = x.copy()
+        try:
+            out[self.index] = value
+        except (IndexError, ValueError) as error:
+            raise type(error)(f"x[{index!r}] = value: a tensor of shape {x.shape} cannot take a value of shape "
+                              f"{value.shape} there ({error}): the value must broadcast to the selected "
+                              "shape") from None
+        self.overwritten = xp.zeros(x.shape, dtype=bool)
+        self.overwritten[self.index] = True
+        return out
+
+    def backward(self, grad: Any) -> tuple[Any, Any]:
+        need_x, need_value = self.needs_input_grad
+        grad_x = bm.where(self.overwritten, 0.0, grad) if need_x else None
+        grad_value = unbroadcast(grad[self.index], self.value_shape) if need_value else None
+        return grad_x, grad_value
+
+
+def split_integer_parts(index: Any) -> tuple[tuple, tuple] | None:
+    """PyTorch reads a Python int in an index as basic indexing (it removes its axis first); NumPy counts it
+    with the index arrays, so in ``x[1, :, d]`` NumPy moves d's axes to the front and PyTorch keeps them in
+    place. Where the two differ (an int next to an index array), return the two steps PyTorch's reading takes:
+    the ints alone, then the rest; else None."""
+    if not isinstance(index, tuple):
+        return None
+    has_int = any(isinstance(p, int | np.integer) and not isinstance(p, bool) for p in index)
+    has_array = any(isinstance(p, list) or (hasattr(p, "shape") and getattr(p, "ndim", 0) > 0) for p in index)
+    if not (has_int and has_array):
+        return None
+    first: list[Any] = []
+    rest: list[Any] = []
+    for part in index:
+        if isinstance(part, int | np.integer) and not isinstance(part, bool):
+            first.append(part)
+        elif part is None:
+            first.append(None)
+            rest.append(slice(None))
+        elif part is Ellipsis:
+            first.append(Ellipsis)
+            rest.append(Ellipsis)
+        else:
+            dtype = getattr(part, "dtype", None)
+            is_mask = dtype is not None and getattr(dtype, "kind", "") == "b"
+            first.extend([slice(None)] * (part.ndim if is_mask else 1))
+            rest.append(part)
+    return tuple(first), tuple(rest)

@@ -6,10 +6,13 @@ from typing import Any
 
 from ..autograd import Function
 from ..backend import device_of, get_array_module, to_device
+from . import backward_math as bm
 
 
 class Neg(Function):
     """Negation  z = −x.    Backward:  ∂L/∂x = −∂L/∂z."""
+
+    differentiable_backward = True
 
     def forward(self, x: Any) -> Any:
         return -x
@@ -20,6 +23,8 @@ class Neg(Function):
 
 class Exp(Function):
     """Exponential  z = eˣ.    Backward:  ∂L/∂x = ∂L/∂z ⊙ eˣ  (the output, reused)."""
+
+    differentiable_backward = True
 
     def forward(self, x: Any) -> Any:
         out = get_array_module(x).exp(x)
@@ -34,6 +39,8 @@ class Exp(Function):
 class Log(Function):
     """Natural logarithm  z = ln x.    Backward:  ∂L/∂x = ∂L/∂z / x."""
 
+    differentiable_backward = True
+
     def forward(self, x: Any) -> Any:
         self.save_for_backward(x)
         return get_array_module(x).log(x)
@@ -45,6 +52,8 @@ class Log(Function):
 
 class Sqrt(Function):
     """Square root  z = √x.    Backward:  ∂L/∂x = ∂L/∂z / (2√x)."""
+
+    differentiable_backward = True
 
     def forward(self, x: Any) -> Any:
         out = get_array_module(x).sqrt(x)
@@ -59,17 +68,21 @@ class Sqrt(Function):
 class Abs(Function):
     """Absolute value  z = |x|.    Backward:  ∂L/∂x = ∂L/∂z ⊙ sign(x)  (0 at x = 0, as PyTorch)."""
 
+    differentiable_backward = True
+
     def forward(self, x: Any) -> Any:
         self.save_for_backward(x)
         return get_array_module(x).abs(x)
 
     def backward(self, grad: Any) -> Any:
         (x,) = self.saved
-        return grad * get_array_module(x).sign(x)
+        return grad * bm.sign(x)
 
 
 class Sin(Function):
     """Sine  z = sin x.    Backward:  ∂L/∂x = ∂L/∂z ⊙ cos x."""
+
+    differentiable_backward = True
 
     def forward(self, x: Any) -> Any:
         self.save_for_backward(x)
@@ -77,11 +90,13 @@ class Sin(Function):
 
     def backward(self, grad: Any) -> Any:
         (x,) = self.saved
-        return grad * get_array_module(x).cos(x)
+        return grad * bm.cos(x)
 
 
 class Cos(Function):
     """Cosine  z = cos x.    Backward:  ∂L/∂x = −∂L/∂z ⊙ sin x."""
+
+    differentiable_backward = True
 
     def forward(self, x: Any) -> Any:
         self.save_for_backward(x)
@@ -89,7 +104,7 @@ class Cos(Function):
 
     def backward(self, grad: Any) -> Any:
         (x,) = self.saved
-        return -grad * get_array_module(x).sin(x)
+        return -grad * bm.sin(x)
 
 
 class Clip(Function):
@@ -98,6 +113,8 @@ class Clip(Function):
     Backward:  ∂L/∂x = ∂L/∂z where low ≤ x ≤ high, else 0  (the bounds themselves pass the gradient, as
     PyTorch's ``clamp``).
     """
+
+    differentiable_backward = True
 
     def forward(self, x: Any, low: float | None, high: float | None) -> Any:
         if low is None and high is None:
@@ -117,6 +134,8 @@ class Clip(Function):
 
 class Cast(Function):
     """Change of dtype  z = x (in another precision).    Backward: ∂L/∂x = ∂L/∂z, cast back."""
+
+    differentiable_backward = True
 
     def forward(self, x: Any, dtype: Any) -> Any:
         self.input_dtype = x.dtype

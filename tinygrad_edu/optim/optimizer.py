@@ -156,7 +156,8 @@ class Optimizer:
                 if set_to_none:
                     param.grad = None
                 else:
-                    param.grad.fill(0)
+                    param.grad.data.fill(0)
+                    param.grad._version += 1
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient; return ``closure()``'s loss when a closure is given.
@@ -177,6 +178,7 @@ class Optimizer:
                     grad = -grad  # a new array: .grad itself is never modified
                 state = self.state.setdefault(param, {})
                 self._update(param.data, grad, state, group)
+                param._version += 1  # an in-place change: a graph that saved the old values refuses to use them
         return loss
 
     def _update(self, theta: Any, grad: Any, state: dict[str, Any], group: dict[str, Any]) -> None:
@@ -184,7 +186,7 @@ class Optimizer:
         raise NotImplementedError(f"{self._name} does not define its update rule (_update)")
 
     def _checked_grad(self, param: Tensor) -> Any:
-        grad = param.grad
+        grad = param.grad.data
         array_type = type(param.data)
         if (type(grad) is array_type and grad.shape == param.data.shape and grad.dtype == param.data.dtype
                 and all(type(v) is array_type for v in self.state.get(param, {}).values() if _is_array(v))):

@@ -107,7 +107,7 @@ class GradientFlow(Callback):
     def _forward_hook(self, label: str) -> Any:
         def hook(module: Any, args: tuple, output: Any) -> None:
             if getattr(output, "requires_grad", False) and module.training and self._count % self.every == 0:
-                output.register_hook(lambda grad: self._pending.__setitem__(label, _norm(grad)))
+                output.register_hook(lambda grad: self._pending.__setitem__(label, _norm(grad.data)))
 
         return hook
 
@@ -121,7 +121,7 @@ class GradientFlow(Callback):
         self.steps.append(self._count if step is None else step)
         for label in self.layers:
             grad = self._weights[label].grad  # None (no gradient this step) is stored as NaN: a gap in the plot
-            norm = math.nan if grad is None else _norm(grad)
+            norm = math.nan if grad is None else _norm(grad.data)
             if grad is not None and not math.isfinite(norm) or norm > self.exploding_norm:
                 self._report("exploding", f"exploding gradients: ‖∂L/∂W‖ of {label} is {norm:.3g} at step "
                              f"{self.steps[-1]} (threshold {self.exploding_norm:g}): lower the learning rate, clip "

@@ -1,5 +1,5 @@
 """Gradient clipping: bound the gradients before the optimizer step (against exploding gradients in deep or
-recurrent networks). Both functions change the ``.grad`` arrays in place, as PyTorch's."""
+recurrent networks). Both functions change the ``.grad`` tensors in place, as PyTorch's."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float, norm
     ``error_if_nonfinite=True`` raises an error when the norm is NaN or ±∞ instead of spreading the NaN.
     """
     params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
-    grads = [p.grad for p in params if p.grad is not None]
+    grads = [p.grad.data for p in params if p.grad is not None]
     if not grads:
         return Tensor(0.0)
     norm_type = float(norm_type)
@@ -44,8 +44,10 @@ def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float, norm
             "pass error_if_nonfinite=False to clip anyway"
         )
     clip_coef = xp.minimum(max_norm / (total_norm + 1e-6), 1.0)  # c = min(1, max_norm / (‖g‖ + 10⁻⁶))
-    for g in grads:
-        g *= clip_coef.astype(g.dtype)
+    for p in params:
+        if p.grad is not None:
+            p.grad.data *= clip_coef.astype(p.grad.dtype)
+            p.grad._version += 1
     return Tensor._from_op(xp.asarray(total_norm), None)
 
 
@@ -57,7 +59,9 @@ def clip_grad_value_(parameters: Iterable[Tensor] | Tensor, clip_value: float) -
         raise ValueError(f"clip_grad_value_: clip_value must be ≥ 0, got {clip_value}")
     for p in params:
         if p.grad is not None:
-            backend.get_array_module(p.grad).clip(p.grad, -clip_value, clip_value, out=p.grad)
+            g = p.grad.data
+            backend.get_array_module(g).clip(g, -clip_value, clip_value, out=g)
+            p.grad._version += 1
 
 
 def _vector_norm(array, norm_type: float):
