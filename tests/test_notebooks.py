@@ -42,6 +42,16 @@ SHORTER_IN_TESTS = {
         "_experiment.pretraining_experiment = lambda config=None, *args, **kwargs: _full_run(\n"
         "    dataclasses.replace(config or _experiment.ExperimentConfig(), pretrain_steps=100), *args, **kwargs)"
     ),
+    "12_gpt_from_the_ground_up": (  # section 4 trains the GPT for 25 s of wall time
+        "import tinygrad_edu.models as _models\n"
+        "_full_run = _models.train_lm\n"
+        "_models.train_lm = lambda *args, seconds=None, **kwargs: _full_run(*args, seconds=3, **kwargs)"
+    ),
+    "15_making_models_small": (  # the teacher trains 4 epochs, the students 15: one each in the test
+        "from tinygrad_edu.train import compress_mnist as _lab\n"
+        "_full_run = _lab.train\n"
+        "_lab.train = lambda model, x, y, epochs=1, **kwargs: _full_run(model, x, y, epochs=1, **kwargs)"
+    ),
 }
 CELL_TIMEOUT_S = 600
 MAX_KILOBYTES = 400
