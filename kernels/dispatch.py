@@ -193,3 +193,15 @@ def erf(x: Any) -> Any:
     from .special import erf as numba_erf
 
     return numba_erf(x)
+
+
+def erfc(x: Any) -> Any:
+    """The complementary error function erfc(x) = 1 − erf(x), elementwise, without the cancellation of 1 − erf(x)
+    for large x: CuPy's on the GPU, a Numba ufunc (special.py) on the CPU."""
+    if is_gpu(x):
+        from cupyx.scipy.special import erfc as cupy_erfc  # type: ignore[import-not-found]
+
+        return cupy_erfc(x)
+    from .special import erfc as numba_erfc
+
+    return numba_erfc(x)

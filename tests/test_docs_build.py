@@ -29,7 +29,8 @@ def test_nav_lists_every_page_of_docs():
 
 @pytest.mark.slow
 def test_docs_build_strict(tmp_path):
-    for module, package in (("mkdocs", "mkdocs"), ("material", "mkdocs-material")):
+    needed = (("mkdocs", "mkdocs"), ("material", "mkdocs-material"), ("mkdocs_jupyter", "mkdocs-jupyter"))
+    for module, package in needed:
         if importlib.util.find_spec(module) is None:
             pytest.skip(f"{package} is not installed: docs build not checked (python -m pip install -e '.[dev]')")
     site = tmp_path / "site"
@@ -41,5 +42,10 @@ def test_docs_build_strict(tmp_path):
     )
     assert result.returncode == 0, f"mkdocs build --strict failed:\n{result.stdout}\n{result.stderr}"
     for page in ("index.html", "formulas/index.html", "glossary/index.html", "architecture/index.html",
-                 "source/tinygrad_edu/tensor.py/index.html", "source/notebooks/03_losses.ipynb"):
+                 "errata/index.html", "source/tinygrad_edu/tensor.py/index.html",
+                 "notebooks/03_losses/index.html"):
         assert (site / page).is_file(), f"{page} missing from the built site"
+    # a notebook is a rendered page (not raw JSON), with its saved outputs: text and figures
+    notebook = (site / "notebooks/03_losses/index.html").read_text(encoding="utf-8")
+    assert '"cell_type"' not in notebook and "jp-OutputArea" in notebook and "data:image/png;base64" in notebook
+    assert (site / "stylesheets/extra.css").is_file()

@@ -33,6 +33,7 @@ UNARY = {
     "relu6": (lambda x: F.relu6(x) * x, away_from), "leaky_relu": (lambda x: F.leaky_relu(x, 0.1) * x, away_from),
     "clip": (lambda x: x.clip(-1.0, 1.0) * x, lambda s: away_from(s, (-1.0, 1.0))),
     "pow_const": (lambda x: x**3, values), "rpow": (lambda x: 2.0**x, values),
+    "gelu": (lambda x: F.gelu(x), values), "gelu_tanh": (lambda x: F.gelu(x, approximate="tanh"), values),
 }
 
 

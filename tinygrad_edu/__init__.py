@@ -16,21 +16,150 @@ Layers (docs/architecture.md): this root re-exports the public API and so import
 modules below the train layer import the modules they need, never ``tinygrad_edu`` itself.
 """
 
+import numpy as _np
+
 # tg.autograd.grad and tg.optim.SGD resolve after `import tinygrad_edu as tg`, as after `import torch`;
 # tensor_methods binds the long tail of Tensor methods
 from . import amp, autograd, backend, data, explain, nn, optim, tensor_methods, train, viz  # noqa: F401
 from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
 from .autograd import Function, OpError
 from .backend import get_default_dtype, manual_seed, set_default_dtype, to_numpy
-from .creation import arange, eye, full, multinomial, ones, ones_like, rand, randint, randn, tensor, zeros, zeros_like
+from .creation import (
+    arange,
+    bernoulli,
+    empty,
+    empty_like,
+    eye,
+    full,
+    full_like,
+    linspace,
+    logspace,
+    multinomial,
+    normal,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randint_like,
+    randn,
+    randn_like,
+    tensor,
+    zeros,
+    zeros_like,
+)
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, GradcheckReport, gradcheck, gradgradcheck
 from .hooks import RemovableHandle
 from .nn.interop import load_safetensors, load_torch_state_dict, save_safetensors
+from .ops.arith import *  # noqa: F403  (tg.add, tg.exp, tg.sum, ...: issue #18's spellings)
+from .ops.arith import __all__ as _arith_names
+
+# gathering, scattering, shape, scans and order (issue #18 groups 3-5)
+from .ops.gather import (
+    argwhere,
+    gather,
+    index_add,
+    index_fill,
+    index_select,
+    nonzero,
+    scatter,
+    scatter_add,
+    scatter_reduce,
+    take,
+    take_along_dim,
+)
+from .ops.logic import *  # noqa: F403  (tg.logical_and, tg.isnan, tg.tril, ...)
+from .ops.logic import __all__ as _logic_names
+from .ops.math import *  # noqa: F403  (tg.floor, tg.erf, tg.atan2, ...)
+from .ops.math import __all__ as _math_names
+from .ops.movement import (
+    chunk,
+    clone,
+    diag,
+    diag_embed,
+    diagonal,
+    flip,
+    fliplr,
+    flipud,
+    meshgrid,
+    moveaxis,
+    movedim,
+    narrow,
+    repeat_interleave,
+    roll,
+    select,
+    squeeze,
+    swapaxes,
+    swapdims,
+    t,
+    tile,
+    unbind,
+    unflatten,
+)
+from .ops.scan import cummax, cummin, cumprod, cumsum, logcumsumexp, prod
+from .ops.sort import (
+    amax,
+    amin,
+    aminmax,
+    argsort,
+    bincount,
+    bucketize,
+    count_nonzero,
+    histc,
+    kthvalue,
+    median,
+    mode,
+    msort,
+    nanmedian,
+    searchsorted,
+    sort,
+    std_mean,
+    topk,
+    unique,
+    var_mean,
+)
 from .serialization import CheckpointError, load, save
 from .tensor import Tensor, cat, concatenate, maximum, minimum, split, stack, where
 
+# isort: split
+# linear algebra, activations, layers (issue 18, groups 8-10)
+from . import linalg
+from .ops.linalg import (
+                         addbmm,
+                         addmm,
+                         addmv,
+                         addr,
+                         baddbmm,
+                         bmm,
+                         cdist,
+                         cross,
+                         dot,
+                         einsum,
+                         ger,
+                         inner,
+                         mm,
+                         mv,
+                         norm,
+                         outer,
+                         trace,
+                         vdot,
+)
+
 __version__ = "0.1.0"
+
+# dtypes under PyTorch's names (NumPy dtypes): tg.float32 is tg.float, tg.int64 is tg.long, ...
+float16 = half = _np.dtype("float16")
+float32 = float = _np.dtype("float32")  # noqa: A001
+float64 = double = _np.dtype("float64")
+int8 = _np.dtype("int8")
+uint8 = _np.dtype("uint8")
+int16 = short = _np.dtype("int16")
+int32 = int = _np.dtype("int32")  # noqa: A001
+int64 = long = _np.dtype("int64")
+bool = _np.dtype("bool")  # noqa: A001
+_DTYPE_NAMES = ["float16", "half", "float32", "float", "float64", "double", "int8", "uint8", "int16", "short",
+                "int32", "int", "int64", "long", "bool"]
 
 __all__ = [
     "Function", "GradcheckError", "GradcheckReport", "OpError", "Tensor", "arange", "backend", "cat",
@@ -42,5 +171,18 @@ __all__ = [
     "data", "train",
     "AnomalyError", "RemovableHandle", "amp", "detect_anomaly", "explain", "is_anomaly_enabled", "viz",
     "load_safetensors", "load_torch_state_dict", "save_safetensors",
+    "addbmm", "addmm", "addmv", "addr", "baddbmm", "bmm", "cdist", "cross", "dot", "einsum", "ger", "inner", "linalg",
+    "mm", "mv", "norm", "outer", "trace", "vdot",
     "autograd", "get_default_dtype", "gradgradcheck", "optim", "set_default_dtype", "set_grad_enabled",
+    "bernoulli", "empty", "empty_like", "full_like", "linspace", "logspace", "normal", "rand_like", "randint_like",
+    "randn_like", *_arith_names, *_logic_names, *_math_names, *_DTYPE_NAMES,
+    # gathering, scattering, shape, scans and order (issue #18 groups 3-5)
+    "argwhere", "gather", "index_add", "index_fill", "index_select", "nonzero", "scatter", "scatter_add",
+    "scatter_reduce", "take", "take_along_dim",
+    "chunk", "clone", "diag", "diag_embed", "diagonal", "flip", "fliplr", "flipud", "meshgrid", "moveaxis", "movedim",
+    "narrow", "repeat_interleave", "roll", "select", "squeeze", "swapaxes", "swapdims", "t", "tile", "unbind",
+    "unflatten",
+    "cummax", "cummin", "cumprod", "cumsum", "logcumsumexp", "prod",
+    "amax", "amin", "aminmax", "argsort", "bincount", "bucketize", "count_nonzero", "histc", "kthvalue", "median",
+    "mode", "msort", "nanmedian", "searchsorted", "sort", "std_mean", "topk", "unique", "var_mean",
 ]

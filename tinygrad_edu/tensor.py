@@ -367,7 +367,7 @@ class Tensor:
     def register_hook(self, hook: Any) -> Any:
         """Call ``hook(grad)`` whenever the backward pass has computed this tensor's gradient ∂L/∂self (the sum
         over all paths). A non-None return replaces the gradient: it is what flows on to the inputs and into
-        ``.grad``. ``grad`` is an array like ``.grad`` (read-only: return a new one, never modify it). Hooks run
+        ``.grad``. ``grad`` is a Tensor like ``.grad`` (read-only: return a new one, never modify it). Hooks run
         in the order registered. Returns a handle: ``handle.remove()`` unregisters the hook (tinygrad_edu.hooks).
         """
         from .hooks import RemovableHandle
@@ -529,7 +529,7 @@ class Tensor:
     # PyTorch's names are dim/keepdim; NumPy's axis/keepdims are accepted too (one or the other, not both)
 
     def sum(self, dim: AxisLike = None, keepdim: bool = False, *, dtype: Any = None, axis: AxisLike = None,
-            keepdims: bool | None = None) -> Tensor:
+            keepdims: bool | None = None, out: None = None) -> Tensor:
         """Σ over ``dim`` (all axes when None). Integers and bools sum to int64, as in PyTorch."""
         dim, keepdim = _reduction_args("sum", dim, keepdim, axis, keepdims)
         source = self if dtype is None else self.astype(dtype)
@@ -538,7 +538,7 @@ class Tensor:
         return ops.Sum.apply(source, axis=dim, keepdims=keepdim)
 
     def mean(self, dim: AxisLike = None, keepdim: bool = False, *, dtype: Any = None, axis: AxisLike = None,
-             keepdims: bool | None = None) -> Tensor:
+             keepdims: bool | None = None, out: None = None) -> Tensor:
         dim, keepdim = _reduction_args("mean", dim, keepdim, axis, keepdims)
         source = self if dtype is None else self.astype(dtype)
         if source.dtype.kind not in "fc":
@@ -560,14 +560,14 @@ class Tensor:
         return self.var(dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims).sqrt()
 
     def max(self, dim: Any = None, keepdim: bool = False, *, axis: AxisLike = None,
-            keepdims: bool | None = None) -> Any:
+            keepdims: bool | None = None, out: None = None) -> Any:
         """Largest value. ``x.max()``: a 0-d tensor; ``x.max(dim)``: the named tuple ``(values, indices)``, as
         PyTorch; ``x.max(other)``: the elementwise maximum; ``x.max(axis=...)`` (NumPy's spelling): the values
         only. The gradient is split evenly among tied maxima (PyTorch's ``amax`` rule)."""
         return self._extreme("max", dim, keepdim, axis, keepdims)
 
     def min(self, dim: Any = None, keepdim: bool = False, *, axis: AxisLike = None,
-            keepdims: bool | None = None) -> Any:
+            keepdims: bool | None = None, out: None = None) -> Any:
         """Smallest value; the same forms as ``max``."""
         return self._extreme("min", dim, keepdim, axis, keepdims)
 
@@ -620,13 +620,13 @@ class Tensor:
         return Tensor._from_op(getattr(self.xp, name)(self.data, axis=axis, keepdims=keepdims), None)
 
     def any(self, dim: AxisLike = None, keepdim: bool = False, *, axis: AxisLike = None,
-            keepdims: bool | None = None) -> Tensor:
+            keepdims: bool | None = None, out: None = None) -> Tensor:
         dim, keepdim = _reduction_args("any", dim, keepdim, axis, keepdims)
         dims = ops.broadcast.normalize_axes(dim, self.ndim, "any")
         return Tensor._from_op(self.xp.any(self.data, axis=dims, keepdims=keepdim), None)
 
     def all(self, dim: AxisLike = None, keepdim: bool = False, *, axis: AxisLike = None,
-            keepdims: bool | None = None) -> Tensor:
+            keepdims: bool | None = None, out: None = None) -> Tensor:
         dim, keepdim = _reduction_args("all", dim, keepdim, axis, keepdims)
         dims = ops.broadcast.normalize_axes(dim, self.ndim, "all")
         return Tensor._from_op(self.xp.all(self.data, axis=dims, keepdims=keepdim), None)

@@ -3,7 +3,8 @@
 The pages link to source files the way a code host shows them, relative to the page: ``../tinygrad_edu/tensor.py``,
 ``../tests/nn/test_conv.py``, ``../notebooks/03_losses.ipynb``. Those files lie outside ``docs/``, so mkdocs would
 report every such link as broken. This hook adds each linked file to the site — a Python file as a page showing its
-source, anything else (a notebook) as a copy to download — and rewrites the links to point there. A link to a folder
+source, a notebook as a page rendered with its saved outputs (by the mkdocs-jupyter plugin, at notebooks/NN_name/),
+anything else as a copy to download — and rewrites the links to point there. A link to a folder
 goes to its ``__init__.py``. A link to a file that does not exist is left alone, so ``mkdocs build --strict`` still
 fails on it.
 """
@@ -14,6 +15,7 @@ import posixpath
 import re
 from pathlib import Path
 
+from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File, Files, InclusionLevel
 
 SOURCE_PREFIX = "source"
@@ -48,6 +50,7 @@ def _source_page(path: Path, repository_path: str) -> str:
     return f"# `{repository_path}`\n\n{fence}{language}\n{text}\n{fence}\n"
 
 
+@event_priority(100)  # before mkdocs-jupyter's on_files, which turns the added notebooks into pages
 def on_files(files: Files, config) -> Files:
     docs_dir = Path(config["docs_dir"]).resolve()
     root = Path(config["config_file_path"]).resolve().parent
@@ -63,11 +66,24 @@ def on_files(files: Files, config) -> Files:
                 uri = f"{SOURCE_PREFIX}/{repository_path}.md"
                 files.append(File.generated(config, uri, content=_source_page(absolute, repository_path),
                                             inclusion=InclusionLevel.NOT_IN_NAV))
+            elif absolute.suffix == ".ipynb":
+                uri = _add_notebook(files, config, root, repository_path)
             else:
                 uri = f"{SOURCE_PREFIX}/{repository_path}"
                 files.append(File.generated(config, uri, abs_src_path=str(absolute)))
             _targets[repository_path] = uri
+    for notebook in sorted((root / "notebooks").glob("*.ipynb")):  # every notebook is a page (mkdocs.yml's nav)
+        repository_path = notebook.relative_to(root).as_posix()
+        if repository_path not in _targets:
+            _targets[repository_path] = _add_notebook(files, config, root, repository_path)
     return files
+
+
+def _add_notebook(files: Files, config, root: Path, repository_path: str) -> str:
+    """Add the notebook as the file of the repository it is, at its own path: mkdocs-jupyter renders it."""
+    files.append(File(repository_path, src_dir=str(root), dest_dir=config["site_dir"],
+                      use_directory_urls=config["use_directory_urls"]))
+    return repository_path
 
 
 def on_page_markdown(markdown: str, page, config, files) -> str:

@@ -132,3 +132,98 @@ def test_bad_shapes_and_ranges_are_explained():
         T.RandomShift(3)
     with pytest.raises(ValueError, match="must be ≥ 0"):
         T.RandomRotation(-5)
+
+
+# ---------------------------------------------------------------- RandomCrop and ColorJitter (document 004 §3.2.1)
+
+
+@given(st.integers(0, 3), st.integers(3, 9), st.integers(3, 9), st.integers(0, 2**16))
+def test_random_crop_cuts_a_window_of_the_padded_image(padding, h, w, seed):
+    images = _images(n=5, channels=2, size=9)
+    size = (min(h, 9 + 2 * padding), min(w, 9 + 2 * padding))
+    out = T.RandomCrop(size, padding=padding, seed=seed)(images)
+    assert out.shape == (5, 2, *size)
+    padded = np.pad(images, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    for image, crop in zip(padded, out, strict=True):
+        windows = [(i, j) for i in range(padded.shape[2] - size[0] + 1) for j in range(padded.shape[3] - size[1] + 1)
+                   if np.array_equal(image[:, i:i + size[0], j:j + size[1]], crop)]
+        assert windows, "the crop is no window of the padded image"
+
+
+def test_random_crop_corners_vary_per_image_and_seeds_reproduce():
+    images = np.repeat(np.arange(81, dtype=np.float32).reshape(1, 1, 9, 9), 200, axis=0)
+    out = T.RandomCrop(5, seed=3)(images)
+    corners = {(int(crop[0, 0, 0]) // 9, int(crop[0, 0, 0]) % 9) for crop in out}
+    assert corners == {(i, j) for i in range(5) for j in range(5)}  # every one of the 25 corners is drawn
+    np.testing.assert_array_equal(out, T.RandomCrop(5, seed=3)(images))
+    np.testing.assert_array_equal(T.RandomCrop(9)(images), images)  # full size, no padding: the identity
+
+
+def test_random_crop_padding_modes_and_pad_if_needed():
+    image = np.arange(9, dtype=np.float32).reshape(1, 1, 3, 3)
+    for mode in ("constant", "edge", "reflect", "symmetric"):
+        out = T.RandomCrop(7, padding=2, padding_mode=mode, fill=-1.0)(image)  # 7 = 3 + 2·2: the whole padded image
+        expected = np.pad(image, ((0, 0), (0, 0), (2, 2), (2, 2)), mode=mode,
+                          **({"constant_values": -1.0} if mode == "constant" else {}))
+        np.testing.assert_array_equal(out, expected)
+    assert T.RandomCrop(5, pad_if_needed=True)(image).shape == (1, 1, 5, 5)
+    with pytest.raises(ValueError, match="larger than the image"):
+        T.RandomCrop(5)(image)
+    with pytest.raises(ValueError, match="padding_mode"):
+        T.RandomCrop(3, padding_mode="wrap")
+
+
+def _rgb(n: int = 6, size: int = 5, seed: int = 0, high: float = 1.0) -> np.ndarray:
+    return (np.random.default_rng(seed).random((n, 3, size, size)) * high).astype(np.float32)
+
+
+def test_brightness_scales_each_image_by_its_own_factor_in_range():
+    images = _rgb(n=40, high=0.5) + 0.01  # ≤ 0.51: no clipping with factors ≤ 1.5
+    out = T.ColorJitter(brightness=0.5, seed=0)(images)
+    ratios = (out / images).reshape(40, -1)
+    np.testing.assert_allclose(ratios, ratios[:, :1] * np.ones_like(ratios), rtol=1e-5)
+    assert 0.5 <= ratios.min() and ratios.max() <= 1.5 and len(np.unique(ratios[:, 0].round(5))) > 30
+
+
+def test_contrast_and_saturation_are_blends_with_the_grey_image():
+    images = _rgb(n=20, high=0.5) + 0.25  # in [0.25, 0.75]: factors in [0.5, 1.5] stay inside [0, 1]
+    gray = T.grayscale(images)
+    saturated = T.ColorJitter(saturation=0.5, seed=1)(images)
+    # s·x + (1 − s)·Y keeps the luma Y (up to 10⁻⁴·Y: torchvision's weights sum to 0.9999)
+    np.testing.assert_allclose(T.grayscale(saturated), gray, atol=1e-4)
+    contrasted = T.ColorJitter(contrast=0.5, seed=2)(images)
+    mean = gray.mean(axis=(1, 2, 3), keepdims=True)
+    factor = ((contrasted - mean) / (images - mean)).reshape(20, -1)  # x' − Ȳ = c (x − Ȳ)
+    np.testing.assert_allclose(factor, np.median(factor, axis=1, keepdims=True) * np.ones_like(factor), rtol=1e-3)
+    np.testing.assert_array_equal(T.ColorJitter()(images), images)  # no jitter asked: unchanged
+
+
+@given(st.integers(0, 2**16))
+def test_hsv_round_trip_and_hue_shift_keeps_value_and_saturation(seed):
+    images = _rgb(seed=seed)
+    np.testing.assert_allclose(T.hsv_to_rgb(T.rgb_to_hsv(images)), images, atol=1e-5)
+    shifted = T.ColorJitter(hue=0.5, seed=seed)(images)
+    before, after = T.rgb_to_hsv(images), T.rgb_to_hsv(shifted)
+    np.testing.assert_allclose(after[:, 1:], before[:, 1:], atol=1e-4)  # S and V unchanged
+    hue_moves = (after[:, 0] - before[:, 0]) % 1.0
+    per_image = hue_moves.reshape(len(images), -1)
+    circular = np.minimum(np.abs(per_image - per_image[:, :1]), 1 - np.abs(per_image - per_image[:, :1]))
+    assert circular[before[:, 1].reshape(len(images), -1) > 0.05].max() < 1e-3  # one shift δ per image
+
+
+def test_pure_colours_turn_by_the_hue_shift():
+    red = np.zeros((1, 3, 1, 1), np.float32)
+    red[0, 0] = 1.0
+    hsv = T.rgb_to_hsv(red)
+    hsv[:, 0] = (hsv[:, 0] + 1 / 3) % 1.0  # a third of the circle: red → green
+    np.testing.assert_allclose(T.hsv_to_rgb(hsv)[0, :, 0, 0], [0.0, 1.0, 0.0], atol=1e-6)
+
+
+def test_color_jitter_errors_name_the_fix():
+    with pytest.raises(ValueError, match="need RGB images"):
+        T.ColorJitter(saturation=0.3)(_images(channels=1))
+    with pytest.raises(ValueError, match=r"\[−0.5, 0.5\]"):
+        T.ColorJitter(hue=0.7)
+    with pytest.raises(ValueError, match="must be ≥ 0"):
+        T.ColorJitter(brightness=-0.1)
+    assert T.ColorJitter(brightness=0.2)(_images(channels=1)).shape == (4, 1, 9, 9)  # brightness works on grey

@@ -1,8 +1,9 @@
 """``GradScaler``: dynamic loss scaling, so that small gradients survive float16.
 
-A float16 number smaller than 2⁻²⁴ ≈ 6·10⁻⁸ rounds to zero. Gradients are often that small, and a gradient that
-flows through a float16 op (the backward of a matrix product run under ``autocast``) is lost. Multiplying the loss
-by a scale S multiplies every gradient by S (the chain rule is linear), lifting them into float16's range; the
+A float16 number smaller than 2⁻²⁵ ≈ 3·10⁻⁸ (half the smallest subnormal 2⁻²⁴) rounds to zero, and below the
+smallest normal number 2⁻¹⁴ ≈ 6·10⁻⁵ bits are lost. Gradients are often that small, and a gradient that flows
+through a float16 op (the backward of a matrix product run under ``autocast``) is lost. Multiplying the loss by a
+scale S multiplies every gradient by S (the chain rule is linear), lifting them into float16's range; the
 float32 gradients of the weights are then divided by S again before the update:
 
     scaled loss     L_S = S · L                      scaler.scale(loss).backward()

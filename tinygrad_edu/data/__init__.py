@@ -7,7 +7,7 @@
 | ``idx.py`` | the IDX file format of MNIST: ``read_idx``, ``write_idx`` |
 | ``mnist.py`` | ``mnist()``, ``fashion_mnist()``: found offline or downloaded, checked, cached |
 | ``synthetic.py`` | generated data: ``spiral``, ``moons``, ``regression``, ``shapes``, ``adding_problem``, ... |
-| ``transforms.py`` | batch augmentation: ``RandomAffine`` and friends, ``Normalize``, ``Compose`` |
+| ``transforms.py`` | augmentation: ``RandomAffine`` and friends, ``RandomCrop``, ``ColorJitter``, ``Normalize`` |
 | ``crossval.py`` | ``kfold``: the index splits of k-fold cross-validation (``train.cross_validate`` uses them) |
 
 May import: the engine (backend, tensor, ...); never ``nn``, ``optim`` or anything above (``train`` builds on data).

@@ -14,6 +14,10 @@ v = Σ wᵢ vᵢ with weights (1 − |qx − xᵢ|)(1 − |qy − yᵢ|), and po
 All images are resampled together with one vectorised gather; there is no per-image loop. ``RandomAffine``
 draws all four parameters at once (a single resampling).
 
+Document 004 (§3.2.1) names four augmentations, 翻转、旋转、裁剪、颜色变换: ``RandomHorizontalFlip``,
+``RandomRotation``, ``RandomCrop`` (a random window of the padded image) and ``ColorJitter`` (brightness,
+contrast, saturation, hue), with torchvision's names and arguments.
+
 Randomness: with ``seed`` a transform owns its generator; without, it draws from the project's generator
 (``tinygrad_edu.manual_seed``). Transforms work on NumPy and CuPy arrays (and Tensors, returned as Tensors).
 
@@ -279,6 +283,181 @@ class RandomHorizontalFlip(RandomTransform):
 
     def __repr__(self) -> str:
         return f"RandomHorizontalFlip(p={self.p}, seed={self.seed})"
+
+
+def _pair(name: str, value: int | Sequence[int]) -> tuple[int, int]:
+    """An image size given as one int (square) or as (height, width), both positive."""
+    size = (int(value), int(value)) if isinstance(value, int | np.integer) else tuple(int(v) for v in value)
+    if len(size) != 2 or min(size) <= 0:
+        raise ValueError(f"{name}: size={value} must be a positive int or a (height, width) pair of them")
+    return size
+
+
+class RandomCrop(RandomTransform):
+    """Cut a random ``size`` window out of each image (after padding it), as torchvision's ``RandomCrop``.
+
+    The image (H, W) is first padded by ``padding`` — one int for every side, (left/right, top/bottom), or
+    (left, top, right, bottom) — with ``padding_mode`` "constant" (``fill``), "edge", "reflect" or "symmetric";
+    then each image gets its own top-left corner (i, j), uniform on 0 … H_pad − h and 0 … W_pad − w:
+
+        out[n] = padded[n, :, iₙ : iₙ + h, jₙ : jₙ + w]
+
+    The usual CIFAR/MNIST recipe pads by 4 (or 2) and crops back to the original size: a random shift of up to
+    4 pixels whose border comes from the padding. ``pad_if_needed`` pads images smaller than ``size``.
+    """
+
+    MODES = ("constant", "edge", "reflect", "symmetric")
+
+    def __init__(self, size: int | Sequence[int], padding: int | Sequence[int] | None = None,
+                 pad_if_needed: bool = False, fill: float = 0.0, padding_mode: str = "constant",
+                 seed: int | None = None):
+        super().__init__(seed)
+        self.size = _pair("RandomCrop", size)
+        if padding is None:
+            padding = 0
+        pads = (padding,) * 4 if isinstance(padding, int | np.integer) else tuple(int(p) for p in padding)
+        if len(pads) == 2:
+            pads = (pads[0], pads[1], pads[0], pads[1])
+        if len(pads) != 4 or min(pads) < 0:
+            raise ValueError(f"RandomCrop(padding={padding}): give one int ≥ 0, (left/right, top/bottom) or "
+                             "(left, top, right, bottom)")
+        if padding_mode not in self.MODES:
+            raise ValueError(f"RandomCrop(padding_mode={padding_mode!r}): use one of {self.MODES}")
+        self.padding, self.pad_if_needed, self.fill, self.padding_mode = pads, pad_if_needed, float(fill), padding_mode
+
+    def apply(self, batch: Any) -> Any:
+        xp = backend.get_array_module(batch)
+        left, top, right, bottom = self.padding
+        height, width = batch.shape[2] + top + bottom, batch.shape[3] + left + right
+        h, w = self.size
+        if self.pad_if_needed:
+            extra_h, extra_w = max(h - height, 0), max(w - width, 0)
+            top, bottom, left, right = top + extra_h, bottom + extra_h, left + extra_w, right + extra_w
+            height, width = height + 2 * extra_h, width + 2 * extra_w
+        if h > height or w > width:
+            raise ValueError(f"RandomCrop(size={self.size}) of images of size {tuple(batch.shape[2:])} padded to "
+                             f"{(height, width)}: the crop is larger than the image (pad more, or pad_if_needed=True)")
+        widths = ((0, 0), (0, 0), (top, bottom), (left, right))
+        options = {"constant_values": self.fill} if self.padding_mode == "constant" else {}
+        padded = xp.pad(batch, widths, mode=self.padding_mode, **options) if any(widths[2] + widths[3]) else batch
+        n = batch.shape[0]
+        rows = self.generator.integers(0, height - h + 1, size=n)[:, None] + np.arange(h)  # (n, h)
+        cols = self.generator.integers(0, width - w + 1, size=n)[:, None] + np.arange(w)   # (n, w)
+        index_n = xp.arange(n)[:, None, None, None]
+        index_c = xp.arange(batch.shape[1])[None, :, None, None]
+        return padded[index_n, index_c, xp.asarray(rows)[:, None, :, None], xp.asarray(cols)[:, None, None, :]]
+
+    def __repr__(self) -> str:
+        return (f"RandomCrop(size={self.size}, padding={self.padding}, pad_if_needed={self.pad_if_needed}, "
+                f"fill={self.fill:g}, padding_mode={self.padding_mode!r}, seed={self.seed})")
+
+
+GRAY_WEIGHTS = (0.2989, 0.587, 0.114)  # ITU-R 601 luma, as torchvision's rgb_to_grayscale
+
+
+def grayscale(batch: Any) -> Any:
+    """Luma Y = 0.2989 R + 0.587 G + 0.114 B of an (N, 3, H, W) batch, as (N, 1, H, W); a 1-channel batch as is."""
+    if batch.shape[1] == 1:
+        return batch
+    red, green, blue = batch[:, 0:1], batch[:, 1:2], batch[:, 2:3]
+    return GRAY_WEIGHTS[0] * red + GRAY_WEIGHTS[1] * green + GRAY_WEIGHTS[2] * blue
+
+
+def rgb_to_hsv(batch: Any) -> Any:
+    """(N, 3, H, W) RGB in [0, 1] → HSV in [0, 1]: V = max, S = (max − min)/max, H = the hexagon angle / 360°."""
+    xp = backend.get_array_module(batch)
+    red, green, blue = batch[:, 0], batch[:, 1], batch[:, 2]
+    value, low = batch.max(axis=1), batch.min(axis=1)
+    chroma = value - low
+    saturation = chroma / xp.where(value == 0, 1, value)
+    safe = xp.where(chroma == 0, 1, chroma)
+    rc, gc, bc = (value - red) / safe, (value - green) / safe, (value - blue) / safe
+    hue = xp.where(value == red, bc - gc, xp.where(value == green, 2.0 + rc - bc, 4.0 + gc - rc))
+    hue = xp.where(chroma == 0, 0.0, hue)
+    return xp.stack([(hue / 6.0) % 1.0, saturation, value], axis=1).astype(batch.dtype, copy=False)
+
+
+def hsv_to_rgb(batch: Any) -> Any:
+    """The inverse of ``rgb_to_hsv``: sector i = ⌊6H⌋ picks which of V, p = V(1 − S), q = V(1 − Sf), t = V(1 − S(1 − f))
+    is R, G and B (f = 6H − i)."""
+    xp = backend.get_array_module(batch)
+    hue, saturation, value = batch[:, 0], batch[:, 1], batch[:, 2]
+    sector = xp.floor(hue * 6.0)
+    f = hue * 6.0 - sector
+    sector = sector.astype(np.int64) % 6
+    p = xp.clip(value * (1.0 - saturation), 0.0, 1.0)
+    q = xp.clip(value * (1.0 - saturation * f), 0.0, 1.0)
+    t = xp.clip(value * (1.0 - saturation * (1.0 - f)), 0.0, 1.0)
+    choices = {"r": (value, q, p, p, t, value), "g": (t, value, value, q, p, p), "b": (p, p, t, value, value, q)}
+    channels = [xp.choose(sector, options) for options in choices.values()]
+    return xp.stack(channels, axis=1).astype(batch.dtype, copy=False)
+
+
+class ColorJitter(RandomTransform):
+    """Random brightness, contrast, saturation and hue per image, as torchvision's ``ColorJitter`` (pixels in [0, 1]).
+
+    Each factor is drawn per image: b, c, s uniform on [max(0, 1 − x), 1 + x] for ``brightness``, ``contrast``,
+    ``saturation`` = x (or a (low, high) pair), and a hue shift δ uniform on [−hue, hue] with hue ≤ 0.5. With Y the
+    grey (luma) image and Ȳ its mean, the four are applied in this order, each clipped to [0, 1]:
+
+        brightness x ← b·x;   contrast x ← c·x + (1 − c)·Ȳ;   saturation x ← s·x + (1 − s)·Y;   hue H ← (H + δ) mod 1
+
+    (torchvision draws one factor set per call and shuffles the order; here every image has its own factors and the
+    order is fixed). Saturation and hue need 3-channel RGB images.
+    """
+
+    def __init__(self, brightness: float | Sequence[float] = 0.0, contrast: float | Sequence[float] = 0.0,
+                 saturation: float | Sequence[float] = 0.0, hue: float | Sequence[float] = 0.0,
+                 seed: int | None = None):
+        super().__init__(seed)
+        self.brightness = self._factor("brightness", brightness)
+        self.contrast = self._factor("contrast", contrast)
+        self.saturation = self._factor("saturation", saturation)
+        self.hue = _symmetric("hue", hue) if hue is not None else (0.0, 0.0)
+        if not -0.5 <= self.hue[0] <= self.hue[1] <= 0.5:
+            raise ValueError(f"ColorJitter(hue={hue}): the hue shift is a fraction of the colour circle in [−0.5, 0.5]")
+
+    @staticmethod
+    def _factor(name: str, value: float | Sequence[float] | None) -> tuple[float, float]:
+        if value is None:
+            return (1.0, 1.0)
+        if isinstance(value, int | float):
+            if value < 0:
+                raise ValueError(f"ColorJitter({name}={value}): must be ≥ 0 (the factor is drawn on [1 − x, 1 + x])")
+            return (max(0.0, 1.0 - value), 1.0 + value)
+        low, high = (float(v) for v in value)
+        if not 0 <= low <= high:
+            raise ValueError(f"ColorJitter({name}={value}): a (low, high) range of factors with 0 ≤ low ≤ high")
+        return (low, high)
+
+    def apply(self, batch: Any) -> Any:
+        xp = backend.get_array_module(batch)
+        n, channels = batch.shape[:2]
+        if (self.saturation != (1.0, 1.0) or self.hue != (0.0, 0.0)) and channels != 3:
+            raise ValueError(f"ColorJitter: saturation and hue need RGB images (N, 3, H, W), got {channels} channel(s)")
+
+        def draw(low: float, high: float) -> Any:
+            return xp.asarray(self.generator.uniform(low, high, size=n).astype(batch.dtype))[:, None, None, None]
+
+        out = batch
+        if self.brightness != (1.0, 1.0):
+            out = xp.clip(draw(*self.brightness) * out, 0.0, 1.0)
+        if self.contrast != (1.0, 1.0):
+            factor = draw(*self.contrast)
+            mean = grayscale(out).mean(axis=(1, 2, 3), keepdims=True)
+            out = xp.clip(factor * out + (1 - factor) * mean, 0.0, 1.0)
+        if self.saturation != (1.0, 1.0):
+            factor = draw(*self.saturation)
+            out = xp.clip(factor * out + (1 - factor) * grayscale(out), 0.0, 1.0)
+        if self.hue != (0.0, 0.0):
+            hsv = rgb_to_hsv(out)
+            hsv[:, 0] = (hsv[:, 0] + draw(*self.hue)[:, 0]) % 1.0
+            out = hsv_to_rgb(hsv)
+        return out.astype(batch.dtype, copy=False)
+
+    def __repr__(self) -> str:
+        return (f"ColorJitter(brightness={self.brightness}, contrast={self.contrast}, saturation={self.saturation}, "
+                f"hue={self.hue}, seed={self.seed})")
 
 
 class Compose(Transform):

@@ -282,11 +282,12 @@ TEXT: dict[str, tuple[str, str]] = {
         "输出层误差 δᴸ：损失随每个输出的加权和如何变化：",
     ),
     "backprop.sign_note": (
-        "    (The documents write δ_L = (y − ŷ) ⊙ σ′(z_L), the same number with the opposite sign — the "
-        "gradient of −L — and then add the step.\n"
-        "     We keep δ = ∂L/∂z so that every update reads θ ← θ − α∇J(θ).)",
-        "    （文档中写作 δ_L = (y − ŷ) ⊙ σ′(z_L)，数值相同、符号相反——即 −L 的梯度——更新时再加上步长。\n"
-        "     这里保持 δ = ∂L/∂z，这样每次更新都写成 θ ← θ − α∇J(θ)。）",
+        "    (Document 001 writes δ_L = (y − ŷ) ⊙ σ′(z_L): the negative of ∂L/∂z_L above, i.e. the gradient of −L.\n"
+        "     Its own update rule is θ ← θ − α∇J(θ), which needs δ = ∂L/∂z: fed the document's δ, that update would "
+        "climb the loss. We keep δ = ∂L/∂z.)",
+        "    （原文 001 写作 δ_L = (y − ŷ) ⊙ σ′(z_L)：它是上面 ∂L/∂z_L 的相反数，即 −L 的梯度。\n"
+        "     原文自己的更新规则是 θ ← θ − α∇J(θ)，需要的是 δ = ∂L/∂z：代入原文的 δ，这一步更新会让损失上升。"
+        "这里保持 δ = ∂L/∂z。）",
     ),
     "backprop.grad_w2": (
         "A weight's gradient is the delta of the neuron it feeds times the activation it carries:",

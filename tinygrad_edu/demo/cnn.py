@@ -233,12 +233,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "summary.cnn": (
         "the documents' Keras CNN on generated shapes (or MNIST with --data-dir): im2col, pooling, filters, "
         "feature maps, confusion matrix, mistakes",
-        "文档中的 Keras 卷积神经网络，在生成的图形上训练（或用 --data-dir 使用 MNIST）：im2col、池化、"
+        "原文中的 Keras 卷积神经网络，在生成的图形上训练（或用 --data-dir 使用 MNIST）：im2col、池化、"
         "卷积核、特征图、混淆矩阵、错误样本",
     ),
     "cnn.title": (
         "A convolutional neural network: the documents' Keras CNN, layer by layer",
-        "卷积神经网络：文档中的 Keras CNN，逐层来看",
+        "卷积神经网络：原文中的 Keras CNN，逐层来看",
     ),
     "cnn.intro": (
         "Conv2D(32, 3×3) → MaxPooling 2×2 → Conv2D(64, 3×3) → MaxPooling 2×2 → Conv2D(64, 3×3) → Flatten → "

@@ -27,7 +27,7 @@ TEXT = {
     "compress.intro": ("A trained network is larger and slower than it needs to be. Four ways to shrink the documents' "
                        "CNN, each measured: numbers with fewer bits (bfloat16, int8), a small network that learns from "
                        "the large one (distillation), and removing weights (pruning).",
-                       "训练好的网络往往比需要的更大、更慢。这里用四种方法压缩文档中的 CNN，并逐一测量：更少比特的数"
+                       "训练好的网络往往比需要的更大、更慢。这里用四种方法压缩原文中的 CNN，并逐一测量：更少比特的数"
                        "（bfloat16、int8）、向大模型学习的小网络（知识蒸馏），以及删除权重（剪枝）。"),
     "compress.section_bf16": ("1. bfloat16: float32's range with 7 mantissa bits",
                               "1. bfloat16：float32 的数值范围，7 位尾数"),
@@ -41,7 +41,7 @@ TEXT = {
                            "gradient underflows to 0 without a GradScaler; under bfloat16 all survive, no scaling",
                            "沿用 float16 课中的例子（权重为 10⁻⁵ 的损失项）：float16 自动混合精度下，不用 GradScaler "
                            "梯度全部下溢为 0；bfloat16 下全部保留，无需放大损失"),
-    "compress.section_teacher": ("2. The model to compress: the documents' CNN", "2. 要压缩的模型：文档中的 CNN"),
+    "compress.section_teacher": ("2. The model to compress: the documents' CNN", "2. 要压缩的模型：原文中的 CNN"),
     "compress.teacher": ("Trained {epochs} epoch(s) on {data}", "在 {data} 上训练 {epochs} 轮"),
     "compress.section_int8": ("3. int8 post-training quantisation", "3. int8 训练后量化"),
     "compress.per_channel": ("One scale per output filter: the largest weight of each filter becomes ±127",
@@ -64,7 +64,7 @@ TEXT = {
                          "inference). Unstructured zeros run through the same dense products: no speed-up "
                          "without sparse kernels. Only structured pruning, which makes the arrays smaller, is "
                          "faster here.",
-                         "勘误：文档称剪枝可以“提高训练和推理速度”。非结构化剪枝产生的零仍然走同样的稠密矩阵乘法：没有稀疏"
+                         "勘误：原文称剪枝可以“提高训练和推理速度”。非结构化剪枝产生的零仍然走同样的稠密矩阵乘法：没有稀疏"
                          "算子就没有加速。只有让数组真正变小的结构化剪枝在这里更快。"),
     "compress.finetuned": ("After {epochs} fine-tuning epoch(s)", "微调 {epochs} 轮之后"),
     "compress.verdict": ("Summary on this machine (times are from one run on a shared CPU: compare them within the "

@@ -20,7 +20,7 @@ TEXT = {
     "summary.distributed": (
         "data parallelism on MPI: averaged shard gradients, the ring all-reduce, the CNN measured on 2 ranks, the "
         "cost model for 1–1024 ranks",
-        "MPI 上的数据并行：分片梯度的平均、环形 all-reduce、在 2 个进程上实测文档中的 CNN、"
+        "MPI 上的数据并行：分片梯度的平均、环形 all-reduce、在 2 个进程上实测原文中的 CNN、"
         "1–1024 个进程的通信代价模型"),
     "distributed.title": ("Data parallelism: one model, many processes (MPI)", "数据并行：一个模型，多个进程（MPI）"),
     "distributed.intro": (
@@ -42,7 +42,7 @@ TEXT = {
     "distributed.ring_formula": ("one message t = α + m/B; the ring T(p, n) = 2(p−1)·α + 2(p−1)/p · n/B",
                                  "一条消息 t = α + m/B；环形 T(p, n) = 2(p−1)·α + 2(p−1)/p · n/B"),
     "distributed.section_measure": ("3. Measured on this machine: the documents' CNN, 1 process against 2 ranks",
-                                    "3. 本机实测：文档中的 CNN，1 个进程对比 2 个进程"),
+                                    "3. 本机实测：原文中的 CNN，1 个进程对比 2 个进程"),
     "distributed.launching": ("starting: mpiexec -n 2 python -m tinygrad_edu.distributed.measure --one (and 1 process)",
                               "启动：mpiexec -n 2 python -m tinygrad_edu.distributed.measure --one（以及 1 个进程）"),
     "distributed.no_mpi": ("MPI is not available here ({reason}); the figures below use typical values (α = 5 µs, "

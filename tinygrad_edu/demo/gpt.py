@@ -20,7 +20,7 @@ TEXT = {
     "summary.gpt": ("a GPT from the ground up: byte and BPE tokenizers, a small decoder-only Transformer trained "
                     "for a minute, perplexity, sampling at three temperatures, attention, KV cache, scale to GPT-3",
                     "从零实现 GPT：字节与 BPE 分词、训练一分钟的小型仅解码器 Transformer、困惑度、三种温度的采样、"
-                    "注意力、KV 缓存，以及放大到 GPT-3 的规模估算"),
+                    "注意力机制、KV 缓存，以及放大到 GPT-3 的规模估算"),
     "gpt.title": ("A GPT from the ground up: next-token prediction on our own text",
                   "从零实现 GPT：在我们自己的文本上预测下一个词元"),
     "gpt.intro": ("A language model gives every possible next token a probability. Trained on text, it learns "

@@ -138,7 +138,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "gpu.agree": (
         "One Adam step of the documents' CNN from the same initial weights on the same 64 images; float32 "
         "sums in a different order differ in the last digits only:",
-        "文档中的 CNN 从相同的初始权重出发，在相同的 64 张图像上做一步 Adam；float32 求和顺序不同，"
+        "原文中的 CNN 从相同的初始权重出发，在相同的 64 张图像上做一步 Adam；float32 求和顺序不同，"
         "只在最后几位有差别：",
     ),
     "gpu.agree_formula": (

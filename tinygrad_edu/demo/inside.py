@@ -299,7 +299,8 @@ def _mixed_precision(n: Narrator, model: nn.Sequential, data: dict) -> None:
             tiny = F.mse_loss(layer(x), tg.zeros(100, 40)) * 1e-5
         (tiny * scale).backward()
         counts[scale] = layer.weight.grad.numpy() / scale
-    n.step("inside.underflow", "float16: |g| < 2⁻²⁴ ≈ 6·10⁻⁸ → 0;   scaled: S·g, then g = (S·g)/S in float32",
+    n.step("inside.underflow", "float16: |g| < 2⁻¹⁴ ≈ 6·10⁻⁵ subnormal (fewer bits),  |g| < 2⁻²⁵ ≈ 3·10⁻⁸ → 0;   "
+           "scaled: S·g, then g = (S·g)/S in float32",
            "(tiny * scale).backward()",
            {n.t("inside.nonzero_plain"): f"{np.count_nonzero(counts[1.0])} / {exact.size}",
             n.t("inside.nonzero_scaled"): f"{np.count_nonzero(counts[2.0**16])} / {exact.size}",
@@ -406,7 +407,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "inside.flowchart": (
         "The documents' flowchart, from a model with a backbone, multi-head attention and a fully connected "
         "head:",
-        "文档中的流程图，来自一个由主干网络、多头注意力和全连接层组成的模型：",
+        "原文中的流程图，来自一个由主干网络、多头注意力机制和全连接层组成的模型：",
     ),
     "inside.section_hooks": (
         "Hooks: your code inside the forward and backward passes",
@@ -429,8 +430,9 @@ TEXT: dict[str, tuple[str, str]] = {
         "sigmoid，默认初始化：第一层的梯度与最后一层相比微乎其微",
     ),
     "inside.flow_relu": (
-        "ReLU with He initialisation: the gradient keeps its size from the last layer to the first",
-        "ReLU 加 He 初始化：梯度从最后一层到第一层保持大小",
+        "ReLU with He initialisation: the gradient stays of the same order of magnitude from the last layer to the "
+        "first",
+        "ReLU 加 He 初始化：从最后一层到第一层，梯度的数量级大致不变",
     ),
     "inside.flow_warnings": ("    GradientFlow warnings: {warnings}", "    GradientFlow 警告：{warnings}"),
     "inside.flow_lesson": (
@@ -449,8 +451,8 @@ TEXT: dict[str, tuple[str, str]] = {
         "10 个 sigmoid 层：梯度向输入端消失",
     ),
     "inside.plot_flow_relu": (
-        "10 ReLU layers, He initialisation: the gradient keeps its size",
-        "10 个 ReLU 层，He 初始化：梯度保持大小",
+        "10 ReLU layers, He initialisation: the gradient stays of the same order",
+        "10 个 ReLU 层，He 初始化：梯度的数量级大致不变",
     ),
     "inside.section_cnn": ("The CNN we look inside", "我们要观察的 CNN"),
     "inside.cnn": (
@@ -480,13 +482,13 @@ TEXT: dict[str, tuple[str, str]] = {
     "inside.noise": ("noise", "噪声"),
     "inside.permutation": (
         "Tabular data — two moons plus two columns of noise. Permutation importance of each feature:",
-        "表格数据——双月数据加两列噪声。每个特征的置换重要性：",
+        "表格数据——双月数据加两列噪声。用置换法衡量每个特征的特征重要性：",
     ),
     "inside.surrogate": (
         "A LIME-style local linear surrogate around one point: the local effect of each feature:",
         "在一个点附近拟合 LIME 式的局部线性代理模型：每个特征的局部影响：",
     ),
-    "inside.plot_importance": ("Permutation importance (drop in accuracy)", "置换重要性（准确率的下降）"),
+    "inside.plot_importance": ("Permutation importance (drop in accuracy)", "特征重要性（置换后准确率的下降）"),
     "inside.plot_surrogate": ("Local surrogate at one point", "一个点处的局部代理模型"),
     "inside.section_prune": ("Pruning: 80% of the weights set to zero", "剪枝：把 80% 的权重置零"),
     "inside.dense": ("dense", "稠密"),
@@ -516,9 +518,11 @@ TEXT: dict[str, tuple[str, str]] = {
         "在 autocast 中，卷积以 float16 运行，损失以 float32 计算：",
     ),
     "inside.underflow": (
-        "A loss term weighted by 10⁻⁵: its float16 gradients underflow to zero unless the loss is scaled "
-        "first:",
-        "一个权重为 10⁻⁵ 的损失项：除非先放大损失，否则它的 float16 梯度会下溢为零：",
+        "A loss term multiplied by 10⁻⁵: in float16 its gradients fall below the smallest normal number 2⁻¹⁴ and "
+        "lose precision, and those below half the smallest subnormal 2⁻²⁴ round to zero (underflow) — unless the "
+        "loss is scaled first:",
+        "一个乘以 10⁻⁵ 的损失项：在 float16 中，它的梯度小于最小的正规数 2⁻¹⁴，精度下降；小于最小次正规数 2⁻²⁴ "
+        "一半的梯度被舍入为零（下溢）——除非先把损失放大：",
     ),
     "inside.nonzero_plain": ("non-zero gradients, unscaled", "非零梯度，未缩放"),
     "inside.nonzero_scaled": ("non-zero gradients, scaled by 2¹⁶", "非零梯度，乘以 2¹⁶"),
@@ -542,7 +546,7 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "inside.plot_grad": ("gradients (float32)", "梯度（float32）"),
     "inside.plot_scaled": ("× 2¹⁶ (loss scaling)", "× 2¹⁶（损失缩放）"),
-    "inside.plot_smallest": ("smallest float16 (2⁻²⁴)", "float16 的最小值（2⁻²⁴）"),
+    "inside.plot_smallest": ("smallest positive float16, a subnormal (2⁻²⁴)", "float16 最小的正数，次正规数（2⁻²⁴）"),
     "inside.plot_amp_title": (
         "Why loss scaling: the gradients live below float16's range",
         "为什么要缩放损失：梯度落在 float16 的表示范围之下",

@@ -217,7 +217,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "summary.lstm": (
         "one LSTM step by hand; the adding problem with hidden-state and gate plots; the documents' "
         "Embedding → LSTM → LSTM → Dense classifier",
-        "手算一步 LSTM；加法问题，画出隐藏状态和门；文档中的 嵌入层 → LSTM → LSTM → 全连接层 分类器",
+        "手算一步 LSTM；加法问题，画出隐藏状态和门；原文中的嵌入层 → LSTM → LSTM → 全连接层 分类器",
     ),
     "lstm.title": ("Recurrent networks: the LSTM and its gates", "循环神经网络：LSTM 及其门"),
     "lstm.intro": (
@@ -274,10 +274,10 @@ TEXT: dict[str, tuple[str, str]] = {
         "均方误差 = (1/n) Σ (ŷ − y)²；总是回答 1 得到 1/6 ≈ 0.167",
     ),
     "lstm.adding_solved": (
-        "Validation MSE {mse:.4f}, {ratio:.0f}× below the baseline {baseline:.3f}: the LSTM has learned to "
-        "store the marked values and add them.",
-        "验证均方误差 {mse:.4f}，比基线 {baseline:.3f} 低 {ratio:.0f} 倍：LSTM "
-        "学会了存下被标记的数并把它们相加。",
+        "Validation MSE {mse:.4f}, 1/{ratio:.0f} of the baseline {baseline:.3f}: the LSTM has learned to "
+        "remember the two marked values and add them.",
+        "验证均方误差 {mse:.4f}，只有基线 {baseline:.3f} 的 1/{ratio:.0f}：LSTM "
+        "学会了记住两个被标记的数并把它们相加。",
     ),
     "lstm.adding_learning": (
         "Validation MSE {mse:.4f} against the baseline {baseline:.3f}: still learning — more epochs (without "
@@ -296,7 +296,7 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "lstm.section_classifier": (
         "The documents' text classifier: Embedding → LSTM → LSTM → Dense",
-        "文档中的文本分类器：嵌入层 → LSTM → LSTM → 全连接层",
+        "原文中的文本分类器：嵌入层 → LSTM → LSTM → 全连接层",
     ),
     "lstm.reviews": (
         "Synthetic reviews of 12 words from a vocabulary of 20: words 0–5 are positive, 6–11 negative, the "

@@ -12,7 +12,7 @@ import numpy as np
 
 import tinygrad_edu as tg
 
-from .. import backend, nn, optim
+from .. import nn, optim
 from ..data import DataLoader, TensorDataset, spiral
 from ..nn import functional as F
 from . import strings
@@ -205,7 +205,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "summary.optimizers": (
         "SGD, Momentum, Nesterov, AdaGrad, RMSprop, Adam, AdamW race on a 2-D loss surface and on a small "
         "MLP; paths over contours, loss curves",
-        "SGD、Momentum、Nesterov、AdaGrad、RMSprop、Adam、AdamW 在二维损失曲面和小型 MLP 上比赛；"
+        "随机梯度下降（SGD）、Momentum、Nesterov、AdaGrad、RMSprop、Adam、AdamW 在二维损失曲面和小型 MLP 上比赛；"
         "等高线上的路径，损失曲线",
     ),
     "optimizers.title": ("Optimizers: seven ways to go downhill", "优化器：下山的七种走法"),
@@ -223,10 +223,12 @@ TEXT: dict[str, tuple[str, str]] = {
         "t = 1 时偏差修正正好抵消了从零开始的影响，所以这一步等于 α 乘以 g 的符号：",
     ),
     "optimizers.adam_note": (
-        "    (The documents' Adam formula, m_t = β₁x_t + (1 − β₁)(x_t − x_{{t−1}}), mixes the moments up; "
-        "the rule above is Kingma & Ba's and PyTorch's.)",
-        "    （文档中的 Adam 公式 m_t = β₁x_t + (1 − β₁)(x_t − x_{{t−1}}) 把一阶矩和二阶矩弄混了；上面是 "
-        "Kingma & Ba 以及 PyTorch 的规则。）",
+        "    (Document 001's Adam, m_t = β₁x_t + (1 − β₁)(x_t − x_{{t−1}}), has no memory — no m_{{t−1}} term, so "
+        "nothing is averaged over the steps — and no bias correction m̂_t = m_t/(1 − β₁ᵗ);\n"
+        "     the rule above is Kingma & Ba's and PyTorch's.)",
+        "    （原文 001 的 Adam 公式 m_t = β₁x_t + (1 − β₁)(x_t − x_{{t−1}}) 没有记忆——式中没有 m_{{t−1}}，"
+        "不会对历次梯度求平均——也没有偏差修正 m̂_t = m_t/(1 − β₁ᵗ)；\n"
+        "     上面是 Kingma & Ba 以及 PyTorch 的规则。）",
     ),
     "optimizers.section_surface": (
         "Race 1: a ravine, steep across and flat along",
@@ -248,7 +250,7 @@ TEXT: dict[str, tuple[str, str]] = {
         "adaptive methods\n"
         "(AdaGrad, RMSprop, Adam) rescale each coordinate, so the flat direction gets as large a step as the "
         "steep one.",
-        "普通 SGD 在峡谷两壁之间来回振荡，沿谷底却走得很慢；动量会冲过头再摆回来；自适应方法\n"
+        "普通的随机梯度下降（SGD）在峡谷两壁之间来回振荡，沿谷底却走得很慢；动量会冲过头再摆回来；自适应方法\n"
         "（AdaGrad、RMSprop、Adam）对每个坐标分别缩放，平缓方向的步子和陡峭方向一样大。",
     ),
     "optimizers.section_mlp": (

@@ -33,6 +33,7 @@ from . import (
     optimizers,
     regression,
     regularization,
+    rnn,
     transfer,
     transformer,
 )
@@ -58,6 +59,7 @@ WALKTHROUGHS: dict[str, Walkthrough] = {
         Walkthrough("optimizers", optimizers.run),
         Walkthrough("regularization", regularization.run),
         Walkthrough("cnn", cnn.run),
+        Walkthrough("rnn", rnn.run),
         Walkthrough("lstm", lstm.run),
         Walkthrough("transformer", transformer.run),
         Walkthrough("inside", inside.run),

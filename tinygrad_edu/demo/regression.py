@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import backend, nn, optim
+from .. import nn, optim
 from ..data import regression
 from . import strings
 from .narrate import Narrator
@@ -104,7 +104,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "summary.regression": (
         "the documents' Linear(10, 1) + MSE + SGD: one step in detail, then 1000 epochs; loss curve, true vs "
         "learned weights",
-        "文档中的 Linear(10, 1) + 均方误差 + SGD：先细看一步，再训练 1000 轮；损失曲线，真实权重与学到的权重",
+        "原文中的 Linear(10, 1) + 均方误差 + 随机梯度下降（SGD）：先细看一步，再训练 1000 轮；"
+        "损失曲线，真实权重与学到的权重",
     ),
     "regression.title": (
         "Linear regression: nn.Linear(10, 1), the mean squared error and gradient descent",
@@ -115,7 +116,8 @@ TEXT: dict[str, tuple[str, str]] = {
         "loss and SGD with learning rate 0.01,\n"
         "trained for 1000 epochs. The data come from a known linear function, so we can see whether the "
         "weights it learns are the true ones.",
-        "文档中的第一个 PyTorch 例子：一个 10 输入、1 输出的全连接层，均方误差损失函数，学习率 0.01 的 SGD，\n"
+        "原文中的第一个 PyTorch 例子：一个 10 输入、1 输出的全连接层，均方误差损失函数，"
+        "学习率 0.01 的随机梯度下降（SGD），\n"
         "训练 1000 轮。数据来自一个已知的线性函数，因此可以检验学到的权重是否就是真实的权重。",
     ),
     "regression.section_data": ("Data with a known answer", "答案已知的数据"),
@@ -126,7 +128,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "regression.section_model": ("The model, the loss function and the optimizer", "模型、损失函数与优化器"),
     "regression.model": (
         "One fully connected layer (10 weights and a bias, initialised at random), as in the documents:",
-        "一个全连接层（10 个权重和一个偏置，随机初始化），与文档相同：",
+        "一个全连接层（10 个权重和一个偏置，随机初始化），与原文相同：",
     ),
     "regression.section_one_step": ("One training step, in detail", "细看一个训练步骤"),
     "regression.forward": (
@@ -149,7 +151,7 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "regression.loop": (
         "Each epoch is the documents' loop body (full batch: all 200 samples per step):",
-        "每一轮就是文档中循环体的内容（全批量：每步使用全部 200 个样本）：",
+        "每一轮就是原文中循环体的内容（全批量：每步使用全部 200 个样本）：",
     ),
     "regression.loop_formula": (
         "repeat: forward → loss → zero_grad → backward → step",

@@ -107,10 +107,28 @@ def run(n: Narrator) -> None:
     better = [n.t(f"regularization.variant.{r.name}") for r in runs[1:] if final_val[r.name] < final_val["none"]]
     n.say("regularization.better", cures=", ".join(better) if better else "—")
     n.say("regularization.histograms")
+    _cross_validation(n, epochs, (x_train, y_train), {r.name: float(row[2]) for r, row in zip(runs, rows, strict=True)})
 
     _plot_curves(n, runs)
     _plot_weights(n, runs)
     _plot_boundaries(n, runs, x_train, y_train)
+
+
+def _cross_validation(n: Narrator, epochs: int, train_data: tuple, held_out: dict[str, float]) -> None:
+    """k-fold cross-validation on the 60 training points only, for two of the variants: the estimate of the
+    validation loss a teacher would have without the 500 held-out points."""
+    n.section("regularization.section_cv")
+    estimates = {}
+    for variant in ("none", "dropout"):
+        result = train.cross_validate(lambda variant=variant: build(variant),
+                                      lambda model: optim.Adam(model.parameters(), lr=LEARNING_RATE),
+                                      train_data, k=5, epochs=epochs, batch_size=60, seed=n.args.seed)
+        estimates[variant] = result
+    n.step("regularization.cv", n.t("regularization.cv_formula"),
+           "result = train.cross_validate(lambda variant=variant: build(variant),",
+           {f"{n.t(f'regularization.variant.{v}')}: CV": f"{r.mean['loss']:.3f} ± {r.std['loss']:.3f}  "
+            f"({n.t('regularization.cv_held_out')} {held_out[v]:.3f})" for v, r in estimates.items()})
+    n.say("regularization.cv_note")
 
 
 def train_variant(n: Narrator, variant: str, epochs: int, train_data: tuple, val_data: tuple) -> Run:
@@ -221,16 +239,18 @@ def _plot_boundaries(n: Narrator, runs: list[Run], points: np.ndarray, labels: n
 TEXT: dict[str, tuple[str, str]] = {
     "summary.regularization": (
         "over-fitting and its cures: none vs L1 vs L2 vs dropout vs DropConnect vs early stopping; "
-        "train/validation curves, weight histograms",
-        "过拟合及其对策：无正则化、L1、L2、Dropout、DropConnect、早停；训练/验证曲线，权重直方图",
+        "train/validation curves, weight histograms; cross-validation to estimate generalisation",
+        "过拟合及其对策：无正则化、L1、L2、Dropout、DropConnect、早停；训练/验证曲线，权重直方图；"
+        "用交叉验证估计泛化能力",
     ),
     "regularization.title": ("Regularisation: over-fitting and five cures", "正则化：过拟合与五种对策"),
     "regularization.intro": (
-        "A network with 17,000 weights can memorise 60 noisy points — and then it predicts new points worse. "
+        "A network with 17,000 weights can memorise 60 noisy points — and then it predicts new points worse: it "
+        "generalises badly. "
         "We train the same network\n"
         "six times from the same initial weights and watch the validation loss: with no regulariser, with L1,"
         " L2, dropout, DropConnect, and with early stopping.",
-        "一个有 17,000 个权重的网络能记住 60 个带噪声的点——然后对新数据的预测反而变差。"
+        "一个有 17,000 个权重的网络能记住 60 个带噪声的点——然后对新数据的预测反而变差：泛化能力下降。"
         "我们从相同的初始权重出发，\n"
         "把同一个网络训练六遍，观察验证损失：无正则化、L1、L2、Dropout、DropConnect，以及早停。",
     ),
@@ -251,8 +271,12 @@ TEXT: dict[str, tuple[str, str]] = {
         "L1 正则化在每个权重的梯度上加 λ·sign(w)：一个恒定的、指向 0 的拉力，会让许多权重恰好变成 0：",
     ),
     "regularization.l2": (
-        "L2 adds λ·w: a pull proportional to the weight (\"weight decay\"), which shrinks all weights:",
-        "L2 正则化加 λ·w：与权重成正比的拉力（“权重衰减”），让所有权重变小：",
+        "L2 adds λ·w: a pull proportional to the weight (\"weight decay\"), which shrinks all weights.\n"
+        "(Here the penalty is (λ/2)Σw², so that λ is PyTorch's weight_decay; document 001 and notebook 05 write "
+        "λΣθ², whose gradient is 2λθ: the same λ is twice as strong there.)",
+        "L2 正则化加 λ·w：与权重成正比的拉力（“权重衰减”），让所有权重变小。\n"
+        "（这里的惩罚项是 (λ/2)Σw²，这样 λ 就是 PyTorch 的 weight_decay；原文 001 和 notebook 05 写作 λΣθ²，"
+        "梯度为 2λθ：同一个 λ 在那里强一倍。）",
     ),
     "regularization.dropout": (
         "Dropout zeroes each activation with probability p in training and scales the others by 1/(1 − p); "
@@ -315,6 +339,28 @@ TEXT: dict[str, tuple[str, str]] = {
         "得不到数据梯度的神经元的权重也会衰减到 0）；Dropout 和 DropConnect 让权重保持较大，"
         "但让网络学会在缺少一部分时也能工作；\n"
         "早停则保留了权重变大之前的那一轮。",
+    ),
+    "regularization.section_cv": (
+        "Cross-validation: estimating generalisation from the 60 training points alone",
+        "交叉验证：只用 60 个训练点估计泛化能力",
+    ),
+    "regularization.cv": (
+        "5 folds of 12 points: each fold is validated by a fresh model trained on the other 48 (mean ± standard "
+        "deviation over the folds):",
+        "5 折，每折 12 个点：每一折由在其余 48 个点上重新训练的模型来验证（各折的均值 ± 标准差）：",
+    ),
+    "regularization.cv_formula": (
+        "CV = (1/k) Σᵢ Lᵢ,  Lᵢ = the loss on fold i of the model trained without fold i  (k = 5)",
+        "CV = (1/k) Σᵢ Lᵢ，Lᵢ = 不含第 i 折训练出的模型在第 i 折上的损失（k = 5）",
+    ),
+    "regularization.cv_held_out": ("held-out loss above:", "上面留出集上的损失："),
+    "regularization.cv_note": (
+        "Cross-validation cures nothing (document 001 lists it among the cures for over-fitting): it estimates how "
+        "well a model generalises,\n"
+        "from the training data alone, so that a regulariser, its λ or the epoch to stop at can be chosen without "
+        "looking at the test data.",
+        "交叉验证本身并不能治疗过拟合（原文 001 把它列为防止过拟合的方法之一）：它只用训练数据估计模型的泛化能力，\n"
+        "好让我们在不看测试数据的情况下选择正则化方法、它的 λ 或停止训练的轮次。",
     ),
     "regularization.variant.none": ("no regulariser", "无正则化"),
     "regularization.variant.l1": ("L1 (λ = 10⁻³)", "L1（λ = 10⁻³）"),

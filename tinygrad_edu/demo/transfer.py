@@ -26,7 +26,7 @@ TEXT = {
     "summary.transfer": (
         "document 001's transfer learning: MobileNetV2 pre-trained on MNIST, then frozen / fine-tuned / from scratch "
         "on 1,000 Fashion-MNIST labels",
-        "文档 001 的迁移学习：在 MNIST 上预训练 MobileNetV2，再用 1,000 个 Fashion-MNIST 标签做冻结 / 微调 / 从头训练"),
+        "文章 001 的迁移学习：在 MNIST 上预训练 MobileNetV2，再用 1,000 个 Fashion-MNIST 标签做冻结 / 微调 / 从头训练"),
     "transfer.title": ("Transfer learning: a pre-trained backbone, a new head, few labels",
                        "迁移学习：预训练的主干网络、新的分类头、少量标签"),
     "transfer.intro": (
@@ -34,14 +34,14 @@ TEXT = {
         "trains with Adam(1e-4) and EarlyStopping(val_loss, patience=10), and reports as 'test accuracy' the\n"
         "accuracy on the very validation set it early-stopped on. Here: the same recipe, a separate test set,\n"
         "and the two baselines that say whether transfer helped (fine-tuning, and training from scratch).",
-        "文档 001 冻结在 ImageNet 上预训练的 MobileNetV2，加上 GlobalAveragePooling → Dense(128, relu) → Dense(10)，\n"
+        "文章 001 冻结在 ImageNet 上预训练的 MobileNetV2，加上 GlobalAveragePooling → Dense(128, relu) → Dense(10)，\n"
         "用 Adam(1e-4) 和 EarlyStopping(val_loss, patience=10) 训练，却把用于早停的验证集上的准确率当作“测试准确率”。\n"
         "这里：同样的方法，单独的测试集，外加两个对照（微调、从头训练），看迁移学习到底有没有帮助。"),
     "transfer.section_data": ("The two tasks: source (pre-training) and target (few labels)",
                               "两个任务：源任务（预训练）和目标任务（少量标签）"),
     "transfer.data": ("Source {source}; target {target}. Pixels scaled to [−1, 1], MobileNetV2's range (the "
                       "document's rescale=1/255 gives [0, 1])",
-                      "源任务 {source}；目标任务 {target}。像素缩放到 [−1, 1]，即 MobileNetV2 的输入范围（文档的 "
+                      "源任务 {source}；目标任务 {target}。像素缩放到 [−1, 1]，即 MobileNetV2 的输入范围（原文的 "
                       "rescale=1/255 得到的是 [0, 1]）"),
     "transfer.offline": ("(MNIST / Fashion-MNIST not found: generated shapes → noisier shapes. For the "
                          "real task: --data-dir DIR)",
@@ -92,7 +92,7 @@ TEXT = {
         "MobileNetV2 trained on [−1, 1] (preprocess_input). (3) Its log prints 'Train on 2000 samples' and\n"
         "'ms/sample', the format of fit() on arrays, not on a generator; and EarlyStopping(patience=10) cannot\n"
         "stop at epoch 91 when val_loss improved at epoch 91.",
-        "文档 001 代码的勘误：(1)“测试准确率”是在 validation_generator 上测的，也就是 EarlyStopping 监视的集合——\n"
+        "文章 001 代码的勘误：(1)“测试准确率”是在 validation_generator 上测的，也就是 EarlyStopping 监视的集合——\n"
         "结果偏乐观；应当另留测试集。(2) rescale=1./255 得到 [0, 1]，而 MobileNetV2 训练时的输入是 [−1, 1]\n"
         "（preprocess_input）。(3) 它的日志写着 “Train on 2000 samples” 和 “ms/sample”，那是对数组调用 fit()\n"
         "的格式，不是生成器的；而且 val_loss 在第 91 轮还在下降，EarlyStopping(patience=10) 不可能在第 91 轮停止。"),

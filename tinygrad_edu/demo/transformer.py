@@ -175,11 +175,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "summary.transformer": (
         "attention by hand, the positional encoding as a picture, and a small Transformer that learns to "
         "reverse digit sequences; attention heatmaps",
-        "手算注意力，位置编码的图像，一个学会反转数字序列的小型 Transformer；注意力热图",
+        "手算注意力机制，位置编码的图像，一个学会反转数字序列的小型 Transformer；注意力热图",
     ),
     "transformer.title": (
         "The Transformer: attention, positions, and a model that learns to reverse a sequence",
-        "Transformer：注意力、位置，以及一个学会反转序列的模型",
+        "Transformer：注意力机制、位置，以及一个学会反转序列的模型",
     ),
     "transformer.intro": (
         "Self-attention lets every position of a sequence look at every other position at once and take a "
@@ -189,11 +189,13 @@ TEXT: dict[str, tuple[str, str]] = {
         "自注意力让序列中的每个位置同时查看所有其他位置，并对看到的内容做加权平均；\n"
         "权重来自查询（query）与每个键（key）的匹配程度。位置编码告诉模型每个词元所在的位置。",
     ),
-    "transformer.section_attention": ("Attention by hand: softmax(QKᵀ/√d_k) V", "手算注意力：softmax(QKᵀ/√d_k) V"),
+    "transformer.section_attention": ("Attention by hand: softmax(QKᵀ/√d_k) V", "手算注意力机制：softmax(QKᵀ/√d_k) V"),
     "transformer.scores": (
-        "Every query is compared with every key by a dot product, scaled by 1/√d_k so that the scores do not "
-        "grow with the dimension:",
-        "每个查询与每个键做点积，再乘以 1/√d_k，使得分不随维度增大：",
+        "Every query is compared with every key by a dot product, scaled by 1/√d_k: a dot product of d_k "
+        "unit-variance terms has variance d_k,\n"
+        "so without the scale the scores would spread with the dimension and the softmax would saturate:",
+        "每个查询与每个键做点积，再乘以 1/√d_k：d_k 个方差为 1 的乘积之和，方差为 d_k；\n"
+        "不缩放的话，点积得分会随维度增大而越来越分散，softmax 随之饱和：",
     ),
     "transformer.scores_formula": ("S = Q Kᵀ / √d_k   (3 tokens, d_k = 4)", "S = Q Kᵀ / √d_k（3 个词元，d_k = 4）"),
     "transformer.softmax": (
@@ -212,12 +214,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "transformer.section_positions": ("The positional encoding", "位置编码"),
     "transformer.pe": (
         "Attention by itself ignores order, so a code of the position is added to each token's vector:",
-        "注意力本身不考虑顺序，因此要把位置的编码加到每个词元的向量上：",
+        "注意力机制本身不考虑顺序，因此要把位置的编码加到每个词元的向量上：",
     ),
     "transformer.pe_note": (
         "    (The documents' PyTorch listing of this layer does not run: it uses an undefined i and fills a "
         "1×1×d buffer. The formula above is Vaswani et al.'s.)",
-        "    （文档中这一层的 PyTorch 代码无法运行：它使用了未定义的 i，并且只填充了一个 1×1×d 的缓冲区。"
+        "    （原文中这一层的 PyTorch 代码无法运行：它使用了未定义的 i，并且只填充了一个 1×1×d 的缓冲区。"
         "上面的公式来自 Vaswani 等人。）",
     ),
     "transformer.section_reverse": (

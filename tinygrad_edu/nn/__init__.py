@@ -60,6 +60,52 @@ from .summary import SummaryTable, summary
 from .torch_layout import torch_state_dict
 from .transformer import PositionalEncoding, TransformerEncoder, TransformerEncoderLayer
 
+# issue 18: more activations, losses and layers
+# isort: split
+from .activation_more import (
+    CELU,
+    ELU,
+    GLU,
+    SELU,
+    CosineEmbeddingLoss,
+    CosineSimilarity,
+    Dropout1d,
+    Dropout2d,
+    Hardshrink,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    HuberLoss,
+    LogSigmoid,
+    Mish,
+    PairwiseDistance,
+    PReLU,
+    SiLU,
+    SmoothL1Loss,
+    Softmin,
+    Softplus,
+    Softshrink,
+    Softsign,
+    Tanhshrink,
+    Threshold,
+    Upsample,
+    UpsamplingBilinear2d,
+    UpsamplingNearest2d,
+)
+from .layers_more import (
+    AvgPool1d,
+    Conv1d,
+    ConvTranspose1d,
+    ConvTranspose2d,
+    GroupNorm,
+    InstanceNorm1d,
+    InstanceNorm2d,
+    MaxPool1d,
+    PixelShuffle,
+    PixelUnshuffle,
+    Unflatten,
+)
+
 serialization.register_tensor_kind("parameter", Parameter)  # tg.save / tg.load keep a Parameter a Parameter
 
 __all__ = [
@@ -71,4 +117,10 @@ __all__ = [
     "Embedding", "GRU", "GRUCell", "LSTM", "LSTMCell", "LayerNorm", "MultiHeadAttention",
     "PositionalEncoding", "RNN", "RNNCell", "TransformerEncoder", "TransformerEncoderLayer",
     "load_safetensors", "load_torch_state_dict", "save_safetensors", "torch_state_dict",
+    "CELU", "ELU", "GLU", "SELU", "CosineEmbeddingLoss", "CosineSimilarity", "Dropout1d", "Dropout2d", "Hardshrink",
+    "Hardsigmoid", "Hardswish", "Hardtanh", "HuberLoss", "LogSigmoid", "Mish", "PairwiseDistance", "PReLU", "SiLU",
+    "SmoothL1Loss", "Softmin", "Softplus", "Softshrink", "Softsign", "Tanhshrink", "Threshold", "Upsample",
+    "UpsamplingBilinear2d", "UpsamplingNearest2d",
+    "AvgPool1d", "Conv1d", "ConvTranspose1d", "ConvTranspose2d", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d",
+    "MaxPool1d", "PixelShuffle", "PixelUnshuffle", "Unflatten",
 ]

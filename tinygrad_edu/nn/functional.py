@@ -17,13 +17,26 @@ from typing import Any
 
 import numpy as np
 
-from .. import ops
+from .. import backend, ops
+from ..ops import activation_more, linalg, movement
+from ..ops.broadcast import normalize_dim
 from ..ops.loss import check_reduction
-from ..tensor import Tensor
+from ..tensor import Tensor, maximum, where
 from .attention import scaled_dot_product_attention
 from .conv import conv2d
 from .embedding import embedding
 from .layernorm import layer_norm
+from .layers_more import (
+    avg_pool1d,
+    conv1d,
+    conv_transpose1d,
+    conv_transpose2d,
+    group_norm,
+    instance_norm,
+    max_pool1d,
+    pixel_shuffle,
+    pixel_unshuffle,
+)
 from .pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 
 __all__ = [
@@ -33,6 +46,12 @@ __all__ = [
     "adaptive_avg_pool2d", "avg_pool2d", "conv2d", "max_pool2d",
     "embedding", "layer_norm", "scaled_dot_product_attention",
     "distillation_loss", "kl_div",
+    "celu", "cosine_embedding_loss", "cosine_similarity", "dropout1d", "dropout2d", "elu", "glu", "hardshrink",
+    "hardsigmoid", "hardswish", "hardtanh", "huber_loss", "interpolate", "logsigmoid", "mish", "normalize", "one_hot",
+    "pairwise_distance", "prelu", "selu", "silu", "smooth_l1_loss", "softmin", "softplus", "softshrink", "softsign",
+    "tanhshrink", "threshold", "upsample",
+    "avg_pool1d", "conv1d", "conv_transpose1d", "conv_transpose2d", "group_norm", "instance_norm", "max_pool1d",
+    "pixel_shuffle", "pixel_unshuffle",
 ]
 
 
@@ -124,19 +143,11 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     )
 
 
-def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> Tensor:  # noqa: A002
-    """Constant padding with PyTorch's flat, last-axis-first ``pad``: (left, right) pads the last axis,
-    (left, right, top, bottom) the last two, and so on. (``Tensor.pad`` takes NumPy's per-axis pairs.)"""
-    if mode != "constant":
-        raise NotImplementedError(f"pad(mode={mode!r}): only mode='constant' is implemented")
-    pad = tuple(int(n) for n in pad)
-    if len(pad) % 2 or len(pad) // 2 > input.ndim:
-        raise ValueError(f"pad={pad} must hold (before, after) pairs for at most the {input.ndim} axes of "
-                         f"{input.shape}, last axis first")
-    widths = [(0, 0)] * input.ndim
-    for k in range(len(pad) // 2):
-        widths[input.ndim - 1 - k] = (pad[2 * k], pad[2 * k + 1])
-    return ops.Pad.apply(input, pad_width=widths, value=value)
+def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float | None = None) -> Tensor:  # noqa: A002
+    """Padding with PyTorch's flat, last-axis-first ``pad``: (left, right) pads the last axis, (left, right,
+    top, bottom) the last two, and so on; negative amounts crop. ``mode``: "constant" (``value``), "reflect",
+    "replicate" or "circular" (see ``ops.movement.pad``). (``Tensor.pad`` takes NumPy's per-axis pairs.)"""
+    return movement.pad(input, pad, mode, value)
 
 
 # ------------------------------------------------------------------------------------------ losses
@@ -326,3 +337,289 @@ def distillation_loss(student_logits: Tensor, teacher_logits: Any, target: Any, 
     soft = kl_div((student_logits / temperature).log_softmax(axis=1), soft_targets, reduction="batchmean")
     hard = cross_entropy(student_logits, target)
     return soft * (alpha * temperature**2) + hard * (1.0 - alpha)
+
+
+# ------------------------------------------------------------------------------------------ issue 18: more activations,
+# distances, resizing and losses (formulas in ops/activation_more.py where one Function computes them)
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """a = z·σ(z) (swish); ``ops.activation_more.SiLU``."""
+    return activation_more.SiLU.apply(input)
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
+    """a = z for z > 0, α(eᶻ − 1) otherwise; ``ops.activation_more.ELU``."""
+    return activation_more.ELU.apply(input, alpha=alpha)
+
+
+def selu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """a = λ·elu(z, α) with α ≈ 1.6733, λ ≈ 1.0507 (self-normalising); ``ops.activation_more.ELU``."""
+    return activation_more.ELU.apply(input, alpha=_SELU_ALPHA, scale=_SELU_SCALE)
+
+
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
+    """a = max(0, z) + min(0, α(e^{z/α} − 1)); ``ops.activation_more.ELU`` with input_scale 1/α."""
+    if alpha == 0:
+        raise ValueError("celu: alpha must not be 0 (the formula divides by it)")
+    return activation_more.ELU.apply(input, alpha=alpha, input_scale=1 / alpha)
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:  # noqa: A002
+    """a = (1/β) ln(1 + e^{βz}), the identity where βz > threshold; ``ops.activation_more.Softplus``."""
+    return activation_more.Softplus.apply(input, beta=beta, threshold=threshold)
+
+
+def softsign(input: Tensor) -> Tensor:  # noqa: A002
+    """a = z / (1 + |z|); ``ops.activation_more.Softsign``."""
+    return activation_more.Softsign.apply(input)
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """a = z·tanh(softplus(z)); ``ops.activation_more.Mish``."""
+    return activation_more.Mish.apply(input)
+
+
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
+    """a = clamp(z, min_val, max_val); ``ops.activation_more.Hardtanh``."""
+    return activation_more.Hardtanh.apply(input, min_val=min_val, max_val=max_val)
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """a = z·clamp(z + 3, 0, 6)/6; ``ops.activation_more.Hardswish``."""
+    return activation_more.Hardswish.apply(input)
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """a = clamp(z/6 + ½, 0, 1); ``ops.activation_more.Hardsigmoid``."""
+    return activation_more.Hardsigmoid.apply(input)
+
+
+def logsigmoid(input: Tensor) -> Tensor:  # noqa: A002
+    """a = ln σ(z) = −softplus(−z); ``ops.activation_more.LogSigmoid``."""
+    return activation_more.LogSigmoid.apply(input)
+
+
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
+    """a = z where |z| > λ, else 0; ``ops.activation_more.Shrink``."""
+    return activation_more.Shrink.apply(input, kind="hard", lambd=lambd)
+
+
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
+    """a = z − λ·sign(z) where |z| > λ, else 0; ``ops.activation_more.Shrink``."""
+    return activation_more.Shrink.apply(input, kind="soft", lambd=lambd)
+
+
+def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:  # noqa: A002
+    """a = z where z > threshold, else value; ``ops.activation_more.Shrink``."""
+    return activation_more.Shrink.apply(input, kind="threshold", lambd=threshold, value=value)
+
+
+def tanhshrink(input: Tensor) -> Tensor:  # noqa: A002
+    """a = z − tanh z. Composed (Sub, Tanh): ∂a/∂z = tanh² z."""
+    return input - input.tanh()
+
+
+def glu(input: Tensor, dim: int = -1) -> Tensor:  # noqa: A002
+    """Gated linear unit: split ``input`` in halves a, b along ``dim``;  out = a ⊙ σ(b).
+    Composed (slicing, Sigmoid, Mul): ∂L/∂a = ∂L/∂out ⊙ σ(b),  ∂L/∂b = ∂L/∂out ⊙ a σ(b)(1 − σ(b))."""
+    if input.ndim == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    dim = normalize_dim(dim, input.ndim, "glu")
+    if input.shape[dim] % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension {dim} is size {input.shape[dim]}")
+    a, b = input.split(input.shape[dim] // 2, dim)
+    return a * b.sigmoid()
+
+
+def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:  # noqa: A002
+    """sᵢ = e^{−zᵢ} / Σⱼ e^{−zⱼ} along ``dim``: softmax(−z). Composed (Neg, Softmax)."""
+    if dtype is not None:
+        input = input.astype(dtype)
+    return softmax(-input, dim)
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:  # noqa: A002
+    """Parametric ReLU  a = z for z > 0, w_c·z otherwise, with one learned slope per channel (axis 1) or one for
+    all. Composed (Where, Mul): ∂L/∂z = ∂L/∂a ⊙ (1 if z > 0 else w),  ∂L/∂w_c = Σ_{z ≤ 0 in channel c} ∂L/∂a · z."""
+    if weight.ndim > 1:
+        raise ValueError(f"prelu: weight must be 0-D or 1-D (one slope per channel), got shape {tuple(weight.shape)}")
+    slopes = weight.numel()
+    if slopes != 1:
+        channels = input.shape[1] if input.ndim >= 2 else (input.shape[0] if input.ndim else 1)
+        if channels != slopes:
+            raise ValueError(f"prelu: weight has {slopes} slopes but the input of shape {tuple(input.shape)} has "
+                             f"{channels} channels (axis 1): use one slope per channel, or one for all")
+        if input.ndim >= 2:
+            weight = weight.reshape(slopes, *([1] * (input.ndim - 2)))
+    elif weight.ndim == 1:
+        weight = weight.reshape(())
+    return where(input.data > 0, input, input * weight)
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """y[…, c] = 1 where tensor[…] = c, else 0: an int64 tensor with one more axis of length ``num_classes``
+    (−1: max + 1). Not differentiable (the input is indices)."""
+    data = tensor.data if isinstance(tensor, Tensor) else np.asarray(tensor)
+    xp = backend.get_array_module(data)
+    if data.dtype.kind not in "iu":
+        raise TypeError(f"one_hot is only applicable to index tensor (int64), got dtype {data.dtype}")
+    if data.size and int(data.min()) < 0:
+        raise RuntimeError("one_hot: Class values must be non-negative.")
+    if num_classes == -1:
+        if data.size == 0:
+            raise RuntimeError("one_hot: Can not infer total number of classes from empty tensor.")
+        num_classes = int(data.max()) + 1
+    elif data.size and int(data.max()) >= num_classes:
+        raise RuntimeError(f"one_hot: Class values must be smaller than num_classes ({num_classes}), got "
+                           f"{int(data.max())}.")
+    return Tensor._from_op((data[..., None] == xp.arange(num_classes)).astype(np.int64), None)
+
+
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out: Any = None) -> Tensor:  # noqa: A002
+    """v / max(‖v‖_p, ε) for each vector v along ``dim``. Composed (VectorNorm, Maximum, Div)."""
+    norms = linalg.vector_norm(input, p, dim, keepdim=True)
+    return input / maximum(norms, eps)
+
+
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """cos θ = Σᵢ (x1ᵢ / max(‖x1‖, ε)) (x2ᵢ / max(‖x2‖, ε)) along ``dim`` (inputs broadcast), PyTorch's way of
+    keeping it finite at 0. Composed (VectorNorm, Maximum, Div, Mul, Sum)."""
+    shape = np.broadcast_shapes(tuple(x1.shape), tuple(x2.shape))
+    x1, x2 = x1.broadcast_to(shape), x2.broadcast_to(shape)
+    dim = normalize_dim(dim, len(shape), "cosine_similarity")
+    unit1 = x1 / maximum(linalg.vector_norm(x1, 2, dim, keepdim=True), eps)
+    unit2 = x2 / maximum(linalg.vector_norm(x2, 2, dim, keepdim=True), eps)
+    return (unit1 * unit2).sum(dim)
+
+
+def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False) -> Tensor:
+    """d = ‖x1 − x2 + ε‖_p over the last axis (inputs broadcast). Composed (Sub, Add, VectorNorm)."""
+    difference = x1 - x2 + eps
+    if difference.ndim == 0:
+        return linalg.vector_norm(difference, p, None, keepdim)
+    return linalg.vector_norm(difference, p, -1, keepdim)
+
+
+def _channel_dropout(name: str, input: Tensor, p: float, training: bool, spatial: int) -> Tensor:  # noqa: A002
+    """Zero whole channels: one Bernoulli(1 − p) draw per (sample, channel), the last ``spatial`` axes share it;
+    survivors scaled by 1/(1 − p). Composed: a constant mask times the input (∂L/∂x = ∂L/∂y ⊙ mask/(1 − p))."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if input.ndim not in (spatial + 1, spatial + 2):
+        raise RuntimeError(f"{name}: Expected {spatial + 1}D or {spatial + 2}D input, but received a "
+                           f"{input.ndim}D input of shape {tuple(input.shape)}")
+    if not training or p == 0.0:
+        return input
+    mask_shape = tuple(input.shape[: input.ndim - spatial]) + (1,) * spatial
+    if p == 1.0:
+        return input * input.xp.zeros(mask_shape, dtype=input.dtype)
+    uniform = backend.generator(input.device).random(mask_shape)
+    return input * ((uniform >= p) / (1 - p)).astype(input.dtype)
+
+
+def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:  # noqa: A002
+    """Channel dropout of (N, C, L) / (C, L) inputs: whole channels zeroed with probability p."""
+    return _channel_dropout("dropout1d", input, p, training, 1)
+
+
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:  # noqa: A002
+    """Channel dropout of (N, C, H, W) / (C, H, W) inputs: whole feature maps zeroed with probability p."""
+    return _channel_dropout("dropout2d", input, p, training, 2)
+
+
+def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode: str = "nearest",  # noqa: A002
+                align_corners: bool | None = None, recompute_scale_factor: bool | None = None,
+                antialias: bool = False) -> Tensor:
+    """Resize (N, C, W) or (N, C, H, W) to ``size`` or by ``scale_factor``: mode 'nearest', 'linear' (3-D) or
+    'bilinear' (4-D, with ``align_corners``). Formula and backward: ``ops.activation_more.Interpolate``."""
+    if antialias:
+        raise NotImplementedError("interpolate(antialias=True) is not implemented")
+    out_size, scales = activation_more.check_interpolate(tuple(input.shape), size, scale_factor, mode, align_corners)
+    if recompute_scale_factor:
+        scales = (None,) * len(scales)
+    return activation_more.Interpolate.apply(input, size=out_size, scales=scales, mode=mode,
+                                             align_corners=bool(align_corners))
+
+
+def upsample(input: Tensor, size: Any = None, scale_factor: Any = None, mode: str = "nearest",  # noqa: A002
+             align_corners: bool | None = None) -> Tensor:
+    """The old name of ``interpolate``."""
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def _elementwise_loss(name: str, input: Tensor, target: Any, reduction: str) -> tuple[Tensor, Tensor]:  # noqa: A002
+    check_reduction(name, reduction)
+    target = _as_tensor_like(target, input)
+    _check_same_shape(name, input, target)
+    return input - target, target
+
+
+def _reduce_losses(losses: Tensor, reduction: str) -> Tensor:
+    if reduction == "none":
+        return losses
+    return losses.sum() if reduction == "sum" else losses.mean()
+
+
+def smooth_l1_loss(input: Tensor, target: Any, size_average: Any = None, reduce: Any = None,  # noqa: A002
+                   reduction: str = "mean", beta: float = 1.0) -> Tensor:
+    """Smooth L1:  ℓ = ½ d²/β where |d| < β, |d| − ½β otherwise (d = input − target; β = 0: L1).
+    Composed (Where, Abs, Mul): ∂ℓ/∂d = d/β inside, sign(d) outside."""
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss does not support negative values for beta, got {beta}")
+    difference, _ = _elementwise_loss("smooth_l1_loss", input, target, reduction)
+    absolute = difference.abs()
+    if beta == 0:
+        return _reduce_losses(absolute, reduction)
+    losses = where(absolute.data < beta, difference * difference * (0.5 / beta), absolute - 0.5 * beta)
+    return _reduce_losses(losses, reduction)
+
+
+def huber_loss(input: Tensor, target: Any, reduction: str = "mean", delta: float = 1.0,  # noqa: A002
+               weight: Any = None) -> Tensor:
+    """Huber:  ℓ = ½ d² where |d| < δ, δ(|d| − ½δ) otherwise (= δ · smooth_l1 with β = δ).
+    Composed: ∂ℓ/∂d = d inside, δ·sign(d) outside."""
+    if delta <= 0:
+        raise ValueError(f"huber_loss does not support non-positive values for delta, got {delta}")
+    difference, _ = _elementwise_loss("huber_loss", input, target, reduction)
+    absolute = difference.abs()
+    losses = where(absolute.data < delta, difference * difference * 0.5, (absolute - 0.5 * delta) * delta)
+    if weight is not None:
+        losses = losses * weight
+    return _reduce_losses(losses, reduction)
+
+
+def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Any, margin: float = 0.0,
+                          size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> Tensor:
+    """ℓ = 1 − cos(x1, x2) where y = 1,  max(0, cos(x1, x2) − margin) where y = −1 (cos over the last axis;
+    PyTorch's ε = 1e-12 on the squared norms). Composed."""
+    check_reduction("cosine_embedding_loss", reduction)
+    dim = input1.ndim - 1
+    eps = 1e-12
+    product = (input1 * input2).sum(dim)
+    magnitude = ((input1 * input1).sum(dim) + eps) * ((input2 * input2).sum(dim) + eps)
+    cos = product / magnitude.sqrt()
+    labels = target.data if isinstance(target, Tensor) else np.asarray(target)
+    losses = where(labels == 1, 1 - cos, (cos - margin).relu())
+    losses = where(labels == 0, cos * 0, losses) if (labels == 0).any() else losses
+    return _reduce_losses(losses, reduction)
+# ------------------------------------------------------------------------------------------ windows (issue 18)
+
+
+def unfold(input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0, stride: Any = 1) -> Tensor:  # noqa: A002
+    """im2col: (N, C, H, W) → (N, C·kh·kw, L), one column per kh×kw window (``ops.movement.Unfold``).
+    ``conv2d(x, w)`` equals ``(w.view(C_out, -1) @ unfold(x, k)).view(N, C_out, OH, OW)``."""
+    return movement.unfold2d(input, kernel_size, dilation, padding, stride)
+
+
+def fold(input: Tensor, output_size: Any, kernel_size: Any, dilation: Any = 1, padding: Any = 0,  # noqa: A002
+         stride: Any = 1) -> Tensor:
+    """col2im: (N, C·kh·kw, L) → (N, C, H, W), overlapping entries summed: the adjoint of ``unfold``
+    (``ops.movement.Fold``), not its inverse."""
+    return movement.fold(input, output_size, kernel_size, dilation, padding, stride)
+
+
+__all__ += ["fold", "unfold"]

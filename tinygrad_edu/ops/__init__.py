@@ -19,6 +19,10 @@ the formula in the docstring.
 | ``embedding.py`` | Embedding (look-up, scatter-add backward) |
 | ``layernorm.py`` | LayerNorm |
 | ``rnn.py`` | RNNSequence, LSTMSequence, GRUSequence (one op per layer, BPTT in backward) |
+| ``gather.py`` | Gather ↔ ScatterAdd, IndexSelect ↔ IndexAdd (adjoint pairs), Scatter, ScatterExtreme, ScatterProd |
+| ``movement.py`` | Flip, Roll, Diagonal ↔ DiagonalScatter, Unfold ↔ Fold (im2col/col2im), Clone; pad modes, repeat, … |
+| ``scan.py`` | Cumsum, Cumprod, LogCumSumExp, Prod; cummax/cummin (through Gather) |
+| ``sort.py`` | sort, topk, kthvalue, median (values = Gather of the indices), amax/amin, var_mean, unique, … |
 
 May import: ``backend``, ``kernels`` (through ``kernels.dispatch``) and the engine (``tensor``); never ``nn``,
 ``optim``, ``data``, ``train`` or anything above.

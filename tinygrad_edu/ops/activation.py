@@ -123,15 +123,23 @@ class GELU(Function):
         self.cdf = 0.5 * (1 + _erf(x * (1 / math.sqrt(2))))
         return x * self.cdf
 
+    differentiable_backward = True
+
     def backward(self, grad: Any) -> Any:
         (x,) = self.saved
-        xp = get_array_module(x)
+        recorded = bm.is_tensor(x)  # create_graph: Φ and the tanh term as functions of x, not saved constants
         if self.approximate == "tanh":
-            inner = self.inner
+            inner = bm.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * (x * x * x))) if recorded else self.inner
             d_inner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
             return grad * (0.5 * (1 + inner) + 0.5 * x * (1 - inner * inner) * d_inner)
-        pdf = xp.exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))
-        return grad * (self.cdf + x * pdf)
+        if recorded:
+            from .math import Erf  # the differentiable erf (ops/math.py)
+
+            cdf = 0.5 * (1 + Erf.apply(x * (1 / math.sqrt(2))))
+        else:
+            cdf = self.cdf
+        pdf = bm.exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))
+        return grad * (cdf + x * pdf)
 
 
 def _erf(x: Any) -> Any:
