@@ -117,6 +117,7 @@ def test_epochs_must_be_positive(capsys):
     assert main(["backprop", "--epochs", "0"]) == 2
 
 
+@pytest.mark.slow
 def test_seed_makes_a_run_repeatable(tmp_path, capsys):
     main(["backprop", "--quick", "--seed", "3", "--out", str(tmp_path)])
     first = capsys.readouterr().out
@@ -155,6 +156,7 @@ def test_gpu_comparison_code_runs_with_two_cpu_models(tmp_path, capsys):
     check_plots(output, tmp_path, "gpu")
 
 
+@pytest.mark.slow
 def test_default_tour_ends_with_the_closing_screen(tmp_path, capsys):
     assert main(["--quick", "--epochs", "1", "--out", str(tmp_path)]) == 0
     output = capsys.readouterr().out
@@ -181,6 +183,7 @@ def test_cnn_with_an_empty_data_dir_says_how_to_get_mnist(tmp_path, capsys, monk
     assert not list(tmp_path.glob("*.png"))
 
 
+@pytest.mark.slow
 def test_cnn_trains_on_mnist_files_found_in_data_dir(tmp_path, capsys):
     """The MNIST branch, on small IDX files written here (digit-like images drawn from the shapes generator)."""
     from tinygrad_edu.data import shapes, write_idx

@@ -209,6 +209,7 @@ class _Fixed(nn.Module):
         return out[self.ids != PAD] if out.ndim == 3 else out
 
 
+@pytest.mark.slow
 @settings(max_examples=4)
 @given(seed=st.integers(0, 999), length=st.integers(3, 5), norm_first=st.booleans())
 def test_masked_lm_gradcheck(seed, length, norm_first):
@@ -220,6 +221,7 @@ def test_masked_lm_gradcheck(seed, length, norm_first):
     tg.gradcheck(_Fixed(model, ids), params=True)
 
 
+@pytest.mark.slow
 @settings(max_examples=4)
 @given(seed=st.integers(0, 999), length=st.integers(3, 5))
 def test_sequence_classifier_gradcheck(seed, length):

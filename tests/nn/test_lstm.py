@@ -181,6 +181,7 @@ def keyword_sequences(rng: np.random.Generator, batch: int, vocab: int = 30, len
     return tokens, labels
 
 
+@pytest.mark.slow
 def test_documents_text_classifier_learns_keyword_classification():
     """The documents' Keras model, Embedding → LSTM(64, return_sequences=True) → LSTM(64) → Dense(softmax), in
     our layers: return_sequences is LSTM's ``output``, the plain LSTM(64) its last hidden state ``h_n[-1]``, and

@@ -164,6 +164,7 @@ def test_causal_lm_learns_a_repeating_pattern():
 # -------------------------------------------------------------------------------------------- learning
 
 
+@pytest.mark.slow
 def test_two_layer_encoder_learns_to_reverse_ten_digits():
     """Output position i must name input digit 9 − i: only attention to the mirrored position, found through the
     positional encoding, can do it (each position's own embedding carries no information about the answer)."""
