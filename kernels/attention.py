@@ -1,4 +1,5 @@
-"""Fused softmax attention, forward and backward: a NumPy reference and a Numba kernel that must agree.
+"""Softmax attention, forward and backward, three ways that must agree: the matrix-product reference, a short-
+sequence path (BLAS products around fused Numba softmax passes) and the "flash" kernel (linear memory).
 
 For one head, with queries Q (Lq × d), keys K (Lk × d), values V (Lk × dᵥ), scale s (1/√d by default), an
 additive bias B (−∞ where a query may not look at a key) and an optional causal rule (query i sees keys j ≤ i):
@@ -12,17 +13,35 @@ Backward, from ∂L/∂O (written dO, and likewise for the others):
 
     dV = (P ⊙ M)ᵀ dO
     dP = (dO Vᵀ) ⊙ M
-    dS = P ⊙ (dP − rowsum(dP ⊙ P))     the softmax's Jacobian applied row by row
+    dS = P ⊙ (dP − D),   D = rowsum(dP ⊙ P) = rowsum(dO ⊙ O)     the softmax's Jacobian applied row by row
     dQ = s · dS K,   dK = s · dSᵀ Q,   dB = dS
 
-A row whose keys are all masked has no softmax (0/0); like PyTorch's ``scaled_dot_product_attention`` it gets
-P = 0, hence O = 0 and no gradient.
+(D: Σⱼ P_ij dP_ij = Σⱼ P_ij M_ij dO_i·V_j = dO_i·O_i, so D needs only the output, not P.) A row whose keys are
+all masked has no softmax (0/0); like PyTorch's ``scaled_dot_product_attention`` it gets P = 0, hence O = 0 and
+no gradient.
 
-``attention_forward_reference`` / ``attention_backward_reference`` (reference.py, re-exported here) write
-these lines with matrix products (NumPy or CuPy: the readable version). ``attention_forward`` /
-``attention_backward`` run the fused kernel: one pass over each (batch × head) pair, in parallel, never
-materialising S apart from P itself, and skipping the masked half of a causal matrix. On CuPy arrays they run
-the ``numba.cuda`` version in ``attention_cuda.py``. Which one runs is decided in dispatch.py.
+**The short path** (``attention_forward`` / ``attention_backward``): the four products by BLAS over the stacked
+heads, the softmax (scale, bias, causal mask, exponentials, normalisation) as one Numba pass over S, and
+dS = s · P ⊙ (dP ⊙ M − D) as one more. It keeps P (Lq × Lk per head) for the backward pass: fastest while P is
+small.
+
+**The flash kernel** (``flash_attention_forward`` / ``flash_attention_backward``) never holds more than one tile
+of S. The forward pass walks over the keys in tiles of ``KEY_TILE`` and keeps, per query row, a running maximum m,
+a running sum ℓ and an unnormalised output a. A tile with scores S_t updates them ("online softmax"):
+
+    m' = max(m, max_j S_t[j])
+    ℓ' = e^{m − m'} ℓ + Σ_j e^{S_t[j] − m'}
+    a' = e^{m − m'} a + Σ_j e^{S_t[j] − m'} M_j V_j
+
+so after the last tile m is the row maximum, ℓ the softmax denominator e^{−m} Σ_j e^{S_j}, and O = a / ℓ. Only
+the log-sum-exp L = m + log ℓ (one number per row) is kept; the backward pass recomputes each tile of
+P = e^{S − L} from Q and K, and with D = rowsum(dO ⊙ O) it needs no other row statistic. Memory: O(L·d) per head
+instead of O(L²); arithmetic: one product Q Kᵀ more than the short path.
+
+``attention_forward_reference`` / ``attention_backward_reference`` (reference.py, re-exported here) write the
+formulas with full matrices, ``flash_attention_forward_reference`` / ``flash_attention_backward_reference`` the
+tiled algorithm in NumPy/CuPy (the readable version of the kernel). On CuPy arrays the flash functions run the
+``numba.cuda`` version in ``attention_cuda.py``. dispatch.py decides which one runs.
 """
 
 from __future__ import annotations
@@ -48,58 +67,184 @@ threads.configure()  # idle kernel threads must sleep, not spin against OpenBLAS
 # fast-math without 'ninf'/'nnan': the kernels rely on −∞ scores for masked keys
 _FASTMATH = {"contract", "reassoc", "nsz", "arcp"}
 
+KEY_TILE = 64  # keys per tile of the flash kernel: a tile of K and V (2 · 64 · d floats) stays in the L1 cache
+QUERY_BLOCK = 64  # queries per task of the flash forward (the unit of parallel work)
 
-# ------------------------------------------------------------------------------------- the fused kernel
+
+# --------------------------------------------------------------------------------- the short-sequence path
 
 
 def attention_forward(q: Any, k: Any, v: Any, bias: Any = None, causal: bool = False,
                       scale: float | None = None, keep: Any = None) -> tuple[Any, Any]:
-    """The fused kernel's forward: the same (O, P) as ``attention_forward_reference``.
+    """(O, P) as ``attention_forward_reference``: S = Q Kᵀ and O = (P ⊙ M) V by BLAS, the softmax in one Numba pass.
 
     q, k and v must share their leading (batch, head, …) axes; ``bias`` and ``keep`` broadcast to (…, Lq, Lk).
     """
     batch, lq, lk, q3, k3, v3 = _flatten_heads(q, k, v)
     scale = q.dtype.type(default_scale(q) if scale is None else scale)
     bias3, bias_group = _compact(bias, batch, lq, lk, q.dtype)
-    keep3, keep_group = _compact(keep, batch, lq, lk, q.dtype)
-    xp = get_array_module(q)
-    out = xp.empty(q3.shape[:2] + (v3.shape[2],), dtype=q.dtype)
-    probs = xp.empty((q3.shape[0], lq, lk), dtype=q.dtype)
-    if xp is np:
-        fast_exp = q.dtype == np.float32  # the vectorised exp is written for float32
-        _forward_cpu(q3, k3, v3, bias3, bias_group, keep3, keep_group, causal, scale, fast_exp,
-                     _workers(q3.shape[0]), out, probs)
-    else:
-        from .attention_cuda import forward_cuda
-
-        forward_cuda(q3, k3, v3, bias3, bias_group, keep3, keep_group, causal, scale, out, probs)
+    with threads.small_products():  # one BLAS product per head: OpenBLAS on one thread (threads.py)
+        probs = np.matmul(q3, k3.transpose(0, 2, 1))  # S without its scale: the softmax pass applies it
+    _softmax_rows(probs, bias3, bias_group, causal, scale, q.dtype == np.float32, _workers(probs.shape[0] * lq))
+    weights = probs if keep is None else probs * _expand(keep, batch, lq, lk)
+    with threads.small_products():
+        out = np.matmul(weights, v3)
     return out.reshape(batch + out.shape[1:]), probs.reshape(batch + probs.shape[1:])
 
 
-def attention_backward(grad_out: Any, q: Any, k: Any, v: Any, probs: Any, causal: bool = False,
+def attention_backward(grad_out: Any, q: Any, k: Any, v: Any, probs: Any, out: Any = None, causal: bool = False,
                        scale: float | None = None, keep: Any = None) -> tuple[Any, Any, Any]:
-    """The fused kernel's backward: (dQ, dK, dV), as ``attention_backward_reference``."""
+    """(dQ, dK, dV) as ``attention_backward_reference``: dV, dP, dQ, dK by BLAS, dS = s·P ⊙ (dP ⊙ M − D) in one pass.
+
+    ``out`` (O) gives D = rowsum(dO ⊙ O); without it D is rowsum(dP ⊙ M ⊙ P), the same number.
+    """
     batch, lq, lk, q3, k3, v3 = _flatten_heads(q, k, v)
     scale = q.dtype.type(default_scale(q) if scale is None else scale)
+    n = q3.shape[0]
+    grad_out3 = np.ascontiguousarray(grad_out.reshape(n, lq, v3.shape[2]), dtype=q.dtype)
+    probs3 = probs.reshape(n, lq, lk)
     keep3, keep_group = _compact(keep, batch, lq, lk, q.dtype)
-    xp = get_array_module(q)
-    grad_out3 = xp.ascontiguousarray(grad_out.reshape(q3.shape[:2] + (v3.shape[2],)), dtype=q.dtype)
-    probs3 = xp.ascontiguousarray(probs.reshape(q3.shape[0], lq, lk))
-    grad_q, grad_k, grad_v = xp.empty_like(q3), xp.empty_like(k3), xp.empty_like(v3)
-    if xp is np:
-        _backward_cpu(grad_out3, q3, k3, v3, probs3, keep3, keep_group, causal, scale, _workers(q3.shape[0]),
-                      grad_q, grad_k, grad_v)
+    weights = probs3 if keep is None else probs3 * _expand(keep, batch, lq, lk)
+    with threads.small_products():
+        grad_v = np.matmul(weights.transpose(0, 2, 1), grad_out3)
+        grad_scores = np.matmul(grad_out3, v3.transpose(0, 2, 1))  # dP, turned into s · dS in place
+    if out is None:
+        delta = np.empty((0, 0), dtype=q.dtype)
     else:
-        from .attention_cuda import backward_cuda
-
-        backward_cuda(grad_out3, q3, k3, v3, probs3, keep3, keep_group, causal, scale, grad_q, grad_k, grad_v)
+        delta = np.einsum("nic,nic->ni", grad_out3, out.reshape(n, lq, v3.shape[2]))  # D = rowsum(dO ⊙ O)
+    _softmax_backward_rows(grad_scores, probs3, keep3, keep_group, delta, scale, _workers(n * lq))
+    with threads.small_products():
+        grad_q = np.matmul(grad_scores, k3)
+        grad_k = np.matmul(grad_scores.transpose(0, 2, 1), q3)
     return grad_q.reshape(q.shape), grad_k.reshape(k.shape), grad_v.reshape(v.shape)
 
 
-def _workers(n_pairs: int) -> int:
-    """Threads for the kernel: Numba's thread count, at most one per (batch, head) pair. (Read here, not inside
-    the kernel: ``numba.get_num_threads()`` in compiled code would stop Numba from caching it.)"""
-    return max(1, min(numba.get_num_threads(), n_pairs))
+# ------------------------------------------------------------------------------------------- the flash path
+
+
+def flash_attention_forward(q: Any, k: Any, v: Any, bias: Any = None, causal: bool = False,
+                            scale: float | None = None, keep: Any = None) -> tuple[Any, Any]:
+    """(O, L): the output and the per-row log-sum-exp L = log Σ_j e^{S_ij} (−∞ for a fully masked row), computed
+    tile by tile without forming S or P (the online softmax of the module docstring)."""
+    batch, lq, lk, q3, k3, v3 = _flatten_heads(q, k, v)
+    scale = q.dtype.type(default_scale(q) if scale is None else scale)
+    bias3, bias_group = _compact(bias, batch, lq, lk, q.dtype)
+    keep3, keep_group = _compact(keep, batch, lq, lk, q.dtype)
+    xp = get_array_module(q)
+    out = xp.empty(q3.shape[:2] + (v3.shape[2],), dtype=q.dtype)
+    lse = xp.empty(q3.shape[:2], dtype=q.dtype)
+    if xp is np:
+        keys_t = np.ascontiguousarray(k3.transpose(0, 2, 1))  # Kᵀ (N, d, Lk): the score loops run along the keys
+        _flash_forward_cpu(q3, keys_t, v3, bias3, bias_group, keep3, keep_group, causal, scale,
+                           q.dtype == np.float32, out, lse)
+    else:
+        from .attention_cuda import flash_forward_cuda
+
+        flash_forward_cuda(q3, k3, v3, bias3, bias_group, keep3, keep_group, causal, scale, out, lse)
+    return out.reshape(batch + out.shape[1:]), lse.reshape(batch + (lq,))
+
+
+def flash_attention_backward(grad_out: Any, q: Any, k: Any, v: Any, out: Any, lse: Any, bias: Any = None,
+                             causal: bool = False, scale: float | None = None,
+                             keep: Any = None) -> tuple[Any, Any, Any]:
+    """(dQ, dK, dV) from O and L alone: each tile of P = e^{S − L} is recomputed, D = rowsum(dO ⊙ O)."""
+    batch, lq, lk, q3, k3, v3 = _flatten_heads(q, k, v)
+    scale = q.dtype.type(default_scale(q) if scale is None else scale)
+    bias3, bias_group = _compact(bias, batch, lq, lk, q.dtype)
+    keep3, keep_group = _compact(keep, batch, lq, lk, q.dtype)
+    xp = get_array_module(q)
+    n, dv = q3.shape[0], v3.shape[2]
+    grad_out3 = xp.ascontiguousarray(grad_out.reshape(n, lq, dv), dtype=q.dtype)
+    out3 = xp.ascontiguousarray(out.reshape(n, lq, dv), dtype=q.dtype)
+    lse2 = xp.ascontiguousarray(lse.reshape(n, lq), dtype=q.dtype)
+    grad_q, grad_k, grad_v = xp.zeros_like(q3), xp.zeros_like(k3), xp.zeros_like(v3)
+    if xp is np:
+        keys_t = np.ascontiguousarray(k3.transpose(0, 2, 1))
+        values_t = np.ascontiguousarray(v3.transpose(0, 2, 1))
+        _flash_backward_cpu(grad_out3, q3, k3, keys_t, values_t, out3, lse2, bias3, bias_group, keep3, keep_group,
+                            causal, scale, q.dtype == np.float32, grad_q, grad_k, grad_v)
+    else:
+        from .attention_cuda import flash_backward_cuda
+
+        flash_backward_cuda(grad_out3, q3, k3, v3, out3, lse2, bias3, bias_group, keep3, keep_group, causal, scale,
+                            grad_q, grad_k, grad_v)
+    return grad_q.reshape(q.shape), grad_k.reshape(k.shape), grad_v.reshape(v.shape)
+
+
+def flash_attention_forward_reference(q: Any, k: Any, v: Any, bias: Any = None, causal: bool = False,
+                                      scale: float | None = None, keep: Any = None,
+                                      tile: int = KEY_TILE) -> tuple[Any, Any]:
+    """The flash forward in NumPy/CuPy, all heads and queries at once, one key tile at a time: (O, L)."""
+    xp = get_array_module(q)
+    scale = q.dtype.type(default_scale(q) if scale is None else scale)
+    lk = k.shape[-2]
+    minus_inf = q.dtype.type(-np.inf)
+    row_max = xp.full(q.shape[:-1] + (1,), minus_inf, dtype=q.dtype)  # m
+    row_sum = xp.zeros(q.shape[:-1] + (1,), dtype=q.dtype)  # ℓ
+    acc = xp.zeros(q.shape[:-1] + (v.shape[-1],), dtype=q.dtype)  # a
+    for start in range(0, lk, tile):
+        scores = _tile_scores(q, k, bias, causal, scale, start, min(start + tile, lk), xp)
+        new_max = xp.maximum(row_max, scores.max(axis=-1, keepdims=True))
+        safe_max = xp.where(xp.isfinite(new_max), new_max, 0)  # all masked so far: e^{−∞ − 0} = 0, no nan
+        correction = xp.exp(row_max - safe_max)
+        weights = xp.exp(scores - safe_max)
+        row_sum = correction * row_sum + weights.sum(axis=-1, keepdims=True)
+        if keep is not None:
+            weights = weights * xp.broadcast_to(keep, q.shape[:-1] + (lk,))[..., start:start + tile]
+        acc = correction * acc + weights @ v[..., start:start + tile, :]
+        row_max = new_max
+    empty = row_sum == 0
+    out = acc / xp.where(empty, 1, row_sum)
+    lse = xp.where(empty, minus_inf, row_max + xp.log(xp.where(empty, 1, row_sum)))
+    return out, lse[..., 0]
+
+
+def flash_attention_backward_reference(grad_out: Any, q: Any, k: Any, v: Any, out: Any, lse: Any, bias: Any = None,
+                                       causal: bool = False, scale: float | None = None, keep: Any = None,
+                                       tile: int = KEY_TILE) -> tuple[Any, Any, Any]:
+    """The flash backward in NumPy/CuPy, one key tile at a time: P = e^{S − L} recomputed, D = rowsum(dO ⊙ O)."""
+    xp = get_array_module(q)
+    scale = q.dtype.type(default_scale(q) if scale is None else scale)
+    lk = k.shape[-2]
+    delta = (grad_out * out).sum(axis=-1, keepdims=True)  # D
+    finite = xp.isfinite(lse)[..., None]
+    lse = xp.where(finite, lse[..., None], 0)
+    grad_q = xp.zeros_like(q)
+    grad_k, grad_v = xp.zeros_like(k), xp.zeros_like(v)
+    for start in range(0, lk, tile):
+        stop = min(start + tile, lk)
+        scores = _tile_scores(q, k, bias, causal, scale, start, stop, xp)
+        probs = xp.where(finite, xp.exp(scores - lse), 0)  # P tile
+        grad_probs = grad_out @ v[..., start:stop, :].swapaxes(-1, -2)  # dP tile
+        weights = probs
+        if keep is not None:
+            keep_tile = xp.broadcast_to(keep, q.shape[:-1] + (lk,))[..., start:stop]
+            weights, grad_probs = probs * keep_tile, grad_probs * keep_tile
+        grad_v[..., start:stop, :] = weights.swapaxes(-1, -2) @ grad_out
+        grad_scores = probs * (grad_probs - delta) * scale  # s · dS
+        grad_q += grad_scores @ k[..., start:stop, :]
+        grad_k[..., start:stop, :] = grad_scores.swapaxes(-1, -2) @ q
+    return grad_q, grad_k, grad_v
+
+
+def _tile_scores(q: Any, k: Any, bias: Any, causal: bool, scale: Any, start: int, stop: int, xp: Any) -> Any:
+    """S[..., :, start:stop] = s · Q K[start:stop]ᵀ + B, −∞ above the diagonal when causal."""
+    lq, lk = q.shape[-2], k.shape[-2]
+    scores = (q @ k[..., start:stop, :].swapaxes(-1, -2)) * scale
+    if bias is not None:
+        scores = scores + xp.broadcast_to(bias, q.shape[:-1] + (lk,))[..., start:stop]
+    if causal:
+        scores = xp.where(causal_mask(lq, lk, xp)[:, start:stop], scores, q.dtype.type(-np.inf))
+    return scores
+
+
+# ----------------------------------------------------------------------------------------------- helpers
+
+
+def _workers(tasks: int) -> int:
+    """Threads for a kernel: Numba's thread count, at most one per task. (Read here, not inside the kernel:
+    ``numba.get_num_threads()`` in compiled code would stop Numba from caching it.)"""
+    return max(1, min(numba.get_num_threads(), tasks))
 
 
 def _flatten_heads(q: Any, k: Any, v: Any) -> tuple[tuple[int, ...], int, int, Any, Any, Any]:
@@ -117,6 +262,11 @@ def _flatten_heads(q: Any, k: Any, v: Any) -> tuple[tuple[int, ...], int, int, A
     k3 = xp.ascontiguousarray(k.reshape(n, lk, k.shape[-1]), dtype=q.dtype)
     v3 = xp.ascontiguousarray(v.reshape(n, lk, v.shape[-1]), dtype=q.dtype)
     return batch, lq, lk, q3, k3, v3
+
+
+def _expand(mask: Any, batch: tuple[int, ...], lq: int, lk: int) -> Any:
+    """A mask broadcastable to (*batch, Lq, Lk) as a (N, Lq, Lk) view (no copy where broadcasting allows)."""
+    return np.broadcast_to(mask, batch + (lq, lk)).reshape(math.prod(batch), lq, lk)
 
 
 def _compact(mask: Any, batch: tuple[int, ...], lq: int, lk: int, dtype: Any) -> tuple[Any, int]:
@@ -147,104 +297,180 @@ def _compact(mask: Any, batch: tuple[int, ...], lq: int, lk: int, dtype: Any) ->
     return mask.reshape(math.prod(lead[:last]), rows, lk), math.prod(batch[last:])
 
 
-# The loops are ordered for the vector units: every innermost loop runs along a contiguous axis of length Lq or
-# Lk (never along the short head axis d alone), either as an axpy y[:] += a·x[:] or as a dot product. So K, V,
-# Q and dO are transposed once per head, and dK, dV are computed from the transposed dS and P. Each thread takes
-# a contiguous block of (batch, head) pairs and allocates its scratch buffers once, not once per pair: for many
-# small heads the allocations would otherwise cost more than the arithmetic.
+# The loops are ordered for the vector units: every innermost loop runs along a contiguous axis, either the keys
+# of a tile (S and dP rows: y[:] += a·Kᵀ[c, tile]) or the head features (O, dQ, dK, dV rows: y[:] += a·V[j, :]).
+# Each parallel task allocates its small scratch rows once.
 
 
 @numba.njit(parallel=True, cache=True, fastmath=_FASTMATH)
-def _forward_cpu(q, k, v, bias, bias_group, keep, keep_group, causal, scale, fast_exp, workers, out,
-                 probs):  # pragma: no cover
-    n_pairs, lq, d = q.shape
-    lk, dv = k.shape[1], v.shape[2]
+def _softmax_rows(scores, bias, bias_group, causal, scale, fast_exp, workers):  # pragma: no cover
+    """scores (N, Lq, Lk) ← softmax(s · scores + B) row by row, 0 above the diagonal when causal."""
+    n_pairs, lq, lk = scores.shape
+    rows = n_pairs * lq
     for worker in numba.prange(workers):
-        keys_t = np.empty((d, lk), dtype=q.dtype)  # Kᵀ of the current pair
-        values_t = np.empty((dv, lk), dtype=q.dtype)  # Vᵀ
         exponents = np.empty(lk, dtype=np.int32)
-        weights = np.empty(lk, dtype=q.dtype)
-        for n in range(worker * n_pairs // workers, (worker + 1) * n_pairs // workers):
-            keys_t[...] = k[n].T
-            values_t[...] = v[n].T
-            for i in range(lq):
-                stop = min(i + 1, lk) if causal else lk  # keys this query may see
-                row = probs[n, i]
+        for index in range(worker * rows // workers, (worker + 1) * rows // workers):
+            n, i = index // lq, index % lq
+            stop = min(i + 1, lk) if causal else lk  # keys this query may see
+            row = scores[n, i]
+            for j in range(stop):
+                row[j] *= scale
+            if bias.shape[0] > 0:
+                bias_row = bias[n // bias_group, min(i, bias.shape[1] - 1)]
+                for j in range(stop):
+                    row[j] += bias_row[j]
+            if not _softmax_inplace(row[:stop], exponents, fast_exp):
+                row[:stop] = 0  # every key masked: P = 0
+            row[stop:] = 0
+
+
+@numba.njit(parallel=True, cache=True, fastmath=_FASTMATH)
+def _softmax_backward_rows(grad_scores, probs, keep, keep_group, delta, scale, workers):  # pragma: no cover
+    """grad_scores (N, Lq, Lk) holds dO Vᵀ on entry, s · P ⊙ (dP − D) with dP = (dO Vᵀ) ⊙ M on exit."""
+    n_pairs, lq, lk = grad_scores.shape
+    rows = n_pairs * lq
+    for worker in numba.prange(workers):
+        for index in range(worker * rows // workers, (worker + 1) * rows // workers):
+            n, i = index // lq, index % lq
+            grad_row, row = grad_scores[n, i], probs[n, i]
+            if keep.shape[0] > 0:
+                keep_row = keep[n // keep_group, min(i, keep.shape[1] - 1)]
+                for j in range(lk):
+                    grad_row[j] *= keep_row[j]
+            if delta.shape[0] > 0:
+                row_delta = delta[n, i]
+            else:
+                row_delta = _dot(grad_row, row)
+            for j in range(lk):
+                grad_row[j] = row[j] * (grad_row[j] - row_delta) * scale
+
+
+@numba.njit(parallel=True, cache=True, fastmath=_FASTMATH)
+def _flash_forward_cpu(q, keys_t, v, bias, bias_group, keep, keep_group, causal, scale, fast_exp, out,
+                       lse):  # pragma: no cover
+    n_pairs, lq, d = q.shape
+    lk, dv = keys_t.shape[2], v.shape[2]
+    blocks = (lq + QUERY_BLOCK - 1) // QUERY_BLOCK
+    for task in numba.prange(n_pairs * blocks):
+        n, first = task // blocks, (task % blocks) * QUERY_BLOCK
+        last = min(first + QUERY_BLOCK, lq)
+        row_max = np.full(QUERY_BLOCK, -np.inf, dtype=q.dtype)  # m
+        row_sum = np.zeros(QUERY_BLOCK, dtype=q.dtype)  # ℓ
+        acc = np.zeros((QUERY_BLOCK, dv), dtype=q.dtype)  # a
+        scores = np.empty(KEY_TILE, dtype=q.dtype)
+        exponents = np.empty(KEY_TILE, dtype=np.int32)
+        key_stop = min(last, lk) if causal else lk  # the last query of the block sees keys < last
+        for start in range(0, key_stop, KEY_TILE):
+            for i in range(first, last):
+                stop = min(start + KEY_TILE, min(i + 1, lk) if causal else lk)
+                width = stop - start
+                if width <= 0:
+                    continue
+                row = scores[:width]
                 row[:] = 0
-                for c in range(d):  # S[i, :] = s · Σ_c Q[i, c] Kᵀ[c, :]
+                for c in range(d):  # S[i, tile] = s · Σ_c Q[i, c] Kᵀ[c, tile] (+ B)
                     q_ic = q[n, i, c] * scale
-                    for j in range(stop):
-                        row[j] += q_ic * keys_t[c, j]
+                    for j in range(width):
+                        row[j] += q_ic * keys_t[n, c, start + j]
                 if bias.shape[0] > 0:
                     bias_row = bias[n // bias_group, min(i, bias.shape[1] - 1)]
-                    for j in range(stop):
-                        row[j] += bias_row[j]
-                if not _softmax_inplace(row[:stop], exponents, fast_exp):
-                    row[:] = 0  # every key masked: P = 0, O = 0
-                    out[n, i] = 0
-                    continue
-                if keep.shape[0] > 0:  # O = (P ⊙ M) V
+                    for j in range(width):
+                        row[j] += bias_row[start + j]
+                tile_max = -np.inf
+                for j in range(width):
+                    tile_max = max(tile_max, row[j])
+                b = i - first
+                new_max = max(row_max[b], tile_max)
+                if new_max == -np.inf:
+                    continue  # every key so far masked
+                for j in range(width):
+                    row[j] -= new_max
+                _exp_nonpositive(row, exponents, fast_exp)
+                correction = math.exp(row_max[b] - new_max)  # e^{m − m'} (0 while m = −∞)
+                row_sum[b] = row_sum[b] * correction + _sum(row)
+                row_max[b] = new_max
+                if keep.shape[0] > 0:
                     keep_row = keep[n // keep_group, min(i, keep.shape[1] - 1)]
-                    for j in range(stop):
-                        weights[j] = row[j] * keep_row[j]
-                else:
-                    weights[:stop] = row[:stop]
-                for c in range(dv):  # O[i, c] = Σ_j (P ⊙ M)[i, j] Vᵀ[c, j]
-                    out[n, i, c] = _dot(weights[:stop], values_t[c, :stop])
+                    for j in range(width):
+                        row[j] *= keep_row[start + j]
+                acc_row = acc[b]
+                if correction != 1:
+                    for c in range(dv):
+                        acc_row[c] *= correction
+                for j in range(width):  # a += Σ_j e^{S_j − m'} M_j V[j, :]
+                    weight = row[j]
+                    for c in range(dv):
+                        acc_row[c] += weight * v[n, start + j, c]
+        for i in range(first, last):
+            b = i - first
+            if row_sum[b] == 0:  # every key masked: O = 0, L = −∞
+                out[n, i] = 0
+                lse[n, i] = -np.inf
+                continue
+            inv_sum = 1 / row_sum[b]
+            for c in range(dv):
+                out[n, i, c] = acc[b, c] * inv_sum
+            lse[n, i] = row_max[b] + math.log(row_sum[b])
 
 
 @numba.njit(parallel=True, cache=True, fastmath=_FASTMATH)
-def _backward_cpu(grad_out, q, k, v, probs, keep, keep_group, causal, scale, workers,
-                  grad_q, grad_k, grad_v):  # pragma: no cover
+def _flash_backward_cpu(grad_out, q, k, keys_t, values_t, out, lse, bias, bias_group, keep, keep_group, causal,
+                        scale, fast_exp, grad_q, grad_k, grad_v):  # pragma: no cover
     n_pairs, lq, d = q.shape
-    lk, dv = k.shape[1], v.shape[2]
-    for worker in numba.prange(workers):
-        keys_t = np.empty((d, lk), dtype=q.dtype)  # Kᵀ
-        values_t = np.empty((dv, lk), dtype=q.dtype)  # Vᵀ
-        queries_t = np.empty((d, lq), dtype=q.dtype)  # Qᵀ
-        grad_out_t = np.empty((dv, lq), dtype=q.dtype)  # dOᵀ
-        grad_scores = np.empty((lq, lk), dtype=q.dtype)  # s · dS
-        grad_scores_t = np.empty((lk, lq), dtype=q.dtype)
-        weights_t = np.empty((lk, lq), dtype=q.dtype)  # (P ⊙ M)ᵀ
-        for n in range(worker * n_pairs // workers, (worker + 1) * n_pairs // workers):
-            keys_t[...] = k[n].T
-            values_t[...] = v[n].T
-            queries_t[...] = q[n].T
-            grad_out_t[...] = grad_out[n].T
-            grad_scores[...] = 0
-            for i in range(lq):
-                stop = min(i + 1, lk) if causal else lk
-                row = probs[n, i]
-                grad_row = grad_scores[i]
-                for c in range(dv):  # dP[i, :] = Σ_c dO[i, c] Vᵀ[c, :]
+    lk, dv = k.shape[1], values_t.shape[1]
+    for n in numba.prange(n_pairs):  # one thread per head: it alone adds into dQ[n]
+        probs = np.empty(KEY_TILE, dtype=q.dtype)
+        grad_probs = np.empty(KEY_TILE, dtype=q.dtype)
+        exponents = np.empty(KEY_TILE, dtype=np.int32)
+        delta = np.empty(lq, dtype=q.dtype)
+        for i in range(lq):  # D = rowsum(dO ⊙ O)
+            delta[i] = _dot(grad_out[n, i], out[n, i])
+        for start in range(0, lk, KEY_TILE):
+            for i in range(start if causal else 0, lq):  # under a causal mask, queries before the tile see none
+                if lse[n, i] == -np.inf:
+                    continue  # a fully masked row: no gradient
+                stop = min(start + KEY_TILE, min(i + 1, lk) if causal else lk)
+                width = stop - start
+                row, grad_row = probs[:width], grad_probs[:width]
+                row[:] = 0
+                grad_row[:] = 0
+                for c in range(d):  # S[i, tile]
+                    q_ic = q[n, i, c] * scale
+                    for j in range(width):
+                        row[j] += q_ic * keys_t[n, c, start + j]
+                for c in range(dv):  # dP[i, tile] = Σ_c dO[i, c] Vᵀ[c, tile]
                     g = grad_out[n, i, c]
-                    for j in range(stop):
-                        grad_row[j] += g * values_t[c, j]
+                    for j in range(width):
+                        grad_row[j] += g * values_t[n, c, start + j]
+                if bias.shape[0] > 0:
+                    bias_row = bias[n // bias_group, min(i, bias.shape[1] - 1)]
+                    for j in range(width):
+                        row[j] += bias_row[start + j]
+                row_lse = lse[n, i]
+                for j in range(width):
+                    row[j] = min(row[j] - row_lse, 0)  # ≤ 0 but for rounding
+                _exp_nonpositive(row, exponents, fast_exp)  # P[i, tile] = e^{S − L}
                 if keep.shape[0] > 0:
                     keep_row = keep[n // keep_group, min(i, keep.shape[1] - 1)]
-                    for j in range(stop):
-                        grad_row[j] *= keep_row[j]
-                delta = 0.0  # rowsum(dP ⊙ P)
-                for j in range(stop):
-                    delta += grad_row[j] * row[j]
-                for j in range(stop):  # dS[i, :] = P[i, :] ⊙ (dP[i, :] − delta), times s
-                    grad_row[j] = row[j] * (grad_row[j] - delta) * scale
-                for c in range(d):  # dQ[i, c] = s Σ_j dS[i, j] Kᵀ[c, j]
-                    grad_q[n, i, c] = _dot(grad_row[:stop], keys_t[c, :stop])
-            grad_scores_t[...] = grad_scores.T
-            weights_t[...] = probs[n].T
-            if keep.shape[0] > 0:
-                weights_t *= keep[n // keep_group].T
-            for j in range(lk):
-                start = j if causal else 0  # the queries that saw key j
-                if start >= lq:
-                    grad_k[n, j] = 0
-                    grad_v[n, j] = 0
-                    continue
-                for c in range(d):  # dK[j, c] = s Σ_i dS[i, j] Qᵀ[c, i]
-                    grad_k[n, j, c] = _dot(grad_scores_t[j, start:], queries_t[c, start:])
-                for c in range(dv):  # dV[j, c] = Σ_i (P ⊙ M)[i, j] dOᵀ[c, i]
-                    grad_v[n, j, c] = _dot(weights_t[j, start:], grad_out_t[c, start:])
+                    for j in range(width):
+                        grad_row[j] *= keep_row[start + j]
+                        keep_j = keep_row[start + j]
+                        weight = row[j] * keep_j
+                        for c in range(dv):  # dV[j, :] += (P ⊙ M)[i, j] dO[i, :]
+                            grad_v[n, start + j, c] += weight * grad_out[n, i, c]
+                else:
+                    for j in range(width):
+                        weight = row[j]
+                        for c in range(dv):
+                            grad_v[n, start + j, c] += weight * grad_out[n, i, c]
+                row_delta = delta[i]
+                for j in range(width):  # s · dS = s · P ⊙ (dP − D)
+                    grad_row[j] = row[j] * (grad_row[j] - row_delta) * scale
+                for j in range(width):
+                    grad_ij = grad_row[j]
+                    for c in range(d):  # dQ[i, :] += s dS[i, j] K[j, :],  dK[j, :] += s dS[i, j] Q[i, :]
+                        grad_q[n, i, c] += grad_ij * k[n, start + j, c]
+                        grad_k[n, start + j, c] += grad_ij * q[n, i, c]
 
 
 @numba.njit(cache=True, fastmath=_FASTMATH)
@@ -257,18 +483,21 @@ def _softmax_inplace(row, exponents, fast_exp):  # pragma: no cover
         return False
     for j in range(row.shape[0]):
         row[j] -= row_max
-    if fast_exp:
-        _exp_nonpositive_float32(row, exponents)
-    else:
-        for j in range(row.shape[0]):
-            row[j] = math.exp(row[j])
-    total = 0.0
-    for j in range(row.shape[0]):
-        total += row[j]
-    inv_total = 1.0 / total
+    _exp_nonpositive(row, exponents, fast_exp)
+    inv_total = 1.0 / _sum(row)
     for j in range(row.shape[0]):
         row[j] *= inv_total
     return True
+
+
+@numba.njit(cache=True, fastmath=_FASTMATH)
+def _exp_nonpositive(x, exponents, fast_exp):  # pragma: no cover
+    """x ← eˣ for x ≤ 0: the vectorised float32 version, or ``math.exp`` (float64)."""
+    if fast_exp:
+        _exp_nonpositive_float32(x, exponents)
+    else:
+        for j in range(x.shape[0]):
+            x[j] = math.exp(x[j])
 
 
 @numba.njit(cache=True, fastmath=_FASTMATH)
@@ -296,6 +525,14 @@ def _exp_nonpositive_float32(x, exponents):  # pragma: no cover
         exponents[j] = 0 if underflow else (np.int32(n) + np.int32(127)) << 23
     for j in range(x.shape[0]):
         x[j] *= powers_of_two[j]
+
+
+@numba.njit(cache=True, fastmath=_FASTMATH)
+def _sum(a):  # pragma: no cover
+    total = np.float32(0)
+    for j in range(a.shape[0]):
+        total += a[j]
+    return total
 
 
 @numba.njit(cache=True, fastmath=_FASTMATH)

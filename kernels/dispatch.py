@@ -132,52 +132,77 @@ def avg_pool2d_backward(grad: Any, divisor: Any, input_shape: tuple[int, int, in
 
 # -------------------------------------------------------------------------------------------- attention
 
-KERNEL_MIN_SCORES = 2**20  # the measured crossover lies between 8 × 4 heads × 128² (reference faster) and × 512²
+ATTENTION_PATHS = ("reference", "short", "flash")
+FLASH_MIN_SCORES_PER_HEAD = 1024 * 1024  # from Lq × Lk = 1024²: the flash kernel (see attention_path)
+KERNEL_MIN_SCORES = 4096  # below, in all heads together: the reference (Numba is not even imported)
 
 
-def use_fused_attention(q: Any, k: Any, causal: bool = False) -> bool:
-    """Whether the fused kernel or the matrix-product reference is the faster path for these arrays.
+def attention_path(q: Any, k: Any, causal: bool = False, bias_needs_grad: bool = False) -> str:
+    """Which implementation of attention runs for these arrays: "reference", "short" or "flash" (attention.py).
 
-    ``TINYGRAD_EDU_KERNELS=numpy`` always selects the reference, and so does float64 (the precision of gradient
-    checks, where the reference is exact and speed does not matter). CuPy arrays go to the numba.cuda kernel. On
-    the CPU the Numba kernel runs where it measured faster: at least 2²⁰ attention scores to compute (batch ×
-    heads × Lq × Lk, half of it under a causal mask) and more than one thread. Below that, batched BLAS products
-    over many small heads beat the kernel's short loops; on one thread the reference was as fast or faster (by up
-    to 1.4× at sequence length 512).
+    ``TINYGRAD_EDU_KERNELS=numpy`` selects the reference, and so do float64 (the precision of gradient checks,
+    where the reference is exact and speed does not matter), float16 (Numba has none) and a bias that needs a
+    gradient (only the reference forms dS). CuPy arrays take the numba.cuda flash kernel. On the CPU, tiny problems
+    (fewer than 4096 scores in all) stay on the reference, heads of fewer than 1024 × 1024 scores take the short
+    path (BLAS products and fused softmax passes, keeping P), larger ones the flash kernel, whose memory grows with
+    L instead of L² (docs/sequence-models.md has the timings).
     """
-    if _current == "numpy" or q.dtype != "float32":
-        return False
+    if _current == "numpy" or q.dtype != "float32" or bias_needs_grad:
+        return "reference"
     if is_gpu(q):
-        return True
-    scores = math.prod(q.shape[:-1]) * k.shape[-2] // (2 if causal else 1)
-    if scores < KERNEL_MIN_SCORES:
-        return False
-    from . import threads  # large enough for the kernel: now Numba is worth importing
-
-    return threads.num_threads() > 1
+        return "flash"
+    if math.prod(q.shape[:-1]) * k.shape[-2] < KERNEL_MIN_SCORES:
+        return "reference"
+    return "flash" if q.shape[-2] * k.shape[-2] >= FLASH_MIN_SCORES_PER_HEAD else "short"
 
 
-def attention_forward(fused: bool, q: Any, k: Any, v: Any, bias: Any, causal: bool, scale: float,
+def attention_forward(path: str, q: Any, k: Any, v: Any, bias: Any, causal: bool, scale: float,
                       keep: Any) -> tuple[Any, Any]:
-    """(O, P): the fused kernel's forward (Numba on the CPU, numba.cuda on the GPU) or the reference's."""
-    if not fused:
+    """(O, what the backward pass needs besides O): P for "reference" and "short", the log-sum-exp L for "flash"."""
+    if path == "reference":
         return reference.attention_forward_reference(q, k, v, bias, causal, scale, keep)
+    if path not in ATTENTION_PATHS:
+        raise ValueError(f"attention path {path!r}: choose one of {', '.join(ATTENTION_PATHS)}")
     from . import attention
 
-    return attention.attention_forward(q, k, v, bias, causal, scale, keep)
+    if path == "short" and not is_gpu(q):
+        return attention.attention_forward(q, k, v, bias, causal, scale, keep)
+    return attention.flash_attention_forward(q, k, v, bias, causal, scale, keep)
 
 
-def attention_backward(fused: bool, grad: Any, q: Any, k: Any, v: Any, probs: Any, causal: bool, scale: float,
-                       keep: Any) -> tuple[Any, ...]:
-    """(dQ, dK, dV) from the fused kernel, or (dQ, dK, dV, dS) from the reference (dS: the scores' gradient)."""
-    if not fused:
-        return reference.attention_backward_reference(grad, q, k, v, probs, scale, keep)
+def attention_backward(path: str, grad: Any, q: Any, k: Any, v: Any, out: Any, saved: Any, bias: Any,
+                       causal: bool, scale: float, keep: Any) -> tuple[Any, ...]:
+    """(dQ, dK, dV), and dS as a fourth for the reference (the gradient of an additive bias)."""
+    if path == "reference":
+        return reference.attention_backward_reference(grad, q, k, v, saved, scale, keep)
     from . import attention
 
-    return attention.attention_backward(grad, q, k, v, probs, causal, scale, keep)
+    if path == "short" and not is_gpu(q):
+        return attention.attention_backward(grad, q, k, v, saved, out, causal, scale, keep)
+    return attention.flash_attention_backward(grad, q, k, v, out, saved, bias, causal, scale, keep)
 
 
 default_attention_scale = reference.default_scale
+
+
+# ------------------------------------------------------------------------------------------------- LSTM
+
+
+def small_products() -> Any:
+    """``with dispatch.small_products():`` around a loop of many small matrix products (threads.py's BLAS policy)."""
+    from . import threads
+
+    return threads.small_products()
+
+
+def lstm_steps(array: Any) -> tuple[Any, Any]:
+    """(step_forward, step_backward) of lstm.py for ``array``: the fused Numba kernels, or their NumPy/CuPy twins
+    (on the GPU, under ``TINYGRAD_EDU_KERNELS=numpy`` and for float16)."""
+    from . import lstm
+
+    if is_gpu(array) or _current == "numpy" or array.dtype == "float16":
+        return lstm.step_forward_reference, lstm.step_backward_reference
+    return lstm.step_forward, lstm.step_backward
 
 
 # ------------------------------------------------------------------------------------------ special functions

@@ -11,6 +11,20 @@ followed by a BLAS product ran 3.6× slower than the two apart. Threads that sle
     TINYGRAD_EDU_THREADING=serial      the kernels run on one thread; BLAS keeps all cores
     TINYGRAD_EDU_THREADING=numba       leave it to Numba (NUMBA_THREADING_LAYER, else its default order)
 
+The other half of the policy is OpenBLAS's. Its threads share out every matrix product, however small, and wait
+for each other at its end, spinning. A loop of many small products (the attention heads' 128 × 32 products, the
+LSTM's one product per time step) pays that synchronisation each time, and on a machine that other programs also
+use, where one of the threads is often descheduled, it becomes catastrophic: the short attention path at
+8 × 4 × 128 × 32 took 25 ms with one BLAS thread and 1950 ms with two (a loaded 2-core machine). So:
+
+    TINYGRAD_EDU_SMALL_BLAS=serial     (default) inside ``small_products()`` OpenBLAS runs on one thread; the
+                                       parallelism comes from our kernels (over heads, rows) instead
+    TINYGRAD_EDU_SMALL_BLAS=parallel   leave OpenBLAS's thread count alone everywhere
+
+Large products (a convolution's, a linear layer's over a whole batch) keep all of OpenBLAS's threads. OpenBLAS's
+thread count is set through its C API (``openblas_set_num_threads``), found with ctypes in the loaded library;
+with another BLAS (MKL, Accelerate) ``small_products()`` does nothing.
+
 When NUMBA_THREADING_LAYER is set and TINYGRAD_EDU_THREADING is not, Numba's own variable is obeyed. The choice
 must be made before the first parallel kernel runs (Numba starts its threads once); ``configure()`` runs when
 a compiled kernel module (im2col.py, pool.py, attention.py) is first imported, which kernels/dispatch.py does on
@@ -21,11 +35,16 @@ behind the default.
 
 from __future__ import annotations
 
+import ctypes
 import os
-
-import numba  # this module is imported with the compiled kernels only (see dispatch.py), never at package import
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+from typing import Any
 
 ENV_VAR = "TINYGRAD_EDU_THREADING"
+SMALL_BLAS_ENV_VAR = "TINYGRAD_EDU_SMALL_BLAS"
+SMALL_BLAS_CHOICES = ("serial", "parallel")
 DEFAULT = "workqueue"
 CHOICES = ("workqueue", "omp", "tbb", "serial", "numba")
 
@@ -33,7 +52,7 @@ _configured: str | None = None
 
 
 def _threads_started() -> bool:
-    from numba.np.ufunc import parallel
+    from numba.np.ufunc import parallel  # Numba is imported by the functions that need it, not with this module
 
     return bool(getattr(parallel, "_is_initialized", False))
 
@@ -43,6 +62,8 @@ def configure() -> str:
     global _configured
     if _configured is not None:
         return _configured
+    import numba
+
     if ENV_VAR in os.environ:
         policy = os.environ[ENV_VAR].strip().lower()
     elif "NUMBA_THREADING_LAYER" in os.environ:
@@ -78,16 +99,92 @@ def chunk_size(iterations: int) -> int:
     threads take over the rest (im2col of (64, 32, 13, 13) on a busy 2-core machine: 2.9 → 1.9 ms). Use it as
     ``with numba.parallel_chunksize(chunk_size(n)): kernel(...)``.
     """
+    import numba
+
     return max(1, iterations // (8 * numba.get_num_threads()))
 
 
 def num_threads() -> int:
     """The number of threads the parallel kernels use (after applying the policy)."""
+    import numba
+
     configure()
     return numba.get_num_threads()
 
 
 def describe() -> str:
     """The policy and, once a kernel has run, Numba's threading layer and thread count."""
+    import numba
+
     layer = numba.threading_layer() if _threads_started() else "not started"
-    return f"policy={_configured or 'unconfigured'}, layer={layer}, threads={numba.get_num_threads()}"
+    return (f"policy={_configured or 'unconfigured'}, layer={layer}, threads={numba.get_num_threads()}, "
+            f"BLAS threads={blas_threads()}, small products={small_blas_policy()}")
+
+
+# ------------------------------------------------------------------------------------------------ OpenBLAS
+
+_BLAS_SUFFIXES = ("", "64_")  # the 64-bit-integer builds (NumPy's own) export openblas_…64_
+
+
+@cache
+def _openblas() -> tuple[Any, Any] | None:
+    """(set_num_threads, get_num_threads) of the OpenBLAS that NumPy loaded, or None (another BLAS, or not found)."""
+    import numpy  # noqa: F401  (loads its BLAS)
+
+    paths = set()
+    try:
+        with open("/proc/self/maps") as maps:  # Linux: the shared libraries this process has mapped
+            paths = {line.split()[-1] for line in maps if "openblas" in line.lower() and ".so" in line}
+    except OSError:
+        return None
+    for path in sorted(paths):
+        try:
+            library = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for prefix in ("openblas", "scipy_openblas"):
+            for suffix in _BLAS_SUFFIXES:
+                setter = getattr(library, f"{prefix}_set_num_threads{suffix}", None)
+                getter = getattr(library, f"{prefix}_get_num_threads{suffix}", None)
+                if setter is not None and getter is not None:
+                    setter.argtypes, getter.restype = [ctypes.c_int], ctypes.c_int
+                    return setter, getter
+    return None
+
+
+def blas_threads() -> int | None:
+    """OpenBLAS's current thread count (None when NumPy's BLAS is not an OpenBLAS we can find)."""
+    functions = _openblas()
+    return None if functions is None else int(functions[1]())
+
+
+def set_blas_threads(count: int) -> None:
+    """Set OpenBLAS's thread count (nothing happens with another BLAS)."""
+    if count < 1:
+        raise ValueError(f"set_blas_threads({count}): the thread count must be at least 1")
+    functions = _openblas()
+    if functions is not None:
+        functions[0](count)
+
+
+def small_blas_policy() -> str:
+    """``TINYGRAD_EDU_SMALL_BLAS``: "serial" (default) or "parallel"."""
+    policy = os.environ.get(SMALL_BLAS_ENV_VAR, "serial").strip().lower()
+    if policy not in SMALL_BLAS_CHOICES:
+        raise ValueError(f"{SMALL_BLAS_ENV_VAR}={policy!r} is not a policy: use one of {', '.join(SMALL_BLAS_CHOICES)}")
+    return policy
+
+
+@contextmanager
+def small_products() -> Iterator[None]:
+    """Inside: a loop of many small matrix products, which OpenBLAS runs on one thread (the default policy) so its
+    threads never synchronise per product. Restores OpenBLAS's thread count on exit."""
+    before = blas_threads() if small_blas_policy() == "serial" else None
+    if before is None or before == 1:
+        yield
+        return
+    set_blas_threads(1)
+    try:
+        yield
+    finally:
+        set_blas_threads(before)

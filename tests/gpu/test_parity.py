@@ -496,8 +496,8 @@ def test_the_gpu_path_runs_the_cuda_kernels(cupy, monkeypatch):
     from tinygrad_edu.kernels import cuda as conv_cuda
 
     calls = []
-    for module, name in ((conv_cuda, "im2col"), (conv_cuda, "col2im"), (attention_cuda, "forward_cuda"),
-                         (attention_cuda, "backward_cuda")):
+    for module, name in ((conv_cuda, "im2col"), (conv_cuda, "col2im"), (attention_cuda, "flash_forward_cuda"),
+                         (attention_cuda, "flash_backward_cuda")):
         original = getattr(module, name)
         monkeypatch.setattr(module, name, lambda *a, _f=original, _n=name, **k: calls.append(_n) or _f(*a, **k))
     conv = nn.Conv2d(2, 3, 3).to("cuda")
@@ -505,7 +505,7 @@ def test_the_gpu_path_runs_the_cuda_kernels(cupy, monkeypatch):
     conv(x).sum().backward()
     q = tg.tensor(np.random.default_rng(12).random((1, 2, 4, 8), dtype=np.float32)).to("cuda").requires_grad_(True)
     F.scaled_dot_product_attention(q, q, q).sum().backward()
-    assert calls == ["im2col", "col2im", "forward_cuda", "backward_cuda"]
+    assert calls == ["im2col", "col2im", "flash_forward_cuda", "flash_backward_cuda"]
 
 
 def test_mixed_precision_training_agrees_on_both_backends(cupy):

@@ -1,8 +1,10 @@
-"""The fused Numba attention kernel against the matrix-product reference (kernels/attention.py).
+"""The short path and the flash kernel against the matrix-product reference (kernels/attention.py).
 
-Both compute the same formulas; the kernel sums in a different order, so float32 results agree to rounding
-(1e-5). Shapes, masks and dropout masks are drawn by hypothesis. (float64 inputs take the reference path, see
-``kernels.dispatch.use_fused_attention``; compiling the kernel for them too would only lengthen the test run.)
+All compute the same formulas; they sum in different orders, so float32 results agree to rounding (1e-5).
+Shapes, masks and dropout masks are drawn by hypothesis; the flash NumPy twin runs with tiny tiles so that its
+online softmax crosses many tiles, the Numba kernel on one case longer than its key tile and query block.
+(float64 inputs take the reference path, see ``kernels.dispatch.attention_path``; compiling the kernels for them
+too would only lengthen the test run.)
 """
 
 from __future__ import annotations
@@ -52,19 +54,53 @@ def make_inputs(case, dtype=np.float32):
 
 
 def both_paths(q, k, v, grad_out, bias, causal, keep):
+    """(reference, short path, flash kernel, flash NumPy twin): each (O, dQ, dK, dV), and P or L as a fifth."""
     out_ref, probs_ref = kernel.attention_forward_reference(q, k, v, bias, causal, keep=keep)
     grads_ref = kernel.attention_backward_reference(grad_out, q, k, v, probs_ref, keep=keep)[:3]
     out, probs = kernel.attention_forward(q, k, v, bias, causal, keep=keep)
-    grads = kernel.attention_backward(grad_out, q, k, v, probs, causal, keep=keep)
-    return (out_ref, probs_ref, *grads_ref), (out, probs, *grads)
+    grads = kernel.attention_backward(grad_out, q, k, v, probs, out, causal, keep=keep)
+    out_flash, lse = kernel.flash_attention_forward(q, k, v, bias, causal, keep=keep)
+    grads_flash = kernel.flash_attention_backward(grad_out, q, k, v, out_flash, lse, bias, causal, keep=keep)
+    out_twin, lse_twin = kernel.flash_attention_forward_reference(q, k, v, bias, causal, keep=keep, tile=2)
+    grads_twin = kernel.flash_attention_backward_reference(grad_out, q, k, v, out_twin, lse_twin, bias, causal,
+                                                          keep=keep, tile=3)
+    return ((out_ref, *grads_ref, probs_ref), (out, *grads, probs), (out_flash, *grads_flash, lse),
+            (out_twin, *grads_twin, lse_twin))
+
+
+def assert_paths_agree(case_inputs):
+    reference, short, flash, twin = both_paths(*case_inputs)
+    for path, results in (("short", short), ("flash", flash), ("flash twin", twin)):
+        for name, e, a in zip(("out", "dq", "dk", "dv"), reference, results, strict=False):
+            assert a.dtype == np.float32
+            np.testing.assert_allclose(a, e, rtol=1e-5, atol=1e-5, err_msg=f"{path} {name}")
+    np.testing.assert_allclose(short[4], reference[4], rtol=1e-5, atol=1e-5, err_msg="short P")
+    np.testing.assert_allclose(flash[4], twin[4], rtol=1e-5, atol=1e-5, err_msg="flash L")
 
 
 @given(attention_case())
-def test_kernel_matches_reference_float32(case):
-    expected, actual = both_paths(*make_inputs(case))
-    for name, e, a in zip(("out", "probs", "dq", "dk", "dv"), expected, actual, strict=True):
-        assert a.dtype == np.float32
-        np.testing.assert_allclose(a, e, rtol=1e-5, atol=1e-5, err_msg=name)
+def test_kernels_match_reference_float32(case):
+    assert_paths_agree(make_inputs(case))
+
+
+def test_flash_kernel_across_tiles_and_query_blocks():
+    """Longer than one key tile and one query block of the Numba kernel, causal, masked and with dropout."""
+    for causal, mask, dropout in ((True, "padding", True), (False, "float", False)):
+        case = (1, 2, kernel.QUERY_BLOCK + 9, 2 * kernel.KEY_TILE + 5, 4, 3, causal, mask, dropout, 7)
+        assert_paths_agree(make_inputs(case))
+
+
+def test_flash_log_sum_exp_is_the_softmax_normaliser():
+    """L = log Σ_j e^{S_ij}, so P = e^{S − L} sums to 1 along the keys; −∞ for a query that sees no key."""
+    q, k, v, _, bias, _, _ = make_inputs((2, 1, 5, 6, 3, 2, False, "none", False, 3))
+    bias = np.zeros((5, 6), np.float32)
+    bias[2] = -np.inf
+    _, lse = kernel.flash_attention_forward(q, k, v, bias)
+    scores = q @ k.swapaxes(-1, -2) / np.sqrt(3) + bias
+    with np.errstate(divide="ignore"):
+        expected = np.log(np.exp(scores.astype(np.float64)).sum(-1))
+    np.testing.assert_allclose(lse, expected, rtol=1e-5)
+    assert np.all(lse[..., 2] == -np.inf)
 
 
 def test_causal_rows_see_only_the_past():
@@ -84,8 +120,12 @@ def test_fully_masked_row_gives_zeros_and_no_gradient():
         out, probs = forward(q, k, v, bias)
         assert np.all(out[0, 0, 1] == 0) and np.all(probs[0, 0, 1] == 0)
         assert np.isfinite(out).all()
-    grad_q, _, _ = kernel.attention_backward(np.ones_like(out), q, k, v, probs)
+    grad_q, _, _ = kernel.attention_backward(np.ones_like(out), q, k, v, probs, out)
     assert np.all(grad_q[0, 0, 1] == 0)
+    out, lse = kernel.flash_attention_forward(q, k, v, bias)
+    assert np.all(out[0, 0, 1] == 0) and np.isfinite(out).all()
+    grad_q, _, _ = kernel.flash_attention_backward(np.ones_like(out), q, k, v, out, lse, bias)
+    assert np.all(grad_q[0, 0, 1] == 0) and np.isfinite(grad_q).all()
 
 
 def test_vectorised_exp_is_accurate_over_float32_range():
@@ -107,3 +147,5 @@ def test_mismatched_shapes_are_refused():
         kernel.attention_forward(q, np.zeros((1, 3, 4), np.float32), np.zeros((1, 3, 4), np.float32))
     with pytest.raises(ValueError, match="same last axis"):
         kernel.attention_forward(q, np.zeros((2, 3, 5), np.float32), np.zeros((2, 3, 4), np.float32))
+    with pytest.raises(ValueError, match="same leading axes"):
+        kernel.flash_attention_forward(q, np.zeros((1, 3, 4), np.float32), np.zeros((1, 3, 4), np.float32))

@@ -72,3 +72,28 @@ def test_threading_policy_default_and_override():
     assert "policy=serial" in serial.stdout and "threads=1" in serial.stdout
     wrong = run_python(run_kernel, TINYGRAD_EDU_THREADING="many")
     assert wrong.returncode != 0 and "TINYGRAD_EDU_THREADING='many' is not a threading policy" in wrong.stderr
+
+
+def test_small_products_run_openblas_on_one_thread_and_restore_it():
+    """The BLAS half of the policy: inside ``small_products()`` OpenBLAS has one thread, afterwards its count again;
+    ``TINYGRAD_EDU_SMALL_BLAS=parallel`` leaves it alone. (A fresh process with two BLAS threads to start from.)"""
+    check = ("from tinygrad_edu.kernels import threads; before = threads.blas_threads(); "
+             "ctx = threads.small_products(); ctx.__enter__(); inside = threads.blas_threads(); "
+             "ctx.__exit__(None, None, None); print(before, inside, threads.blas_threads())")
+    serial = run_python(check, OPENBLAS_NUM_THREADS="2")
+    assert serial.returncode == 0, serial.stderr
+    counts = serial.stdout.split()
+    if counts[0] == "None":
+        pytest.skip("NumPy's BLAS here is not an OpenBLAS that threads.py can find")
+    assert counts == ["2", "1", "2"]
+    parallel = run_python(check, OPENBLAS_NUM_THREADS="2", TINYGRAD_EDU_SMALL_BLAS="parallel")
+    assert parallel.stdout.split() == ["2", "2", "2"], parallel.stderr
+    wrong = run_python(check, TINYGRAD_EDU_SMALL_BLAS="some")
+    assert wrong.returncode != 0 and "TINYGRAD_EDU_SMALL_BLAS='some' is not a policy" in wrong.stderr
+
+
+def test_set_blas_threads_refuses_zero():
+    from tinygrad_edu.kernels import threads
+
+    with pytest.raises(ValueError, match="at least 1"):
+        threads.set_blas_threads(0)

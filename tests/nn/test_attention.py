@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 import pytest
 from hypothesis import given
@@ -75,18 +74,19 @@ def test_sdpa_matches_pytorch(mask, dtype):
         assert_close(a.grad, b.grad, rtol=10 * tolerance, atol=10 * tolerance)
 
 
-def test_sdpa_kernel_and_reference_paths_agree_through_the_op():
+def test_sdpa_paths_agree_through_the_op():
     rng = np.random.default_rng(1)
     arrays = [normal(rng, 2, 4, 9, 8, dtype=np.float32) for _ in range(3)]
     bias = np.where(rng.random((2, 1, 1, 9)) < 0.3, -np.inf, 0).astype(np.float32)
     results = []
-    for use_kernel in (True, False):
+    for path in ("flash", "short", "reference"):
         inputs = [tg.tensor(a, requires_grad=True) for a in arrays]
-        out = ops.ScaledDotProductAttention.apply(*inputs, bias, causal=True, use_kernel=use_kernel)
+        out = ops.ScaledDotProductAttention.apply(*inputs, bias, causal=True, path=path)
         out.backward(np.ones(out.shape, dtype=np.float32))
         results.append([out.numpy()] + [t.grad for t in inputs])
-    for kernel_result, reference_result in zip(*results, strict=True):
-        np.testing.assert_allclose(kernel_result, reference_result, rtol=1e-5, atol=1e-5)
+    for path_results in results[:2]:
+        for result, reference_result in zip(path_results, results[2], strict=True):
+            np.testing.assert_allclose(result, reference_result, rtol=1e-5, atol=1e-5)
 
 
 def test_sdpa_fully_masked_query_gives_zeros_as_pytorch():
@@ -236,12 +236,12 @@ def test_multi_head_attention_errors():
 
 
 def test_path_selection():
-    """float64 and small problems take the reference, large float32 ones the kernel; the switch forces NumPy."""
-    large, small = np.zeros((8, 4, 512, 32), np.float32), np.zeros((8, 4, 128, 32), np.float32)
-    assert not dispatch.use_fused_attention(large.astype(np.float64), large.astype(np.float64))
-    assert not dispatch.use_fused_attention(small, small)
-    assert dispatch.use_fused_attention(large, large) == (numba.get_num_threads() > 1)
-    # causal: half of 2²² scores, still above the threshold
-    assert dispatch.use_fused_attention(large, large, causal=True) == (numba.get_num_threads() > 1)
+    """float64 and a bias needing a gradient take the reference, short float32 sequences the short path, long ones
+    the flash kernel; the switch forces NumPy."""
+    long, short = np.zeros((1, 2, 1024, 8), np.float32), np.zeros((8, 4, 128, 32), np.float32)
+    assert dispatch.attention_path(long.astype(np.float64), long.astype(np.float64)) == "reference"
+    assert dispatch.attention_path(short, short) == "short"
+    assert dispatch.attention_path(long, long) == "flash"
+    assert dispatch.attention_path(long, long, bias_needs_grad=True) == "reference"
     with dispatch.using("numpy"):
-        assert not dispatch.use_fused_attention(large, large)
+        assert dispatch.attention_path(long, long) == "reference"

@@ -8,7 +8,7 @@ PyTorch, ours, …), each turn a block of calls, after a warm-up that also compi
 is the median over turns, and the ratio is the median of the per-turn ratios, so a machine that other work slows
 down now and then slows all contenders alike. PyTorch runs with ``--threads`` threads (2 by default, the number
 of cores our kernels use here). "F.sdpa" is what ``F.scaled_dot_product_attention`` runs (the path
-``kernels.dispatch.use_fused_attention`` picks); "kernel" and "reference" force one path. For single-threaded figures
+``kernels.dispatch.attention_path`` picks); "flash", "short" and "reference" force one path. For single-threaded figures
 set the thread counts before the libraries load: ``NUMBA_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python -m
 tinygrad_edu.bench.sequence --threads 1``.
 """
@@ -42,19 +42,20 @@ def attention_contenders(torch: Any, batch: int, heads: int, seq: int, head_dim:
     ours = [tg.tensor(a, requires_grad=True) for a in arrays[:3]]
     grad = arrays[3]
 
-    def ours_with(use_kernel: bool) -> Callable[[], None]:
+    def ours_with(path: str) -> Callable[[], None]:
         def step() -> None:
             for t in ours:
                 t.grad = None
-            ops.ScaledDotProductAttention.apply(*ours, causal=causal, use_kernel=use_kernel).backward(grad)
+            ops.ScaledDotProductAttention.apply(*ours, causal=causal, path=path).backward(grad)
         return step
 
-    def selected() -> None:  # what F.scaled_dot_product_attention runs (kernels.dispatch.use_fused_attention)
+    def selected() -> None:  # what F.scaled_dot_product_attention runs (kernels.dispatch.attention_path)
         for t in ours:
             t.grad = None
         F.scaled_dot_product_attention(*ours, is_causal=causal).backward(grad)
 
-    contenders = {"F.sdpa": selected, "kernel": ours_with(True), "reference": ours_with(False)}
+    contenders = {"F.sdpa": selected, "flash": ours_with("flash"), "short": ours_with("short"),
+                  "reference": ours_with("reference")}
     if torch is not None:
         theirs = [torch.tensor(a, requires_grad=True) for a in arrays[:3]]
         torch_grad = torch.tensor(grad)

@@ -109,7 +109,7 @@ class MultiHeadAttention(Module):
     ``forward(query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
     average_attn_weights=True, is_causal=False)`` returns ``(output, weights)`` as PyTorch's
     ``MultiheadAttention``: weights (batch, Lq, Lk) averaged over the heads (or (batch, heads, Lq, Lk)), None when
-    ``need_weights=False`` (then the fused kernel computes the attention).
+    ``need_weights=False`` (then the attention op runs its short path or flash kernel).
 
     Masks, PyTorch's convention for this layer: **boolean True = masked out** (the opposite of
     ``scaled_dot_product_attention``!); float masks are added to the scores. ``key_padding_mask`` (batch, Lk)

@@ -27,24 +27,7 @@ class _BatchNorm(Module):
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
                  track_running_stats: bool = True, device: str | None = None, dtype: Any = None) -> None:
         super().__init__()
-        self.num_features, self.eps, self.momentum = num_features, eps, momentum
-        self.affine, self.track_running_stats = affine, track_running_stats
-        xp = backend.array_module(None if device is None else backend.normalize_device(device))
-        dtype = np.dtype(np.float32 if dtype is None else dtype)
-        if affine:
-            self.weight = Parameter(xp.ones(num_features, dtype=dtype))
-            self.bias = Parameter(xp.zeros(num_features, dtype=dtype))
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-        if track_running_stats:
-            self.register_buffer("running_mean", Tensor(xp.zeros(num_features, dtype=dtype)))
-            self.register_buffer("running_var", Tensor(xp.ones(num_features, dtype=dtype)))
-            self.register_buffer("num_batches_tracked", Tensor(xp.zeros((), dtype=np.int64)))
-        else:
-            self.register_buffer("running_mean", None)
-            self.register_buffer("running_var", None)
-            self.register_buffer("num_batches_tracked", None)
+        add_normalization_state(self, num_features, eps, momentum, affine, track_running_stats, device, dtype)
 
     def reset_running_stats(self) -> None:
         if self.track_running_stats:
@@ -93,3 +76,28 @@ class BatchNorm2d(_BatchNorm):
     """Batch normalisation of images (N, C, H, W), per channel C (statistics over N, H and W)."""
 
     expected_ndim = (4,)
+
+
+def add_normalization_state(module: Module, num_features: int, eps: float, momentum: float | None, affine: bool,
+                            track_running_stats: bool, device: str | None, dtype: Any) -> None:
+    """The parameters and buffers every per-channel normalisation layer has, under PyTorch's names: ``weight`` (γ,
+    ones) and ``bias`` (β, zeros) when ``affine``; ``running_mean`` (zeros), ``running_var`` (ones) and
+    ``num_batches_tracked`` when ``track_running_stats`` (BatchNorm, SyncBatchNorm, InstanceNorm)."""
+    module.num_features, module.eps, module.momentum = num_features, eps, momentum
+    module.affine, module.track_running_stats = affine, track_running_stats
+    xp = backend.array_module(None if device is None else backend.normalize_device(device))
+    dtype = np.dtype(np.float32 if dtype is None else dtype)
+    if affine:
+        module.weight = Parameter(xp.ones(num_features, dtype=dtype))
+        module.bias = Parameter(xp.zeros(num_features, dtype=dtype))
+    else:
+        module.register_parameter("weight", None)
+        module.register_parameter("bias", None)
+    if track_running_stats:
+        module.register_buffer("running_mean", Tensor(xp.zeros(num_features, dtype=dtype)))
+        module.register_buffer("running_var", Tensor(xp.ones(num_features, dtype=dtype)))
+        module.register_buffer("num_batches_tracked", Tensor(xp.zeros((), dtype=np.int64)))
+    else:
+        module.register_buffer("running_mean", None)
+        module.register_buffer("running_var", None)
+        module.register_buffer("num_batches_tracked", None)

@@ -20,6 +20,7 @@ from ..ops.broadcast import normalize_dim
 from ..ops.conv_transpose import ConvTranspose2d as ConvTranspose2dOp
 from ..tensor import Tensor
 from . import init
+from .batchnorm import add_normalization_state
 from .conv import conv2d
 from .module import Module, Parameter
 from .pooling import _max_pool, avg_pool2d
@@ -368,24 +369,7 @@ class _InstanceNorm(Module):
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1, affine: bool = False,
                  track_running_stats: bool = False, device: str | None = None, dtype: Any = None) -> None:
         super().__init__()
-        self.num_features, self.eps, self.momentum = num_features, eps, momentum
-        self.affine, self.track_running_stats = affine, track_running_stats
-        xp = backend.array_module(None if device is None else backend.normalize_device(device))
-        dtype = np.dtype(np.float32 if dtype is None else dtype)
-        if affine:
-            self.weight = Parameter(xp.ones(num_features, dtype=dtype))
-            self.bias = Parameter(xp.zeros(num_features, dtype=dtype))
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-        if track_running_stats:
-            self.register_buffer("running_mean", Tensor(xp.zeros(num_features, dtype=dtype)))
-            self.register_buffer("running_var", Tensor(xp.ones(num_features, dtype=dtype)))
-            self.register_buffer("num_batches_tracked", Tensor(xp.zeros((), dtype=np.int64)))
-        else:
-            self.register_buffer("running_mean", None)
-            self.register_buffer("running_var", None)
-            self.register_buffer("num_batches_tracked", None)
+        add_normalization_state(self, num_features, eps, momentum, affine, track_running_stats, device, dtype)
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         name = f"{type(self).__name__}({self.num_features})"

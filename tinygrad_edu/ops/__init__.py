@@ -15,7 +15,7 @@ the formula in the docstring.
 | ``batchnorm.py`` | BatchNorm |
 | ``conv.py`` | Conv2d (im2col + one matrix product) |
 | ``pool.py`` | MaxPool2d, AvgPool2d, AdaptiveAvgPool2d |
-| ``attention.py`` | ScaledDotProductAttention (fused kernel or matrix-product reference) |
+| ``attention.py`` | ScaledDotProductAttention (matrix-product reference, short path or flash kernel) |
 | ``embedding.py`` | Embedding (look-up, scatter-add backward) |
 | ``layernorm.py`` | LayerNorm |
 | ``rnn.py`` | RNNSequence, LSTMSequence, GRUSequence (one op per layer, BPTT in backward) |

@@ -22,28 +22,34 @@ class ScaledDotProductAttention(Function):
         dV = (P ⊙ M)ᵀ dO,   dP = (dO Vᵀ) ⊙ M,   dS = P ⊙ (dP − rowsum(dP ⊙ P)),
         dQ = s · dS K,   dK = s · dSᵀ Q,   dB = dS (summed over the axes B was broadcast along).
 
-    ``kernels/dispatch.py`` runs it: the matrix-product reference or the fused Numba (CPU) / numba.cuda (GPU)
-    kernel, whichever ``dispatch.use_fused_attention`` picks. ``use_kernel=True/False`` forces one path (for
-    benchmarks and tests); the reference always runs when the bias needs a gradient, because the kernel's
-    backward never forms dS.
+    ``kernels/dispatch.py`` runs it, on the path ``dispatch.attention_path`` picks: the matrix-product
+    "reference", the "short" path (BLAS products around fused softmax passes, keeping P) or the "flash" kernel
+    (keeps only O and the row log-sum-exp, so memory grows linearly with the sequence; Numba on the CPU,
+    numba.cuda on the GPU). ``path=`` forces one (benchmarks, tests; ``use_kernel=True/False`` is the older
+    spelling of "flash"/"reference"). The reference always runs when the bias needs a gradient, because only it
+    forms dS.
     """
 
     def forward(self, q: Any, k: Any, v: Any, bias: Any = None, causal: bool = False, scale: float | None = None,
-                keep: Any = None, use_kernel: bool | None = None) -> Any:
+                keep: Any = None, use_kernel: bool | None = None, path: str | None = None) -> Any:
         self.scale = dispatch.default_attention_scale(q) if scale is None else float(scale)
-        self.causal, self.keep, self.has_bias = causal, keep, bias is not None
-        bias_needs_grad = self.has_bias and len(self.needs_input_grad) > 3 and self.needs_input_grad[3]
-        fused = dispatch.use_fused_attention(q, k, causal) if use_kernel is None else use_kernel
-        self.fused = fused and not bias_needs_grad
-        out, probs = dispatch.attention_forward(self.fused, q, k, v, bias, causal, self.scale, keep)
+        self.causal, self.keep, self.bias = causal, keep, bias
+        bias_needs_grad = bias is not None and len(self.needs_input_grad) > 3 and self.needs_input_grad[3]
+        if path is None and use_kernel is not None:
+            path = "flash" if use_kernel else "reference"
+        if path is None or bias_needs_grad:
+            path = dispatch.attention_path(q, k, causal, bias_needs_grad)
+        self.path = path
+        out, saved = dispatch.attention_forward(path, q, k, v, bias, causal, self.scale, keep)
         self.bias_shape = None if bias is None else bias.shape
-        self.save_for_backward(q, k, v, probs)
+        self.save_for_backward(q, k, v, out, saved)  # saved: P, or the log-sum-exp rows on the flash path
         return out
 
     def backward(self, grad: Any) -> tuple[Any, ...]:
-        q, k, v, probs = self.saved
-        grads = dispatch.attention_backward(self.fused, grad, q, k, v, probs, self.causal, self.scale, self.keep)
+        q, k, v, out, saved = self.saved
+        grads = dispatch.attention_backward(self.path, grad, q, k, v, out, saved, self.bias, self.causal,
+                                            self.scale, self.keep)
         grad_q, grad_k, grad_v = grads[:3]
-        if not self.has_bias:
+        if self.bias_shape is None:
             return grad_q, grad_k, grad_v
-        return grad_q, grad_k, grad_v, (None if self.fused else unbroadcast(grads[3], self.bias_shape))
+        return grad_q, grad_k, grad_v, (unbroadcast(grads[3], self.bias_shape) if len(grads) > 3 else None)

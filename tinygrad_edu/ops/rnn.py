@@ -17,6 +17,7 @@ from typing import Any
 
 from ..autograd import Function
 from ..backend import get_array_module
+from ..kernels import dispatch
 from .activation import stable_sigmoid
 
 
@@ -76,14 +77,15 @@ class RNNSequence(Function):
         _check_state("h_0", h0, x.shape[1], w_hh.shape[1])
         projected = _input_projection(x, w_ih, b_ih, b_hh)
         hidden = xp.empty(projected.shape, dtype=x.dtype)
-        for t in range(x.shape[0]):
-            h = hidden[t]  # computed in place: z = x_t W_ihᵀ + b + h_{t−1} W_hhᵀ, then f(z)
-            xp.matmul(hidden[t - 1] if t else h0, w_hh.T, out=h)
-            h += projected[t]
-            if nonlinearity == "tanh":
-                xp.tanh(h, out=h)
-            else:
-                xp.maximum(h, 0, out=h)
+        with dispatch.small_products():  # one small product per step: OpenBLAS on one thread (kernels/threads.py)
+            for t in range(x.shape[0]):
+                h = hidden[t]  # computed in place: z = x_t W_ihᵀ + b + h_{t−1} W_hhᵀ, then f(z)
+                xp.matmul(hidden[t - 1] if t else h0, w_hh.T, out=h)
+                h += projected[t]
+                if nonlinearity == "tanh":
+                    xp.tanh(h, out=h)
+                else:
+                    xp.maximum(h, 0, out=h)
         self.nonlinearity = nonlinearity
         self.save_for_backward(x, h0, hidden, w_ih, w_hh)
         return hidden
@@ -95,10 +97,11 @@ class RNNSequence(Function):
         slope = 1 - hidden * hidden if self.nonlinearity == "tanh" else (hidden > 0).astype(hidden.dtype)
         grad_z = xp.empty_like(grad)
         grad_h = xp.zeros_like(h0)  # what step t + 1 sends back to h_t
-        for t in range(grad.shape[0] - 1, -1, -1):
-            grad_h += grad[t]
-            xp.multiply(grad_h, slope[t], out=grad_z[t])
-            grad_h = grad_z[t] @ w_hh
+        with dispatch.small_products():
+            for t in range(grad.shape[0] - 1, -1, -1):
+                grad_h += grad[t]
+                xp.multiply(grad_h, slope[t], out=grad_z[t])
+                grad_h = grad_z[t] @ w_hh
         previous_h = _previous_hidden(xp, h0, hidden)
         grad_x, grad_w_ih, grad_w_hh, grad_b = _weight_grads(grad_z, x, w_ih, previous_h, self.needs_input_grad[0])
         grads = (grad_x, grad_h, grad_w_ih, grad_w_hh)
@@ -132,28 +135,18 @@ class LSTMSequence(Function):
         _check_state("h_0", h0, x.shape[1], hidden)
         _check_state("c_0", c0, x.shape[1], hidden)
         projected = _input_projection(x, w_ih, b_ih, b_hh)
+        step_forward, _ = dispatch.lstm_steps(x)  # one fused pass per step (kernels/lstm.py)
         gates = xp.empty(projected.shape, dtype=x.dtype)  # i, f, g, o after their nonlinearities
         states = xp.empty(x.shape[:2] + (2 * hidden,), dtype=x.dtype)  # [h_t, c_t]
-        # all four nonlinearities as one tanh: σ(z) = ½ + ½ tanh(z/2) for i, f, o (an identity, and tanh cannot
-        # overflow), tanh(z) for g; so per column a scale (½ or 1) before and after, and an offset (½ or 0)
-        scale = xp.full(4 * hidden, 0.5, dtype=x.dtype)
-        scale[2 * hidden : 3 * hidden] = 1
-        offset = 1 - scale
+        tanh_c = xp.empty(x.shape[:2] + (hidden,), dtype=x.dtype)  # kept for the backward pass
+        recurrent = xp.empty(projected.shape[1:], dtype=x.dtype)
         h, c = h0, c0
-        for t in range(x.shape[0]):
-            gate = gates[t]
-            xp.matmul(h, w_hh.T, out=gate)
-            gate += projected[t]
-            gate *= scale
-            xp.tanh(gate, out=gate)
-            gate *= scale
-            gate += offset
-            i, f, g, o = (gate[:, k * hidden : (k + 1) * hidden] for k in range(4))
-            c_previous, c, h = c, states[t, :, hidden:], states[t, :, :hidden]  # c_t, h_t written in place
-            xp.multiply(f, c_previous, out=c)  # c_t = f ⊙ c_{t−1} + i ⊙ g
-            c += i * g
-            xp.tanh(c, out=h)  # h_t = o ⊙ tanh(c_t)
-            h *= o
+        with dispatch.small_products():  # one small product per step: OpenBLAS on one thread (kernels/threads.py)
+            for t in range(x.shape[0]):
+                xp.matmul(h, w_hh.T, out=recurrent)  # the only product inside the loop: h_{t−1} W_hhᵀ
+                c_previous, c, h = c, states[t, :, hidden:], states[t, :, :hidden]
+                step_forward(recurrent, projected[t], c_previous, gates[t], c, h, tanh_c[t])
+        self.tanh_c = tanh_c
         self.save_for_backward(x, h0, c0, w_ih, w_hh, gates, states)
         return states
 
@@ -162,25 +155,15 @@ class LSTMSequence(Function):
         xp = get_array_module(grad)
         steps, batch, _ = grad.shape
         hidden = w_hh.shape[1]
-        i, f, g, o = (gates[:, :, k * hidden : (k + 1) * hidden] for k in range(4))
-        c = states[:, :, hidden:]
-        c_previous = xp.concatenate([c0[None], c[:-1]], axis=0)
-        tanh_c = xp.tanh(c)
-        # the local derivatives do not depend on the recurrence: all steps at once, before the loop
-        cell_to_gates = xp.stack([g * i * (1 - i), c_previous * f * (1 - f), i * (1 - g * g)], axis=2)  # ∂c/∂z_ifg
-        hidden_to_cell = o * (1 - tanh_c * tanh_c)  # ∂h_t/∂c_t
-        hidden_to_output_gate = tanh_c * o * (1 - o)  # ∂h_t/∂z_o
-        grad_z = xp.empty((steps, batch, 4, hidden), dtype=grad.dtype)
+        _, step_backward = dispatch.lstm_steps(grad)
+        grad = xp.ascontiguousarray(grad, dtype=gates.dtype)
+        grad_z = xp.empty(gates.shape, dtype=gates.dtype)
         grad_h, grad_c = xp.zeros_like(h0), xp.zeros_like(c0)
-        for t in range(steps - 1, -1, -1):
-            grad_h += grad[t, :, :hidden]
-            grad_c += grad[t, :, hidden:]
-            grad_c += grad_h * hidden_to_cell[t]
-            xp.multiply(grad_c[:, None, :], cell_to_gates[t], out=grad_z[t, :, :3])  # dz_i, dz_f, dz_g
-            xp.multiply(grad_h, hidden_to_output_gate[t], out=grad_z[t, :, 3])  # dz_o
-            grad_c *= f[t]
-            grad_h = grad_z[t].reshape(batch, 4 * hidden) @ w_hh
-        grad_z = grad_z.reshape(steps, batch, 4 * hidden)
+        with dispatch.small_products():
+            for t in range(steps - 1, -1, -1):
+                c_previous = states[t - 1, :, hidden:] if t else c0
+                step_backward(grad[t], grad_h, grad_c, gates[t], c_previous, self.tanh_c[t], grad_z[t])
+                xp.matmul(grad_z[t], w_hh, out=grad_h)  # dh_{t−1} = dz_t W_hh (the output's part is added inside)
         previous_h = _previous_hidden(xp, h0, states[:, :, :hidden])
         grad_x, grad_w_ih, grad_w_hh, grad_b = _weight_grads(grad_z, x, w_ih, previous_h, self.needs_input_grad[0])
         grads = (grad_x, grad_h, grad_c, grad_w_ih, grad_w_hh)
@@ -209,18 +192,19 @@ class GRUSequence(Function):
         recurrent_n = xp.empty(x.shape[:2] + (hidden,), dtype=x.dtype)  # a = h_{t−1} W_hnᵀ + b_hn
         out = xp.empty(x.shape[:2] + (hidden,), dtype=x.dtype)
         h = h0
-        for t in range(x.shape[0]):
-            recurrent = h @ w_hh.T
-            if b_hh is not None:
-                recurrent = recurrent + b_hh
-            gate = gates[t]
-            gate[:, : 2 * hidden] = stable_sigmoid(projected[t, :, : 2 * hidden] + recurrent[:, : 2 * hidden])
-            r, z = gate[:, :hidden], gate[:, hidden : 2 * hidden]
-            recurrent_n[t] = recurrent[:, 2 * hidden :]
-            gate[:, 2 * hidden :] = xp.tanh(projected[t, :, 2 * hidden :] + r * recurrent_n[t])
-            n = gate[:, 2 * hidden :]
-            h = (1 - z) * n + z * h
-            out[t] = h
+        with dispatch.small_products():
+            for t in range(x.shape[0]):
+                recurrent = h @ w_hh.T
+                if b_hh is not None:
+                    recurrent = recurrent + b_hh
+                gate = gates[t]
+                gate[:, : 2 * hidden] = stable_sigmoid(projected[t, :, : 2 * hidden] + recurrent[:, : 2 * hidden])
+                r, z = gate[:, :hidden], gate[:, hidden : 2 * hidden]
+                recurrent_n[t] = recurrent[:, 2 * hidden :]
+                gate[:, 2 * hidden :] = xp.tanh(projected[t, :, 2 * hidden :] + r * recurrent_n[t])
+                n = gate[:, 2 * hidden :]
+                h = (1 - z) * n + z * h
+                out[t] = h
         self.save_for_backward(x, h0, gates, w_ih, w_hh, recurrent_n, out)
         return out
 
@@ -231,18 +215,19 @@ class GRUSequence(Function):
         grad_input_side = xp.empty_like(gates)
         grad_hidden_side = xp.empty_like(gates)
         grad_h = xp.zeros_like(h0)
-        for t in range(grad.shape[0] - 1, -1, -1):
-            r, z, n = (gates[t, :, k * hidden : (k + 1) * hidden] for k in range(3))
-            h_previous = out[t - 1] if t > 0 else h0
-            grad_h = grad[t] + grad_h
-            grad_n = grad_h * (1 - z) * (1 - n * n)
-            grad_z = grad_h * (h_previous - n) * z * (1 - z)
-            grad_r = grad_n * recurrent_n[t] * r * (1 - r)
-            side = grad_input_side[t]
-            side[:, :hidden], side[:, hidden : 2 * hidden], side[:, 2 * hidden :] = grad_r, grad_z, grad_n
-            side = grad_hidden_side[t]
-            side[:, :hidden], side[:, hidden : 2 * hidden], side[:, 2 * hidden :] = grad_r, grad_z, grad_n * r
-            grad_h = grad_h * z + side @ w_hh
+        with dispatch.small_products():
+            for t in range(grad.shape[0] - 1, -1, -1):
+                r, z, n = (gates[t, :, k * hidden : (k + 1) * hidden] for k in range(3))
+                h_previous = out[t - 1] if t > 0 else h0
+                grad_h = grad[t] + grad_h
+                grad_n = grad_h * (1 - z) * (1 - n * n)
+                grad_z = grad_h * (h_previous - n) * z * (1 - z)
+                grad_r = grad_n * recurrent_n[t] * r * (1 - r)
+                side = grad_input_side[t]
+                side[:, :hidden], side[:, hidden : 2 * hidden], side[:, 2 * hidden :] = grad_r, grad_z, grad_n
+                side = grad_hidden_side[t]
+                side[:, :hidden], side[:, hidden : 2 * hidden], side[:, 2 * hidden :] = grad_r, grad_z, grad_n * r
+                grad_h = grad_h * z + side @ w_hh
         steps, batch, _ = grad.shape
         needs = self.needs_input_grad
         flat_input = grad_input_side.reshape(steps * batch, -1)

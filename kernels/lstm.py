@@ -1,0 +1,144 @@
+"""The LSTM's time step, fused: after the one product h_{t−1} W_hhᵀ, one pass computes all four gates, the cell and
+the hidden state (forward), or all four gate gradients and the cell gradient (backward). A NumPy reference twin
+of each (``*_reference``) writes the same lines with whole-array operations; the tests check the two agree.
+
+Forward, per step (z = x_t W_ihᵀ + b_ih + b_hh precomputed for all steps, ops/rnn.py):
+
+    [z_i, z_f, z_g, z_o] = z_t + h_{t−1} W_hhᵀ
+    i = σ(z_i),  f = σ(z_f),  g = tanh(z_g),  o = σ(z_o)
+    c_t = f ⊙ c_{t−1} + i ⊙ g,   h_t = o ⊙ tanh(c_t)
+
+Backward, per step, with dh and dc what reaches h_t and c_t (from the output and from step t + 1):
+
+    dc ← dc + dh ⊙ o ⊙ (1 − tanh² c_t)
+    dz_i = dc ⊙ g ⊙ i(1 − i),   dz_f = dc ⊙ c_{t−1} ⊙ f(1 − f),   dz_g = dc ⊙ i ⊙ (1 − g²),
+    dz_o = dh ⊙ tanh(c_t) ⊙ o(1 − o),   and step t − 1 receives dc ⊙ f (and dz W_hh, a product outside)
+
+The nonlinearities are one tanh: σ(z) = ½ + ½ tanh(z/2). In float32 the kernels compute it with the vectorised
+exponential of attention.py, tanh|x| = (1 − e^{−2|x|}) / (1 + e^{−2|x|}) (and a short odd polynomial near 0, where
+that quotient loses digits); in float64 with ``math.tanh``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numba
+import numpy as np
+
+from tinygrad_edu.backend import get_array_module
+
+from . import threads
+from .attention import _FASTMATH, _exp_nonpositive_float32
+
+threads.configure()
+
+
+def step_forward(recurrent: Any, projected: Any, c_previous: Any, gates: Any, c: Any, h: Any,
+                 tanh_c: Any) -> None:
+    """z = recurrent + projected (h_{t−1} W_hhᵀ and the input side, (B, 4H) each); fill gates (B, 4H) with i, f, g,
+    o, and c_t, h_t, tanh(c_t) (B, H)."""
+    _step_forward(recurrent, projected, c_previous, gates, c, h, tanh_c, recurrent.dtype == np.float32)
+
+
+def step_backward(grad_out: Any, grad_h: Any, grad_c: Any, gates: Any, c_previous: Any, tanh_c: Any,
+                  grad_z: Any) -> None:
+    """grad_out (B, 2H) is the output's gradient at [h_t, c_t], grad_h = dz_{t+1} W_hh and grad_c what step t + 1
+    sent along the cell. Fills grad_z (B, 4H) with dz of the step; grad_c ← dc ⊙ f, for step t − 1."""
+    _step_backward(grad_out, grad_h, grad_c, gates, c_previous, tanh_c, grad_z)
+
+
+def step_forward_reference(recurrent: Any, projected: Any, c_previous: Any, gates: Any, c: Any, h: Any,
+                           tanh_c: Any) -> None:
+    """``step_forward`` with whole-array NumPy/CuPy operations."""
+    hidden = c.shape[1]
+    xp = get_array_module(recurrent)
+    z = recurrent + projected
+    gates[...] = 0.5 + 0.5 * xp.tanh(0.5 * z)  # σ for i, f, o
+    gates[:, 2 * hidden : 3 * hidden] = xp.tanh(z[:, 2 * hidden : 3 * hidden])  # tanh for g
+    i, f, g, o = (gates[:, k * hidden : (k + 1) * hidden] for k in range(4))
+    c[...] = f * c_previous + i * g
+    tanh_c[...] = xp.tanh(c)
+    h[...] = o * tanh_c
+
+
+def step_backward_reference(grad_out: Any, grad_h: Any, grad_c: Any, gates: Any, c_previous: Any, tanh_c: Any,
+                            grad_z: Any) -> None:
+    """``step_backward`` with whole-array NumPy/CuPy operations."""
+    hidden = grad_h.shape[1]
+    i, f, g, o = (gates[:, k * hidden : (k + 1) * hidden] for k in range(4))
+    grad_h = grad_h + grad_out[:, :hidden]
+    grad_c += grad_out[:, hidden:]
+    grad_c += grad_h * o * (1 - tanh_c * tanh_c)
+    grad_z[:, :hidden] = grad_c * g * i * (1 - i)
+    grad_z[:, hidden : 2 * hidden] = grad_c * c_previous * f * (1 - f)
+    grad_z[:, 2 * hidden : 3 * hidden] = grad_c * i * (1 - g * g)
+    grad_z[:, 3 * hidden :] = grad_h * tanh_c * o * (1 - o)
+    grad_c *= f
+
+
+@numba.njit(cache=True, fastmath=_FASTMATH)
+def _tanh_inplace(x, scratch, exponents, fast):  # pragma: no cover
+    """x ← tanh(x). ``fast`` (float32): vectorisable, from e^{−2|x|}; else ``math.tanh``."""
+    if not fast:
+        for j in range(x.shape[0]):
+            x[j] = math.tanh(x[j])
+        return
+    for j in range(x.shape[0]):
+        scratch[j] = np.float32(-2) * abs(x[j])
+    _exp_nonpositive_float32(scratch, exponents)
+    for j in range(x.shape[0]):
+        value = x[j]
+        e = scratch[j]
+        far = math.copysign((np.float32(1) - e) / (np.float32(1) + e), value)  # ±tanh|x|
+        s = value * value  # near 0 (|x| < 0.625): Cephes' odd polynomial, x + x³ P(x²)
+        near = ((((np.float32(-5.70498872745e-3) * s + np.float32(2.06390887954e-2)) * s
+                  - np.float32(5.37397155531e-2)) * s + np.float32(1.33314422036e-1)) * s
+                - np.float32(3.33332819422e-1)) * s * value + value
+        x[j] = near if s < np.float32(0.390625) else far
+
+
+@numba.njit(cache=True, fastmath=_FASTMATH)
+def _step_forward(recurrent, projected, c_previous, gates, c, h, tanh_c, fast):  # pragma: no cover
+    batch, hidden = c.shape
+    width = 4 * hidden
+    scratch = np.empty(width, dtype=gates.dtype)
+    exponents = np.empty(width, dtype=np.int32)
+    for b in range(batch):
+        row = gates[b]
+        for j in range(width):  # z, then σ(z) = ½ + ½ tanh(z/2) for i, f, o; tanh(z) for g
+            row[j] = recurrent[b, j] + projected[b, j]
+        for j in range(2 * hidden):
+            row[j] *= 0.5
+        for j in range(3 * hidden, width):
+            row[j] *= 0.5
+        _tanh_inplace(row, scratch, exponents, fast)
+        for j in range(2 * hidden):
+            row[j] = 0.5 + 0.5 * row[j]
+        for j in range(3 * hidden, width):
+            row[j] = 0.5 + 0.5 * row[j]
+        cell = tanh_c[b]
+        for j in range(hidden):  # c_t = f ⊙ c_{t−1} + i ⊙ g
+            c[b, j] = row[hidden + j] * c_previous[b, j] + row[j] * row[2 * hidden + j]
+            cell[j] = c[b, j]
+        _tanh_inplace(cell, scratch, exponents, fast)
+        for j in range(hidden):  # h_t = o ⊙ tanh(c_t)
+            h[b, j] = row[3 * hidden + j] * cell[j]
+
+
+@numba.njit(cache=True, fastmath=_FASTMATH)
+def _step_backward(grad_out, grad_h, grad_c, gates, c_previous, tanh_c, grad_z):  # pragma: no cover
+    batch, hidden = grad_h.shape
+    for b in range(batch):
+        for j in range(hidden):
+            i, f = gates[b, j], gates[b, hidden + j]
+            g, o = gates[b, 2 * hidden + j], gates[b, 3 * hidden + j]
+            t = tanh_c[b, j]
+            dh = grad_h[b, j] + grad_out[b, j]
+            dc = grad_c[b, j] + grad_out[b, hidden + j] + dh * o * (1 - t * t)
+            grad_z[b, j] = dc * g * i * (1 - i)
+            grad_z[b, hidden + j] = dc * c_previous[b, j] * f * (1 - f)
+            grad_z[b, 2 * hidden + j] = dc * i * (1 - g * g)
+            grad_z[b, 3 * hidden + j] = dh * t * o * (1 - o)
+            grad_c[b, j] = dc * f
