@@ -32,6 +32,27 @@ NAMES = [
 ]
 ALL = sorted(path.stem for path in NOTEBOOKS.glob("*.ipynb"))
 KERNEL = "python3"
+# Cells run before a notebook in the test only, to shorten one long experiment: the test checks that every cell
+# runs and draws; the numbers of the full run are the committed outputs (checked by the fast tests above).
+SHORTER_IN_TESTS = {
+    "13_pretraining_finetuning_bert": (  # section 5 pre-trains for 1,600 steps (about 90 of the notebook's 100 s)
+        "import dataclasses\n"
+        "import tinygrad_edu.models.bert_pretraining as _experiment\n"
+        "_full_run = _experiment.pretraining_experiment\n"
+        "_experiment.pretraining_experiment = lambda config=None, *args, **kwargs: _full_run(\n"
+        "    dataclasses.replace(config or _experiment.ExperimentConfig(), pretrain_steps=100), *args, **kwargs)"
+    ),
+    "12_gpt_from_the_ground_up": (  # section 4 trains the GPT for 25 s of wall time
+        "import tinygrad_edu.models as _models\n"
+        "_full_run = _models.train_lm\n"
+        "_models.train_lm = lambda *args, seconds=None, **kwargs: _full_run(*args, seconds=3, **kwargs)"
+    ),
+    "15_making_models_small": (  # the teacher trains 4 epochs, the students 15: one each in the test
+        "from tinygrad_edu.train import compress_mnist as _lab\n"
+        "_full_run = _lab.train\n"
+        "_lab.train = lambda model, x, y, epochs=1, **kwargs: _full_run(model, x, y, epochs=1, **kwargs)"
+    ),
+}
 CELL_TIMEOUT_S = 600
 MAX_KILOBYTES = 400
 
@@ -117,7 +138,7 @@ def test_course_notebook_has_exercises_solutions_and_a_modest_size(name):
 @pytest.mark.parametrize("name", ALL)
 def test_notebook_runs_top_to_bottom_and_draws_a_figure(name, notebook_copy):
     _require_jupyter()
-    executed, seconds = execute(notebook_copy / f"{name}.ipynb", notebook_copy)
+    executed, seconds = execute(notebook_copy / f"{name}.ipynb", notebook_copy, SHORTER_IN_TESTS.get(name))
     print(f"{name}: executed in {seconds:.1f} s")
     assert _figures(executed) >= 1, f"{name} drew no figure"
     assert not [o for o in _outputs(executed) if o["output_type"] == "error"]

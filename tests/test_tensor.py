@@ -236,6 +236,7 @@ def test_backward_needs_a_scalar_or_an_explicit_grad() -> None:
     np.testing.assert_array_equal(x.grad, [4.0, 22.0])
 
 
+@pytest.mark.slow
 def test_a_chain_of_100000_ops_backpropagates() -> None:
     x = tg.tensor(1.0, requires_grad=True)
     y = x

@@ -178,6 +178,7 @@ def each_contender_once(numpy_as_cupy, monkeypatch) -> list[tuple[str, int]]:
     return calls
 
 
+@pytest.mark.slow
 def test_gpu_mode_runs_every_gpu_workload_and_waits_after_each_gpu_call(each_contender_once, tmp_path,
                                                                          capsys) -> None:
     calls = each_contender_once
@@ -198,6 +199,7 @@ def test_gpu_mode_runs_every_gpu_workload_and_waits_after_each_gpu_call(each_con
     assert backend.current() == "numpy"  # the CLI hands the backend back as it found it
 
 
+@pytest.mark.slow
 def test_gpu_mode_times_torch_on_its_device_and_waits_for_it(each_contender_once, numpy_as_cupy, monkeypatch,
                                                              tmp_path) -> None:
     torch = require_torch()

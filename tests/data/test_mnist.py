@@ -1,7 +1,8 @@
 """The IDX format and the MNIST loader: lookup order, checksummed atomic downloads, clear errors.
 
 All files here are small IDX files written by the tests; the real MNIST files are used only by the optional
-checks at the end (skipped, with the reason printed, when ../shared/data is not there).
+checks at the end, found as the package finds them (``pytest --data-dir DIR``, else ``$TINYGRAD_EDU_DATA``, else
+``~/.cache/tinygrad_edu``), and skipped with a reason that says so when they are not there.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from tinygrad_edu.data.idx import parse_idx
 
 mnist_module = importlib.import_module("tinygrad_edu.data.mnist")  # the package's `mnist` is the function
 
-SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 FILES = ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz",
          "t10k-labels-idx1-ubyte.gz"]
 
@@ -231,20 +231,24 @@ def test_download_goes_into_root_when_given(tmp_path, monkeypatch):
 # ---------------------------------------------------------------------------------- the real files
 
 
-def test_published_checksums_match_the_shared_sums_file():
-    sums_file = SHARED_DATA / "SHA256SUMS"
-    if not sums_file.exists():
-        pytest.skip(f"{sums_file} not found: the checksum table cannot be compared with the shared copy")
+HOW_TO_POINT = "pass pytest --data-dir DIR or set TINYGRAD_EDU_DATA to the folder holding them (README: MNIST)"
+
+
+def test_published_checksums_match_the_shared_sums_file(real_data_dirs):
+    sums_file = next((d / "SHA256SUMS" for d in real_data_dirs if (d / "SHA256SUMS").is_file()), None)
+    if sums_file is None:
+        pytest.skip(f"no SHA256SUMS file beside the real datasets: {HOW_TO_POINT}")
     listed = dict(reversed(line.split()) for line in sums_file.read_text().splitlines() if line.strip())
     for spec in (mnist_module.MNIST, mnist_module.FASHION_MNIST):
         for name, sha in spec.sha256.items():
             assert listed[f"{spec.folder}/{name}"] == sha
 
 
-def test_real_mnist_test_set_when_present():
-    if not (SHARED_DATA / "mnist" / "t10k-labels-idx1-ubyte.gz").exists():
-        pytest.skip(f"the real MNIST files are not in {SHARED_DATA / 'mnist'}: optional check skipped")
-    x, y = mnist(SHARED_DATA, train=False, download=False).arrays
+def test_real_mnist_test_set_when_present(real_data_dirs):
+    found = [d for d in real_data_dirs if mnist_module.find_file(FILES[3], mnist_module.MNIST, [d])]
+    if not found:
+        pytest.skip(f"the real MNIST files were not found: {HOW_TO_POINT}")
+    x, y = mnist(found[0], train=False, download=False).arrays
     assert x.shape == (10000, 1, 28, 28)
     assert np.bincount(y).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
 

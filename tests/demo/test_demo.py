@@ -7,6 +7,7 @@ import importlib
 import re
 import string
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -70,6 +71,7 @@ def test_every_walkthrough_has_a_summary_in_every_language():
             assert table[f"summary.{name}"].strip()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", TRAINING)
 def test_walkthrough_runs_quick_and_writes_its_plots(name, tmp_path, capsys):
     assert main([name, "--quick", "--out", str(tmp_path)]) == 0
@@ -83,10 +85,15 @@ def test_walkthrough_runs_quick_and_writes_its_plots(name, tmp_path, capsys):
         assert " ".join(line.split()) in source, f"{name} shows code that is not in its source: {line}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", TRAINING)
 def test_walkthrough_narrates_in_chinese(name, tmp_path, capsys):
     # one epoch is enough to check the narration (the English test above runs the --quick training)
-    assert main([name, "--quick", "--epochs", "1", "--lang", "zh", "--out", str(tmp_path)]) == 0
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert main([name, "--quick", "--epochs", "1", "--lang", "zh", "--out", str(tmp_path)]) == 0
+    glyphs = [str(w.message) for w in caught if "Glyph" in str(w.message)]
+    assert not glyphs, f"{name}: characters the plot font cannot draw: {glyphs[:3]}"
     output = capsys.readouterr().out
     assert ZH[f"{name}.title"] in output
     assert "公式" in output and "代码" in output and "数值" in output
@@ -110,6 +117,7 @@ def test_epochs_must_be_positive(capsys):
     assert main(["backprop", "--epochs", "0"]) == 2
 
 
+@pytest.mark.slow
 def test_seed_makes_a_run_repeatable(tmp_path, capsys):
     main(["backprop", "--quick", "--seed", "3", "--out", str(tmp_path)])
     first = capsys.readouterr().out
@@ -131,6 +139,8 @@ def test_gpu_without_gpu_fails_only_when_asked_for(tmp_path, capsys):
     assert main(["gpu", "--quick", "--out", str(tmp_path)]) == 1
     output = capsys.readouterr().out
     assert "CuPy" in output and "pip install" in output
+    reason = output.split(EN["gpu.missing"].split("{reason}")[0])[1]
+    assert reason[:1].isupper(), f"the reason is a sentence of its own: {reason[:40]!r}"
 
 
 def test_gpu_comparison_code_runs_with_two_cpu_models(tmp_path, capsys):
@@ -146,6 +156,7 @@ def test_gpu_comparison_code_runs_with_two_cpu_models(tmp_path, capsys):
     check_plots(output, tmp_path, "gpu")
 
 
+@pytest.mark.slow
 def test_default_tour_ends_with_the_closing_screen(tmp_path, capsys):
     assert main(["--quick", "--epochs", "1", "--out", str(tmp_path)]) == 0
     output = capsys.readouterr().out
@@ -172,6 +183,7 @@ def test_cnn_with_an_empty_data_dir_says_how_to_get_mnist(tmp_path, capsys, monk
     assert not list(tmp_path.glob("*.png"))
 
 
+@pytest.mark.slow
 def test_cnn_trains_on_mnist_files_found_in_data_dir(tmp_path, capsys):
     """The MNIST branch, on small IDX files written here (digit-like images drawn from the shapes generator)."""
     from tinygrad_edu.data import shapes, write_idx

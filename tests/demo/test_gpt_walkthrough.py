@@ -7,6 +7,7 @@ import pytest
 from tinygrad_edu.demo import main
 
 
+@pytest.mark.slow
 def test_gpt_walkthrough_trains_on_a_text_file(tmp_path, capsys):
     path = tmp_path / "poem.txt"
     path.write_text("Roses are red, violets are blue.\n\n" * 200, encoding="utf-8")

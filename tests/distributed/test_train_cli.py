@@ -18,7 +18,7 @@ def test_the_training_command_line_runs_on_two_ranks_and_only_rank_0_reports_and
                             ranks=2, timeout=300)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-4000:]
-    assert output.count("test accuracy after 1 epochs") == 1  # rank 0 alone reports
+    assert output.count("test accuracy after 1 epoch:") == 1  # rank 0 alone reports
     assert output.count("model saved to") == 1 and out.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.npz"]
 

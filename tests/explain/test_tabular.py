@@ -83,7 +83,8 @@ def test_plots(tmp_path):
     images = np.random.default_rng(0).random((2, 1, 5, 5))
     maps = {"signed": images - 0.5, "absolute": images}
     figure = explain.plot_attributions(images, maps, path=tmp_path / "maps.png")
-    assert len(figure.axes) == 2 * 3
+    assert len(figure.axes) == 2 * 3 + 2 * 2  # images and maps, and a colour bar beside each map
+    assert "blue" in figure.get_supxlabel()  # what the colours mean
     figure = explain.plot_attribution(images[0], maps["signed"][0], title="one")
     assert len(figure.axes) == 3  # image, map, colour bar
     for name in ("importance", "surrogate", "maps"):

@@ -8,6 +8,8 @@ arrays; the simulator runs every GPU thread as a Python thread, so the shapes ar
 
 from __future__ import annotations
 
+import pytest
+
 from tests.kernels.run_in_subprocess import run_python
 
 CHECK = '''
@@ -54,6 +56,7 @@ print("attention cuda kernels agree with the reference on", len(cases), "cases")
 '''
 
 
+@pytest.mark.slow
 def test_attention_cuda_kernels_under_the_simulator():
     result = run_python(CHECK, timeout=300, NUMBA_ENABLE_CUDASIM="1")
     assert result.returncode == 0, result.stdout + result.stderr

@@ -7,6 +7,8 @@ needed.
 
 from __future__ import annotations
 
+import pytest
+
 from tests.kernels.run_in_subprocess import run_python
 
 CHECK = '''
@@ -39,6 +41,7 @@ print("cuda kernels agree with the reference on", len(cases), "geometries")
 '''
 
 
+@pytest.mark.slow
 def test_cuda_kernels_under_the_simulator():
     result = run_python(CHECK, timeout=300, NUMBA_ENABLE_CUDASIM="1")
     assert result.returncode == 0, result.stdout + result.stderr

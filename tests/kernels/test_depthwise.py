@@ -22,6 +22,7 @@ def _weight(geometry, dtype, seed=3):
 
 @given(geometry=geometries(max_channels=5), dtype=st.sampled_from([np.float32, np.float64]),
        channels_last=st.booleans())
+@pytest.mark.slow
 def test_forward_kernel_equals_reference_exactly(geometry, dtype, channels_last):
     x = random_array(geometry.input_shape, dtype, channels_last)
     weight = _weight(geometry, dtype)
@@ -32,6 +33,7 @@ def test_forward_kernel_equals_reference_exactly(geometry, dtype, channels_last)
     np.testing.assert_array_equal(actual, expected)
 
 
+@pytest.mark.slow
 @given(geometry=geometries(max_channels=5), dtype=st.sampled_from([np.float32, np.float64]))
 def test_backward_kernels_equal_reference(geometry, dtype):
     x = random_array(geometry.input_shape, dtype, channels_last=True)

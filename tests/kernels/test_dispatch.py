@@ -59,6 +59,7 @@ def test_environment_variable_selects_the_kernels():
     assert result.returncode != 0 and "TINYGRAD_EDU_KERNELS='cython' is not a kernel choice" in result.stderr
 
 
+@pytest.mark.slow
 def test_threading_policy_default_and_override():
     run_kernel = ("import numpy as np; from tinygrad_edu.kernels import im2col, threads; "
                   "im2col.im2col(np.ones((1, 1, 3, 3)), (2, 2), (1, 1), (0, 0), (1, 1), (2, 2)); "

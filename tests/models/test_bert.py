@@ -209,6 +209,7 @@ class _Fixed(nn.Module):
         return out[self.ids != PAD] if out.ndim == 3 else out
 
 
+@pytest.mark.slow
 @settings(max_examples=4)
 @given(seed=st.integers(0, 999), length=st.integers(3, 5), norm_first=st.booleans())
 def test_masked_lm_gradcheck(seed, length, norm_first):
@@ -220,6 +221,7 @@ def test_masked_lm_gradcheck(seed, length, norm_first):
     tg.gradcheck(_Fixed(model, ids), params=True)
 
 
+@pytest.mark.slow
 @settings(max_examples=4)
 @given(seed=st.integers(0, 999), length=st.integers(3, 5))
 def test_sequence_classifier_gradcheck(seed, length):
@@ -244,7 +246,7 @@ def test_predicting_at_the_chosen_positions_only_gives_the_same_loss_and_gradien
     assert logits.shape == ((labels != IGNORE_INDEX).sum(), 12)
     chosen = masked_lm_loss(logits, labels)
     chosen.backward()
-    assert chosen.item() == pytest.approx(full.item(), rel=1e-6)
+    assert chosen.item() == pytest.approx(full.item(), rel=1e-5)  # float32, products of other sizes: a few ulps
     for name, p in model.named_parameters():
         np.testing.assert_allclose(p.grad, grads[name], rtol=1e-4, atol=1e-7, err_msg=name)
     with pytest.raises(ValueError, match="compute them with predict_at"):

@@ -68,6 +68,7 @@ def test_position_t_never_sees_later_tokens(positions):
     assert not np.allclose(la[:, 4:], lb[:, 4:])
 
 
+@pytest.mark.slow
 @given(seed=st.integers(0, 1000), positions=st.sampled_from(["learned", "sinusoidal"]))
 def test_gradcheck_every_parameter_float64(seed, positions):
     """Every parameter — the tied embedding/head matrix included — against central differences."""

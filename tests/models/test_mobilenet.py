@@ -145,6 +145,7 @@ def _torch_mobilenet(torch, model: MobileNetV2):
     return Net()
 
 
+@pytest.mark.slow
 @pytest.mark.torch
 def test_same_outputs_as_a_pytorch_replica_with_the_same_weights():
     torch = require_torch()

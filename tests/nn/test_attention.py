@@ -190,6 +190,7 @@ def test_multi_head_attention_per_head_weights_and_sequence_first_layout():
     assert_close(w_ours, w_theirs, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.slow
 @given(need_weights=st.booleans(), causal=st.booleans(), seed=st.integers(0, 99))
 def test_multi_head_attention_gradcheck(need_weights, causal, seed):
     rng = np.random.default_rng(seed)

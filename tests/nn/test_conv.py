@@ -50,6 +50,7 @@ def test_conv2d_gradcheck(case):
     tg.gradcheck(lambda *t: F.conv2d(*t, **case["options"]), *_tensors(case))
 
 
+@pytest.mark.slow
 @given(case=conv_cases(max_side=8))
 def test_conv2d_matches_pytorch_outputs_and_gradients(case):
     torch = require_torch()

@@ -29,6 +29,7 @@ def test_lstm_sequence_op_gradcheck(steps, batch, features, hidden, bias, seed):
     tg.gradcheck(ops.LSTMSequence.apply, x, h0, c0, *params)
 
 
+@pytest.mark.slow
 @given(layers=st.integers(1, 2), bidirectional=st.booleans(), batch_first=st.booleans(), seed=st.integers(0, 99))
 def test_lstm_layer_gradcheck(layers, bidirectional, batch_first, seed):
     tg.manual_seed(seed)
@@ -180,6 +181,7 @@ def keyword_sequences(rng: np.random.Generator, batch: int, vocab: int = 30, len
     return tokens, labels
 
 
+@pytest.mark.slow
 def test_documents_text_classifier_learns_keyword_classification():
     """The documents' Keras model, Embedding → LSTM(64, return_sequences=True) → LSTM(64) → Dense(softmax), in
     our layers: return_sequences is LSTM's ``output``, the plain LSTM(64) its last hidden state ``h_n[-1]``, and

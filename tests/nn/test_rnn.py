@@ -98,6 +98,7 @@ def test_gru_sequence_op_gradcheck(steps, batch, features, hidden, bias, seed):
     tg.gradcheck(ops.GRUSequence.apply, x, h0, *params)
 
 
+@pytest.mark.slow
 @given(kind=st.sampled_from(["RNN", "GRU"]), layers=st.integers(1, 2), bidirectional=st.booleans(),
        batch_first=st.booleans(), seed=st.integers(0, 99))
 def test_recurrent_layers_gradcheck(kind, layers, bidirectional, batch_first, seed):

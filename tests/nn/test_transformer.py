@@ -95,6 +95,7 @@ def test_encoder_matches_pytorch_in_eval_mode(norm_first, activation):
         assert_close(ours_params[name].grad, dict(theirs.named_parameters())[name].grad, rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.slow
 @given(norm_first=st.booleans(), activation=st.sampled_from(["relu", "gelu"]), seed=st.integers(0, 99))
 def test_encoder_layer_gradcheck(norm_first, activation, seed):
     tg.manual_seed(seed)
@@ -163,6 +164,7 @@ def test_causal_lm_learns_a_repeating_pattern():
 # -------------------------------------------------------------------------------------------- learning
 
 
+@pytest.mark.slow
 def test_two_layer_encoder_learns_to_reverse_ten_digits():
     """Output position i must name input digit 9 − i: only attention to the mirrored position, found through the
     positional encoding, can do it (each position's own embedding carries no information about the answer)."""

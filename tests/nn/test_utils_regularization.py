@@ -195,6 +195,7 @@ def _fit(regulariser: str, steps: int = 1000):
     return train_mse, test_mse, float(np.mean(np.abs(all_weights) < 1e-3))
 
 
+@pytest.mark.slow
 def test_regularisation_narrows_the_train_test_gap():
     results = {name: _fit(name) for name in ("none", "l2", "l1", "dropout")}
     gap = {name: test - train for name, (train, test, _) in results.items()}

@@ -50,6 +50,9 @@ def test_training_on_shapes_saves_a_model_that_loads_and_resumes(tmp_path, capsy
     assert cli.main([*common, "--epochs", "2", "--resume", str(checkpoint), "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "shapes / cnn" in printed and "test accuracy after 2 epochs" in printed
+    assert "test accuracy after 1 epoch:" in printed  # the first run: singular
+    first_run = printed.split("test accuracy after 1 epoch:")[0]
+    assert first_run.index("shapes / cnn") < first_run.index("epoch  train loss")  # settings before the epochs
     assert "(earlier run)" in printed.split("shapes / cnn")[-1]  # the resumed run timed only its own epoch
     model = models.DocumentsCNN(5)
     model.load_state_dict(tg.load(out))

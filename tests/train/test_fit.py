@@ -55,8 +55,9 @@ def test_epoch_loss_is_the_sample_weighted_mean_of_batch_losses():
                         progress=False)
     losses = [F.cross_entropy(model(tg.Tensor(x[i:i + 4])), tg.Tensor(y[i:i + 4])).item() for i in (0, 4, 8)]
     expected = (4 * losses[0] + 4 * losses[1] + 2 * losses[2]) / 10
-    assert history["loss"][0] == pytest.approx(expected, rel=1e-6)
-    assert history["loss"][0] == pytest.approx(train.evaluate(model, (x, y), F.cross_entropy)["loss"], rel=1e-6)
+    # float32 through matrix products of another batch size: BLAS may sum in another order (a few ulps, ~1e-7)
+    assert history["loss"][0] == pytest.approx(expected, rel=1e-5)
+    assert history["loss"][0] == pytest.approx(train.evaluate(model, (x, y), F.cross_entropy)["loss"], rel=1e-5)
 
 
 def test_train_and_eval_modes_and_no_grad_are_handled():

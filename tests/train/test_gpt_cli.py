@@ -12,6 +12,7 @@ from tinygrad_edu.train.gpt import main
 TEXT = "The cat sat on the mat. 猫坐在垫子上。\n\n" * 80
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("tokenizer, clock", [("byte", "wall"), ("bpe", "cpu")])
 def test_train_gpt_on_a_text_file_writes_weights_tokenizer_and_report(tmp_path, capsys, tokenizer, clock):
     path = tmp_path / "mine.txt"

@@ -215,6 +215,9 @@ def _plot_gradients(n: Narrator, by_hand: dict, engine: dict, numeric: dict) -> 
     tiny = 1e-20  # log scale: an exact match is drawn at 1e-20
     bottom.semilogy(positions, np.abs(eng - hand) + tiny, "o", label=n.label("backprop.plot_engine_error"))
     bottom.semilogy(positions, np.abs(num - hand) + tiny, "s", label=n.label("backprop.plot_numeric_error"))
+    bottom.axhline(tiny, color="gray", linewidth=0.8, linestyle=":")
+    bottom.annotate(n.label("backprop.plot_floor"), (0, tiny), xytext=(0, 4), textcoords="offset points",
+                    fontsize=7, color="gray")
     bottom.set_ylabel("|Δ|")
     bottom.set_xticks(positions, names, rotation=90, fontsize=7)
     bottom.legend()
@@ -359,6 +362,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "backprop.plot_engine": ("engine backward()", "引擎 backward()"),
     "backprop.plot_numeric": ("finite differences", "有限差分"),
     "backprop.plot_gradients_title": ("The 26 gradients, three ways", "26 个梯度，三种算法"),
+    "backprop.plot_floor": ("10⁻²⁰: where an exact match (|Δ| = 0) is drawn on the log scale",
+                            "10⁻²⁰：完全一致（|Δ| = 0）在对数刻度上画在这里"),
     "backprop.plot_engine_error": ("|engine − by hand|", "|引擎 − 手算|"),
     "backprop.plot_numeric_error": ("|finite differences − by hand|", "|有限差分 − 手算|"),
     "backprop.plot_descent_title": ("Loss during gradient descent on one sample", "在一个样本上梯度下降时的损失"),

@@ -173,15 +173,16 @@ def _plot_feature_maps(n: Narrator, model: nn.Sequential, data: ImageData) -> No
     axes.imshow(data.x_test[0, 0], cmap="gray")
     axes.set_title(n.label("cnn.plot_input", label=data.classes[data.y_test[0]]))
     axes.axis("off")
-    for k in range(32):
-        axes = figure.add_subplot(grid[k // 8, 3 + k % 8])
-        axes.imshow(first[k], cmap="viridis")
-        axes.axis("off")
-    for k in range(24):
-        axes = figure.add_subplot(grid[k // 6, 11 + k % 6])
-        axes.imshow(second[k], cmap="magma")
-        axes.axis("off")
-    figure.suptitle(n.label("cnn.plot_maps_title"))
+    for maps, count, columns, left in ((first, 32, 8, 3), (second, 24, 6, 11)):  # one colour scale per layer
+        top = float(maps[:count].max()) or 1.0
+        panels = []
+        for k in range(count):
+            axes = figure.add_subplot(grid[k // columns, left + k % columns])
+            image = axes.imshow(maps[k], cmap="viridis", vmin=0, vmax=top)
+            axes.axis("off")
+            panels.append(axes)
+        figure.colorbar(image, ax=panels, shrink=0.6, location="bottom")
+    figure.suptitle(n.label("cnn.plot_maps_title") + "\n" + n.label("cnn.plot_maps_dark"))
     n.save(figure, "feature_maps")
 
 
@@ -222,7 +223,8 @@ def _plot_history(n: Narrator, history: train.History) -> None:
     n.plot_epochs(left, history, [("loss", "regularization.plot_train"), ("val_loss", "cnn.plot_test")],
                   "cnn.plot_loss")
     n.plot_epochs(right, history, [("accuracy", "regularization.plot_train"), ("val_accuracy", "cnn.plot_test")],
-                  "cnn.accuracy")
+                  "cnn.accuracy", percent=True)
+    figure.supxlabel(n.label("cnn.plot_loss_note"), fontsize=8)
     n.save(figure, "training")
 
 
@@ -332,6 +334,17 @@ TEXT: dict[str, tuple[str, str]] = {
         "第一个卷积层学到的 32 个 3×3 卷积核",
     ),
     "cnn.plot_input": ("input ({label})", "输入（{label}）"),
+    "cnn.plot_maps_dark": (
+        "(one colour scale per layer; an all-dark map is a ReLU that outputs 0 on this whole image: a filter this "
+        "image does not excite, or a dead ReLU)",
+        "（每层一个颜色刻度；全黑的特征图表示 ReLU 在整幅图像上输出 0：该滤波器未被这幅图像激活，或是“死亡”的 ReLU）",
+    ),
+    "cnn.plot_loss_note": (
+        "training loss and accuracy: means over the epoch's batches, taken while the weights were still improving;\n"
+        "test loss and accuracy: measured after the epoch — so the test loss can sit below the training loss",
+        "训练损失和准确率：整个轮次各批次的平均值，计算时权重仍在改进；\n"
+        "测试损失和准确率：在轮次结束后测得——因此测试损失可能低于训练损失",
+    ),
     "cnn.plot_maps_title": (
         "Feature maps: after Conv2d(1, 32) + ReLU (middle), after Conv2d(32, 64) + ReLU (right, 24 of 64)",
         "特征图：Conv2d(1, 32) + ReLU 之后（中），Conv2d(32, 64) + ReLU 之后（右，64 个中的 24 个）",

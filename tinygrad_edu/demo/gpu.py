@@ -59,7 +59,7 @@ def run(n: Narrator, devices: tuple[str, str] = ("cpu", "cuda")) -> None:
     n.title("gpu.title")
     reason = missing_gpu_reason() if "cuda" in devices else None
     if reason is not None:
-        raise Unavailable(n.t("gpu.missing", reason=reason))
+        raise Unavailable(n.t("gpu.missing", reason=reason[:1].upper() + reason[1:]))  # a sentence of its own
     n.say("gpu.intro")
     if "cuda" in devices:
         import cupy

@@ -199,7 +199,8 @@ def _explanations(n: Narrator, model: nn.Sequential, data: dict) -> None:
            {"occluded.shape": occluded.shape})
     titles = [SHAPE_CLASSES[c] for c in labels]
     figure = explain.plot_attributions(images, {n.label("inside.plot_saliency"): maps, "IG": ig,
-                                                n.label("inside.plot_occlusion"): occluded}, titles=titles)
+                                                n.label("inside.plot_occlusion"): occluded}, titles=titles,
+                                       legend=n.label("inside.plot_sign"))
     n.save(figure, "attributions")
 
 
@@ -471,6 +472,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "inside.occlusion": (
         "Occlusion: grey out a 4 × 4 patch at a time and watch the score drop (no gradients):",
         "遮挡法：每次把一个 4 × 4 的小块涂灰，观察得分下降（不需要梯度）：",
+    ),
+    "inside.plot_sign": (
+        "red: the pixel raises the class score, blue: it lowers it; black → yellow (saliency): size of the effect only",
+        "红色：该像素提高类别得分，蓝色：降低得分；黑 → 黄（显著性图）：只表示影响大小",
     ),
     "inside.plot_saliency": ("saliency", "显著图"),
     "inside.plot_occlusion": ("occlusion", "遮挡"),

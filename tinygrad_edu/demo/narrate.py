@@ -29,15 +29,66 @@ class Unavailable(Exception):
     """A walkthrough cannot run here: data or hardware is missing. The message says what and how to get it."""
 
 
+CJK_FONT_PACKAGE = "fonts-noto-cjk"  # Debian/Ubuntu; the same Noto Sans CJK fonts exist for every system
+_CJK_HINTS = ("CJK", "WenQuanYi", "Hei", "Song", "Ming", "Noto Sans SC", "Source Han", "PingFang", "YaHei", "Kai")
+_CJK_FILE_GLOBS = ("/usr/share/fonts/**/*CJK*", "/usr/share/fonts/**/wqy*", "/usr/local/share/fonts/**/*CJK*",
+                   "~/.local/share/fonts/**/*CJK*", "~/.fonts/**/*CJK*", "/System/Library/Fonts/PingFang.ttc",
+                   "/Library/Fonts/*Hei*", "C:/Windows/Fonts/msyh.tt*", "C:/Windows/Fonts/simhei.ttf")
+
+
+def _find_cjk_in(font_manager: Any) -> str | None:
+    """A CJK font of matplotlib's list, one made for simplified Chinese (SC, CN) first."""
+    names = sorted({font.name for font in font_manager.fontManager.ttflist
+                    if any(hint.lower() in font.name.lower() for hint in _CJK_HINTS)})
+    simplified = [name for name in names if any(tag in name for tag in (" SC", " CN", "Hans", "YaHei", "WenQuanYi"))]
+    return (simplified or names or [None])[0]
+
+
+def _cjk_font_files() -> list[str]:
+    """Font files with Chinese glyphs on this machine: what fontconfig lists for ``:lang=zh``, else known paths."""
+    import glob
+    import os
+    import shutil
+    import subprocess
+
+    files: list[str] = []
+    if shutil.which("fc-list"):
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
+            listed = subprocess.run(["fc-list", ":lang=zh", "file"], capture_output=True, text=True, timeout=10)
+            files = [line.split(":")[0].strip() for line in listed.stdout.splitlines() if line.strip()]
+    for pattern in _CJK_FILE_GLOBS:
+        files += glob.glob(os.path.expanduser(pattern), recursive=True)
+    return sorted({f for f in files if f.lower().endswith((".ttf", ".otf", ".ttc"))})
+
+
 def _cjk_font() -> str | None:
-    """The name of an installed font that has Chinese glyphs, or None (then plot labels stay in English)."""
+    """The name of an installed font that has Chinese glyphs, or None (then plot labels stay in English).
+
+    Matplotlib lists the system's fonts once and caches the list; a font installed after that is not in it. So
+    when the cached list has no CJK font, the font files fontconfig (or a known path) names are added to it.
+    """
     from matplotlib import font_manager
 
-    hints = ("CJK", "WenQuanYi", "Hei", "Song", "Ming", "Noto Sans SC", "Source Han", "PingFang", "YaHei", "Kai")
-    for font in font_manager.fontManager.ttflist:
-        if any(hint.lower() in font.name.lower() for hint in hints):
-            return font.name
-    return None
+    found = _find_cjk_in(font_manager)
+    if found is None:
+        for path in _cjk_font_files():
+            with contextlib.suppress(Exception):  # an unreadable file is skipped, as matplotlib's own scan does
+                font_manager.fontManager.addfont(path)
+        found = _find_cjk_in(font_manager)
+    return found
+
+
+_told_about_fonts = False
+
+
+def _tell_once_no_cjk_font(printer: Any) -> None:
+    """One line per run (not per walkthrough) saying how to get Chinese plot labels."""
+    global _told_about_fonts
+    if not _told_about_fonts:
+        _told_about_fonts = True
+        printer(f"(No font with Chinese glyphs was found, so plot labels stay in English; to draw them in Chinese "
+                f"install one, e.g. `apt install {CJK_FONT_PACKAGE}` / 未找到中文字体，图中标签使用英文；"
+                f"安装 {CJK_FONT_PACKAGE} 后即可显示中文)")
 
 
 _NUMBER = re.compile(r"^[-+]?[\d.,]+(e[-+]?\d+)?\s*[%s]?$|^[-+]?nan$|^[-+]?inf$")
@@ -80,6 +131,8 @@ class Narrator:
         self.plots: list[Path] = []
         self.code_shown: list[str] = []  # every code line printed, so a test can find it in the source
         font = _cjk_font() if self.lang != "en" else None
+        if self.lang != "en" and font is None:
+            _tell_once_no_cjk_font(printer)
         # plot labels in Chinese only where a font can draw them; matplotlib would draw empty boxes otherwise
         self.plot_table = self.table if (self.lang == "en" or font) else self.english
         self.font = font
@@ -155,12 +208,23 @@ class Narrator:
 
         return Figure(figsize=(width, height), layout="constrained")
 
-    def plot_epochs(self, axis: Any, history: Any, curves: list[tuple[str, str]], title_key: str) -> None:
+    def plot_epochs(self, axis: Any, history: Any, curves: list[tuple[str, str]], title_key: str,
+                    percent: bool = False) -> None:
         """Per-epoch curves of a ``fit`` History on one axis: each (history key, legend label key), then the
-        epoch axis label, the title and the legend."""
+        epoch axis label (whole epochs only), the title and the legend; ``percent``: fractions drawn as %, as the
+        terminal prints them."""
+        from matplotlib.ticker import MaxNLocator
+
         epochs = np.arange(1, len(history[curves[0][0]]) + 1)
         for key, label_key in curves:
-            axis.plot(epochs, history[key], marker="o", label=self.label(label_key))
+            values = 100 * np.asarray(history[key]) if percent else history[key]
+            axis.plot(epochs, values, marker="o", label=self.label(label_key))
+        if percent:
+            axis.set_ylabel("%")
+        if len(epochs) <= 12:
+            axis.set_xticks(epochs)  # epoch 1, 2, 3 ...: never 0.975 or 2.5
+        else:
+            axis.xaxis.set_major_locator(MaxNLocator(integer=True))
         axis.set_xlabel(self.label("plot_epoch"))
         axis.set_title(self.label(title_key))
         axis.legend()
@@ -170,20 +234,24 @@ class Narrator:
         self.out.mkdir(parents=True, exist_ok=True)
         path = self.out / f"{self.name}_{filename}.png"
         with self.fonts():
-            figure.savefig(path, dpi=72 if self.quick else 110)  # --quick: smaller files, faster drawing
+            figure.savefig(path, dpi=110)  # --quick too: its plots are read as closely as the full run's
         self.plots.append(path)
         self.print(f"    🖼  {self.t('plot_written')}: {path}")
         return path
 
     @contextlib.contextmanager
     def fonts(self) -> Iterator[None]:
-        """Use the CJK font (when there is one) while drawing, without touching matplotlib's global settings."""
+        """Use the CJK font (when there is one) while drawing, without touching matplotlib's global settings.
+
+        The font family is a list: a glyph the CJK font lacks (the minus sign U+2212, superscripts such as ⁻)
+        is drawn from DejaVu Sans, matplotlib's own font, instead of an empty box and a warning.
+        """
         if self.font is None:
             yield
             return
         import matplotlib
 
-        with matplotlib.rc_context({"font.sans-serif": [self.font, "DejaVu Sans"], "axes.unicode_minus": False}):
+        with matplotlib.rc_context({"font.family": [self.font, "DejaVu Sans"]}):
             yield
 
     # ------------------------------------------------------------------------------------------------ misc

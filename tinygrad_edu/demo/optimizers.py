@@ -162,8 +162,12 @@ def _plot_surface(n: Narrator, paths: dict[str, np.ndarray]) -> None:
         axes.plot(*START, "k^", markersize=7)
         axes.plot(0, 0, "k*", markersize=9)
         axes.set_title(name)
-        axes.set_xticks([])
-        axes.set_yticks([])
+        axes.set_xticks([-8, -6, -4, -2, 0, 2])
+        axes.set_yticks([-2, 0, 2])
+        if k % 4 == 0:
+            axes.set_ylabel("y")
+        if k >= 4:
+            axes.set_xlabel("x")
     summary = panels[-1]
     for k, (name, path) in enumerate(paths.items()):
         summary.semilogy(path[:, 0] ** 2 / 20 + path[:, 1] ** 2, color=f"C{k}", label=name)
@@ -177,11 +181,18 @@ def _plot_surface(n: Narrator, paths: dict[str, np.ndarray]) -> None:
 def _plot_curves(n: Narrator, curves: dict[str, list[float]], points: np.ndarray, labels: np.ndarray) -> None:
     figure = n.figure(11, 4.5)
     data_axes, curve_axes = figure.subplots(1, 2, width_ratios=[1, 2])
-    data_axes.scatter(points[:, 0], points[:, 1], c=labels, cmap="brg", s=8)
+    from matplotlib.colors import ListedColormap
+
+    okabe_ito = ListedColormap(["#0072B2", "#E69F00", "#009E73", "#CC79A7"][: int(labels.max()) + 1])
+    data_axes.scatter(points[:, 0], points[:, 1], c=labels, cmap=okabe_ito, s=8)  # colour-blind-safe colours
     data_axes.set_aspect("equal")
     data_axes.set_title(n.label("optimizers.plot_spiral"))
-    for k, (name, curve) in enumerate(curves.items()):
-        curve_axes.semilogy(np.arange(1, len(curve) + 1), curve, color=f"C{k}", label=name)
+    styles = ["-", "--", ":", "-."]
+    markers = ["o", "s", "^", "D", "v", "x", "+"]
+    for k, (name, curve) in enumerate(curves.items()):  # a style and marker each: curves that coincide still show
+        curve_axes.semilogy(np.arange(1, len(curve) + 1), curve, color=f"C{k}", label=name,
+                            linestyle=styles[k % len(styles)], marker=markers[k % len(markers)],
+                            markevery=max(1, len(curve) // 8), markersize=4, linewidth=1.4)
     curve_axes.set_xlabel(n.label("plot_epoch"))
     curve_axes.set_ylabel(n.label("optimizers.plot_loss"))
     curve_axes.set_title(n.label("optimizers.plot_mlp_title"))

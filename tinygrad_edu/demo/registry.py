@@ -166,7 +166,8 @@ def _run_all(args: argparse.Namespace) -> int:
     for name, seconds in timings:
         print(f"  {name:<15} {seconds}")
     if plots:
-        print(table["closing_plots"].format(count=len(plots), out=Path(args.out).resolve()))
+        closing = table["closing_plot" if len(plots) == 1 else "closing_plots"]
+        print(closing.format(count=len(plots), out=Path(args.out).resolve()))
         for path in plots:
             print(f"  {path}")
     others = [name for name in WALKTHROUGHS if name not in names]

@@ -204,7 +204,7 @@ def _plot_curves(n: Narrator, runs: list[Run]) -> None:
 
 def _plot_weights(n: Narrator, runs: list[Run]) -> None:
     figure = n.figure(13, 6)
-    panels = figure.subplots(2, 3, sharex=True).ravel()
+    panels = figure.subplots(2, 3, sharex=True, sharey=True).ravel()  # one y scale: the counts compare
     bins = np.linspace(-0.5, 0.5, 81)
     for axes, r in zip(panels, runs, strict=True):
         axes.hist(np.clip(r.weights, bins[0], bins[-1]), bins=bins, color="C2")
@@ -212,6 +212,8 @@ def _plot_weights(n: Narrator, runs: list[Run]) -> None:
         axes.set_title(n.label(f"regularization.variant.{r.name}"))
     for axes in panels[3:]:
         axes.set_xlabel("w")
+    for axes in panels[::3]:
+        axes.set_ylabel(n.label("regularization.plot_count"))
     figure.suptitle(n.label("regularization.plot_weights_title"))
     n.save(figure, "weights")
 
@@ -373,6 +375,7 @@ TEXT: dict[str, tuple[str, str]] = {
         "Cross-entropy loss on the training and validation data",
         "训练集与验证集上的交叉熵损失",
     ),
+    "regularization.plot_count": ("number of weights (log scale)", "权重个数（对数刻度）"),
     "regularization.plot_weights_title": (
         "Weights of the hidden layer (128 × 128) after training",
         "训练后隐藏层（128 × 128）的权重",

@@ -32,6 +32,8 @@ EN: dict[str, str] = {
     "unavailable": "⚠ {name} skipped: {reason}",
     "skipped": "skipped",
     "closing_done": "Done. Time per walkthrough:",
+    "closing_plot": "\n"
+                    "1 plot written into {out}:",
     "closing_plots": "\n"
                      "{count} plots written into {out}:",
     "closing_others": "\n"
@@ -57,6 +59,8 @@ ZH: dict[str, str] = {
     "unavailable": "⚠ 已跳过 {name}：{reason}",
     "skipped": "已跳过",
     "closing_done": "完成。各演示用时：",
+    "closing_plot": "\n"
+                    "共 1 张图像，保存在 {out}：",
     "closing_plots": "\n"
                      "共 {count} 张图像，保存在 {out}：",
     "closing_others": "\n"

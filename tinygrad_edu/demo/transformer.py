@@ -148,12 +148,13 @@ def _plot_attention(n: Narrator, weights: list[np.ndarray], tokens: np.ndarray) 
     keys = [f"{j}\n({digit})" for j, digit in enumerate(tokens)]  # position and the digit there
     for layer, row in enumerate(panels):
         for head, axes in enumerate(row):
-            axes.imshow(weights[layer][head], cmap="viridis", vmin=0, vmax=1)
+            image = axes.imshow(weights[layer][head], cmap="viridis", vmin=0, vmax=1)
             axes.set_xticks(range(LENGTH), keys, fontsize=7)
             axes.set_yticks(range(LENGTH), [str(t) for t in range(LENGTH)], fontsize=7)
             axes.set_title(n.label("transformer.plot_head", layer=layer + 1, head=head + 1), fontsize=9)
     figure.supxlabel(n.label("transformer.plot_keys"))
     figure.supylabel(n.label("transformer.plot_queries"))
+    figure.colorbar(image, ax=panels, shrink=0.7, label=n.label("transformer.plot_weight"))  # all share 0…1
     figure.suptitle(n.label("transformer.plot_attention_title"))
     n.save(figure, "attention")
 
@@ -280,6 +281,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "transformer.plot_head": ("layer {layer}, head {head}", "第 {layer} 层，第 {head} 个头"),
     "transformer.plot_keys": ("key position j (the input digit there)", "键的位置 j（该位置的输入数字）"),
     "transformer.plot_queries": ("query position t (it outputs y[t])", "查询的位置 t（输出 y[t]）"),
+    "transformer.plot_weight": ("attention weight (each row sums to 1)", "注意力权重（每行之和为 1）"),
     "transformer.plot_attention_title": (
         "Attention weights of the trained model for one sequence",
         "训练好的模型对一个序列的注意力权重",

@@ -48,6 +48,10 @@ def attribution_map(attribution: np.ndarray) -> np.ndarray:
     return attribution.sum(axis=0) if attribution.ndim == 3 else attribution
 
 
+SIGN_LEGEND = ("red: the pixel raises the class score, blue: it lowers it (signed maps); "
+               "black → yellow: size of the effect, sign unknown (absolute maps such as saliency)")
+
+
 def _show_attribution(axes: Any, attribution: np.ndarray, signed: bool = True) -> Any:
     values = attribution_map(attribution)
     limit = np.abs(values).max() or 1.0
@@ -76,9 +80,10 @@ def plot_attribution(image: Any, attribution: Any, title: str = "", axes: Sequen
 
 
 def plot_attributions(images: Any, methods: Mapping[str, Any], titles: Sequence[str] | None = None,
-                      path: str | os.PathLike | None = None) -> Any:
+                      path: str | os.PathLike | None = None, legend: str | None = SIGN_LEGEND) -> Any:
     """A grid: rows are samples (``images`` (N, C, H, W) or (N, H, W)), the first column the image, then one
-    column per attribution method (each an array shaped like ``images``)."""
+    column per attribution method (each an array shaped like ``images``), each map with its colorbar; ``legend``
+    (what the colours mean) is written under the grid."""
     images = np.asarray(images)
     rows, cols = len(images), 1 + len(methods)
     figure = _figure(2.0 * cols, 2.0 * rows)
@@ -90,9 +95,13 @@ def plot_attributions(images: Any, methods: Mapping[str, Any], titles: Sequence[
             _show_attribution(grid[i, j], np.asarray(maps)[i])
             if i == 0:
                 grid[i, j].set_title(name, fontsize=9)
+        for j in range(1, cols):  # each map has its own scale: its own colorbar
+            figure.colorbar(grid[i, j].images[0], ax=grid[i, j], shrink=0.8)
     for a in grid.ravel():
         a.set_xticks([])
         a.set_yticks([])
+    if legend:
+        figure.supxlabel(legend, fontsize=8)
     return _save(figure, path)
 
 

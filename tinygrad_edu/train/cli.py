@@ -152,7 +152,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 def _print_history(history: Any, seconds: list[float]) -> None:
-    print("epoch  train loss  train acc  test loss  test acc  seconds")
+    print("epoch  train loss  train acc  test loss  test acc  seconds (training only; the bar's time adds validation)")
     resumed = len(history.epochs) - len(seconds)  # epochs of the checkpoint's run, timed there (--resume)
     for i, epoch in enumerate(history.epochs):
         timing = f"{seconds[i - resumed]:7.1f}" if i >= resumed else "  (earlier run)"
@@ -236,17 +236,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.checkpoint:
         callbacks.append(ModelCheckpoint(args.checkpoint))
     progress: bool | str = False if args.quiet else "auto"
+    parameters = sum(p.size for p in model.parameters())
+    if ranks == 1 or _rank() == 0:  # the settings first, so they are read before the epochs scroll by
+        print(f"{args.dataset} / {args.model} ({parameters:,} parameters, augmentation: {augmentation!r})")
     history = fit(model, F.cross_entropy, optimizer, loader, epochs=args.epochs, val_data=test_set,
                   callbacks=callbacks, scheduler=scheduler, scheduler_interval="step", progress=progress,
                   resume_from=args.resume, distributed=True if ranks > 1 else None)
     if ranks > 1 and _rank() != 0:
         return 0  # rank 0 reports and writes files; the others' weights are the same
-    parameters = sum(p.size for p in model.parameters())
-    print(f"{args.dataset} / {args.model} ({parameters:,} parameters, augmentation: {augmentation!r})")
     _print_history(history, timer.seconds)
     final = evaluate(model, test_set, F.cross_entropy)
     mean = f"; mean {np.mean(timer.seconds):.1f} s per epoch" if timer.seconds else ""
-    print(f"test accuracy after {len(history)} epochs: {final['accuracy']:.4f}{mean}")
+    epochs = f"{len(history)} epoch" + ("" if len(history) == 1 else "s")
+    print(f"test accuracy after {epochs}: {final['accuracy']:.4f}{mean}")
     if args.prune is not None:
         prune_and_finetune(model, loader, test_set, args, progress)
     if args.out:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import sys
 import time
 from typing import Any
 
@@ -36,7 +37,7 @@ from ..nn.utils import prune, shrink
 from ..quantization import quantize, saved_bytes, weight_bytes
 from ..serialization import load, save
 from ..tensor import Tensor
-from .cli import load_dataset, one_cycle
+from .cli import DatasetMissing, load_dataset, one_cycle
 
 
 def student_cnn(classes: int = 10) -> nn.Sequential:
@@ -149,7 +150,7 @@ def run(epochs: int = 2, limit: int | None = None, student_limit: int = 10_000, 
             save(teacher.state_dict(), teacher_path)
     results["teacher_seconds"] = time.perf_counter() - clock
     results["float32_accuracy"] = accuracy(teacher, x_test, y_test)
-    print(f"teacher: {epochs} epochs in {results['teacher_seconds']:.0f} s, test accuracy "
+    print(f"teacher: {epochs} epoch{'' if epochs == 1 else 's'} in {results['teacher_seconds']:.0f} s, test accuracy "
           f"{results['float32_accuracy']:.2%}, {parameter_count(teacher):,} parameters")
 
     if "int8" in parts:
@@ -266,7 +267,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--finetune-epochs", type=int, default=1)
     parser.add_argument("--finetune-limit", type=int, default=None, help="fine-tune on the first N images only")
-    parser.add_argument("--root", default=None)
+    parser.add_argument("--data-dir", "--root", dest="root", default=None,
+                        help="folder holding the MNIST IDX files (default: $TINYGRAD_EDU_DATA)")
     parser.add_argument("--teacher", default=None, help="load the teacher from this file if it exists, else save it")
     parser.add_argument("--student-epochs", type=int, default=1)
     parser.add_argument("--temperature", type=float, default=4.0)
@@ -280,4 +282,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except DatasetMissing as error:  # one line, no traceback
+        sys.exit(f"python -m tinygrad_edu.train.compress_mnist: error: {error}")

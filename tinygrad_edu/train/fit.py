@@ -249,6 +249,8 @@ class Trainer:
                 warnings.warn(f"fit: skipped {skipped} step(s) of epoch {epoch} whose loss was not finite",
                               RuntimeWarning, stacklevel=3)
             if self.val_loader is not None:
+                # the bar's elapsed time now counts validation too: its name says so
+                bar.set_description(f"epoch {epoch}/{epochs} + validation", refresh=True)
                 val = _evaluate_loader(self.model, self.val_loader, self.loss_fn, self.metrics,
                                        across_ranks=self.world_size > 1)
                 logs.update({f"val_{name}": value for name, value in val.items()})

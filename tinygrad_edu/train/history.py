@@ -92,7 +92,8 @@ class History:
 
     def __repr__(self) -> str:
         last = ", ".join(f"{k}={v:.4g}" for k, v in self.last.items())
-        return f"History({len(self)} epochs{': ' + last if last else ''})"
+        epochs = f"{len(self)} epoch" + ("" if len(self) == 1 else "s")
+        return f"History({epochs}{': ' + last if last else ''})"
 
 
 def _lower_is_better(name: str) -> bool:

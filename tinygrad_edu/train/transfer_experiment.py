@@ -17,12 +17,15 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from .. import serialization
+from ..data import DatasetNotFoundError
+from ..data.mnist import ENV_VAR
 from ..models import mobilenet_v2_small
 from . import transfer as T
 
@@ -119,4 +122,9 @@ def merge(paths: list[str], out: str) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except DatasetNotFoundError as error:  # one line, no traceback: what is missing and where to say where it is
+        missing = str(error).splitlines()[0].removesuffix(" Looked in:")
+        sys.exit(f"python -m tinygrad_edu.train.transfer_experiment: error: {missing} Give the folder holding "
+                 f"mnist/ and fashion-mnist/ with --data-dir DIR or the {ENV_VAR} environment variable")
