@@ -59,8 +59,9 @@ def forward_kernel(padded, taps, bias, out, stride, dilation, kernel_size):
 def backward_sample(padded, grad, partial_w, partial_b, n, stride, dilation, kernel_size):
     """Sample n's share of ∂L/∂W (as (kh·kw, O)) and ∂L/∂b, summed over its output pixels in (oh, ow) order."""
     _, out_h, out_w, channels = grad.shape
-    sum_w = np.zeros((partial_w.shape[1], channels), dtype=grad.dtype)  # this sample's sums, stored at the end
-    sum_b = np.zeros(channels, dtype=grad.dtype)
+    # this sample's sums, in float64 (hundreds of float32 terms per sample would lose digits), stored at the end
+    sum_w = np.zeros((partial_w.shape[1], channels), dtype=np.float64)
+    sum_b = np.zeros(channels, dtype=np.float64)
     for oh in range(out_h):
         for ow in range(out_w):
             g = grad[n, oh, ow]
@@ -119,10 +120,10 @@ def conv2d_weight_bias_grad(grad: np.ndarray, x: np.ndarray, kernel_size: Pair, 
     batch, out_channels, out_h, out_w = grad.shape
     padded = pad_image(x, kernel_size, stride, padding, dilation, (out_h, out_w))
     taps = kernel_size[0] * kernel_size[1]
-    partial_w = np.empty((batch, taps, out_channels), dtype=grad.dtype)
-    partial_b = np.empty((batch, out_channels), dtype=grad.dtype)
+    partial_w = np.empty((batch, taps, out_channels), dtype=np.float64)
+    partial_b = np.empty((batch, out_channels), dtype=np.float64)
     grad_last = np.ascontiguousarray(grad.transpose(0, 2, 3, 1))  # free when Ȳ is channels-last
     with numba.parallel_chunksize(threads.chunk_size(batch)):
         backward_kernel(padded, grad_last, partial_w, partial_b, tuple(stride), tuple(dilation), kernel_size)
-    grad_w = partial_w.sum(axis=0).T.reshape(out_channels, 1, *kernel_size)
-    return np.ascontiguousarray(grad_w), partial_b.sum(axis=0)
+    grad_w = partial_w.sum(axis=0).T.reshape(out_channels, 1, *kernel_size).astype(grad.dtype)
+    return np.ascontiguousarray(grad_w), partial_b.sum(axis=0).astype(grad.dtype)
