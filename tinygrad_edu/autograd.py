@@ -59,6 +59,7 @@ class Function:
     parents: Sequence[Tensor] | None = ()
     saved: tuple = ()
     needs_input_grad: Sequence[bool] = ()
+    versions: Sequence[int] | None = None  # the inputs' version counters when the op ran (recorded ops only)
 
     def save_for_backward(self, *arrays: Any) -> None:
         self.saved = arrays
@@ -104,7 +105,11 @@ def _run(cls: type[Function], inputs: Sequence[Any], options: dict[str, Any]) ->
     tensors = Tensor._wrap_inputs(cls.__name__, inputs)  # numbers and arrays become constants
     if cls.promotes:
         first = tensors[0].data.dtype
-        if any(t.data.dtype != first for t in tensors) or (cls.promotes == "float" and first.kind not in "fc"):
+        if len(tensors) == 2:  # the common case without a generator (this runs for every binary op)
+            mixed = tensors[1].data.dtype != first
+        else:
+            mixed = any(t.data.dtype != first for t in tensors)
+        if mixed or (cls.promotes == "float" and first.kind not in "fc"):
             tensors = Tensor._promote(cls, inputs, tensors)
     fn = cls()
     needs = [t.requires_grad for t in tensors]
@@ -150,11 +155,11 @@ class Interceptors:
     """
 
     def __init__(self) -> None:
-        self._local = threading.local()
+        self._local = _Chain()
 
     @property
     def active(self) -> tuple[Interceptor, ...]:
-        return getattr(self._local, "chain", ())
+        return self._local.chain
 
     def add(self, interceptor: Interceptor) -> None:
         if interceptor in self.active:
@@ -183,6 +188,10 @@ class Interceptors:
             return chain[index](cls, inputs, options, lambda i, o: step(index + 1, i, o))
 
         return step(0, inputs, options)
+
+
+class _Chain(threading.local):
+    chain: tuple = ()  # a class attribute: a new thread starts with no interceptor (and the lookup stays fast)
 
 
 interceptors = Interceptors()
@@ -267,7 +276,9 @@ def _backward_pass(root: Tensor, grad: Any, retain_graph: bool | None, create_gr
             _accumulate_grad(node, node_grad, handed_out)
         if fn is None:
             continue
-        _check_versions(fn, node)
+        for parent, version in zip(fn.parents, fn.versions, strict=False):
+            if parent._version != version:
+                _check_versions(fn)
         input_grads = _call_backward(fn, node, node_grad) if create_graph else fn.backward(node_grad)
         if not isinstance(input_grads, tuple):
             input_grads = (input_grads,)
@@ -324,12 +335,9 @@ def _composite_backward(fn: Function, node_grad: Tensor) -> tuple[Tensor | None,
     return tuple(next(found) if need else None for need in fn.needs_input_grad)
 
 
-def _check_versions(fn: Function, node: Tensor) -> None:
+def _check_versions(fn: Function) -> None:
     """PyTorch's in-place check: an input that ``fn`` saved for backward must not have changed since."""
-    versions = getattr(fn, "versions", None)
-    if versions is None:
-        return
-    for parent, version in zip(fn.parents, versions, strict=False):
+    for parent, version in zip(fn.parents, fn.versions, strict=False):
         if parent._version != version and any(a is parent.data for a in fn.saved):
             raise RuntimeError(
                 f"one of the variables needed for gradient computation has been modified by an inplace "
@@ -396,21 +404,23 @@ def _topological_order(root: Tensor) -> list[Tensor]:
                 "the first backward. Pass retain_graph=True to the first backward() to keep them, or "
                 "recompute the forward pass."
             )
-        versions = getattr(fn, "versions", None)
-        for i, parent in enumerate(fn.parents):
-            if versions is not None and parent._before_inplace is not None and parent._version != versions[i]:
-                parent = fn.parents[i] = _as_it_was(parent, versions[i])
+        for parent in fn.parents:
+            if parent._before_inplace is not None:  # changed in place since? follow it back (rare)
+                parent = _as_it_was(fn, parent)
             if parent.requires_grad and id(parent) not in visited:
                 stack.append((parent, False))
     order.reverse()
     return order
 
 
-def _as_it_was(tensor: Tensor, version: int) -> Tensor:
-    """The tensor as an op used it: a recorded in-place op (inplace.py) left the earlier value behind as a
+def _as_it_was(fn: Function, tensor: Tensor) -> Tensor:
+    """The tensor as ``fn`` used it: a recorded in-place op (inplace.py) left the earlier value behind as a
     snapshot, so an op that ran before the change sends its gradient there, not through the change."""
+    index = next(i for i, p in enumerate(fn.parents) if p is tensor)
+    version = fn.versions[index]
     while tensor._version != version and tensor._before_inplace is not None:
         tensor = tensor._before_inplace
+    fn.parents[index] = tensor
     return tensor
 
 
