@@ -85,6 +85,7 @@ def _run(code: str) -> str:
     return result.stdout.strip()
 
 
+@pytest.mark.slow  # over 0.5 s: outside the quick check (CI runs it)
 def test_importing_the_package_does_not_import_numba():
     """Numba (and its threading setup) loads on the first compiled-kernel call, not as an import side effect."""
     code = ("import sys, tinygrad_edu as tg; from tinygrad_edu import nn; before = 'numba' in sys.modules; "

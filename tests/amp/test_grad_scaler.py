@@ -65,6 +65,7 @@ def test_step_is_skipped_on_inf_and_the_scale_backs_off():
     assert scaler.get_scale() == 4.0
 
 
+@pytest.mark.slow  # over 0.5 s: outside the quick check (CI runs it)
 def test_scale_grows_after_growth_interval_good_steps_as_pytorch():
     torch = require_torch()
     pattern = [False, False, False, True, False, False, False, False, True, True, False, False, False, False]

@@ -30,6 +30,7 @@ def test_child_answers_the_line_protocol() -> None:
     assert answers[3]["peak_rss_mib"] > 0
 
 
+@pytest.mark.slow  # over 0.5 s: outside the quick check (CI runs it)
 def test_measure_runs_each_side_in_its_own_process_and_keeps_every_round() -> None:
     row = fair.measure("fast", rounds=4, threads=1, warmup=1, min_block_s=0.003, pause_s=0.0, registry=FAKES)
     assert set(row.rounds) == {"ours", "torch"} and all(len(v) == 4 for v in row.rounds.values())

@@ -143,6 +143,7 @@ def test_gpu_without_gpu_fails_only_when_asked_for(tmp_path, capsys):
     assert reason[:1].isupper(), f"the reason is a sentence of its own: {reason[:40]!r}"
 
 
+@pytest.mark.slow  # over 0.5 s: outside the quick check (CI runs it)
 def test_gpu_comparison_code_runs_with_two_cpu_models(tmp_path, capsys):
     """The GPU walkthrough's checks and timing, exercised on machines without a GPU: CPU against CPU."""
     from tinygrad_edu.demo import gpu

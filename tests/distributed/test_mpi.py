@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from tests.distributed.launching import HERE, require_mpi, results, run_ranks
 
 
+@pytest.mark.slow  # over 0.5 s: outside the quick check (CI runs it)
 def test_collectives_on_two_ranks():
     found = results(run_ranks("rank_checks.py", "collectives"))
     assert set(found) == {0, 1}

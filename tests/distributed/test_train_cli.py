@@ -23,6 +23,7 @@ def test_the_training_command_line_runs_on_two_ranks_and_only_rank_0_reports_and
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.npz"]
 
 
+@pytest.mark.slow  # over 0.5 s: outside the quick check (CI runs it)
 def test_a_global_batch_that_does_not_divide_among_the_ranks_is_refused(tmp_path):
     require_mpi()
     result = launch.mpiexec(["-m", "tinygrad_edu.train", "--dataset", "shapes", "--limit", "64", "--batch-size", "33",

@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -116,6 +117,7 @@ def _python(code: str, **env: str) -> subprocess.CompletedProcess:
 HIDE_MPI4PY = "import sys; sys.modules['mpi4py'] = None\n"  # `import mpi4py` now raises ImportError
 
 
+@pytest.mark.slow  # over 0.5 s: outside the quick check (CI runs it)
 def test_without_mpi4py_fit_runs_as_a_world_of_one():
     code = HIDE_MPI4PY + """
 import numpy as np, tinygrad_edu as tg
@@ -132,6 +134,7 @@ print("world", dist.world_size(), "mpi", dist.mpi_available(), "epochs", len(h))
     assert "world 1 mpi False epochs 1" in result.stdout
 
 
+@pytest.mark.slow  # over 0.5 s: outside the quick check (CI runs it)
 def test_without_mpi4py_under_a_launcher_the_error_says_how_to_install_it_in_one_line():
     result = _python(HIDE_MPI4PY + "from tinygrad_edu import distributed as dist\ndist.init()", PMI_SIZE="2")
     assert result.returncode != 0
@@ -154,6 +157,7 @@ def test_zero_memory_arithmetic_falls_as_one_over_p():
     assert dist.zero_memory_bytes(n, 8, stage=3) == 2 * n
 
 
+@pytest.mark.slow  # over 0.5 s: outside the quick check (CI runs it)
 def test_the_module_says_in_one_line_how_to_install_mpi_when_mpi4py_is_missing():
     result = _python(HIDE_MPI4PY + "import runpy\nrunpy.run_module('tinygrad_edu.distributed', run_name='__main__')")
     assert result.returncode == 1

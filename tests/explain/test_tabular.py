@@ -71,6 +71,7 @@ def test_surrogate_of_a_classifier_points_to_its_features():
     assert 0 < result.prediction < 1  # the softmax probability of class 1 at x
 
 
+@pytest.mark.slow  # over 0.5 s: outside the quick check (CI runs it)
 def test_plots(tmp_path):
     x, y = tabular(100)
     importance = explain.permutation_importance(threshold_classifier(), x, y, n_repeats=2, seed=0)

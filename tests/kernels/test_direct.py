@@ -4,6 +4,7 @@ convolution op taking that path against the im2col path."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -111,6 +112,7 @@ print("ok")
 """
 
 
+@pytest.mark.slow  # over 0.5 s: outside the quick check (CI runs it)
 def test_kernels_run_as_plain_python_with_the_jit_disabled():
     """NUMBA_DISABLE_JIT=1 (the debugging mode) runs the same kernels as Python: same results."""
     result = run_python(DISABLED_JIT_CHECK, NUMBA_DISABLE_JIT="1")

@@ -49,6 +49,7 @@ def test_use_rejects_unknown_kernels():
         dispatch.use("fortran")
 
 
+@pytest.mark.slow  # over 0.5 s: outside the quick check (CI runs it)
 def test_environment_variable_selects_the_kernels():
     code = ("from tinygrad_edu.kernels import dispatch, reference; "
             "print(dispatch.current(), dispatch._im2col_module(__import__('numpy').zeros(1)) is reference)")
@@ -74,6 +75,7 @@ def test_threading_policy_default_and_override():
     assert wrong.returncode != 0 and "TINYGRAD_EDU_THREADING='many' is not a threading policy" in wrong.stderr
 
 
+@pytest.mark.slow  # over 0.5 s: outside the quick check (CI runs it)
 def test_small_products_run_openblas_on_one_thread_and_restore_it():
     """The BLAS half of the policy: inside ``small_products()`` OpenBLAS has one thread, afterwards its count again;
     ``TINYGRAD_EDU_SMALL_BLAS=parallel`` leaves it alone. (A fresh process with two BLAS threads to start from.)"""

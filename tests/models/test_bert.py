@@ -287,6 +287,7 @@ def test_bad_inputs_raise_clear_errors():
 # ------------------------------------------------------------------------------------------ learning
 
 
+@pytest.mark.slow  # over 0.5 s: outside the quick check (CI runs it)
 def test_tiny_mlm_learns_to_fill_in_a_repeated_word():
     """Sentences "[CLS] w w w w w w w w" with w random: a masked position is filled in from the visible copies,
     on either side. The loss falls from log 8 ≈ 2.1 (guessing among the 8 ordinary tokens) to near 0."""
@@ -308,6 +309,7 @@ def test_tiny_mlm_learns_to_fill_in_a_repeated_word():
     assert np.mean(losses[:10]) > 1.8 and np.mean(losses[-25:]) < 0.4, (losses[:10], losses[-25:])
 
 
+@pytest.mark.slow  # over 0.5 s: outside the quick check (CI runs it)
 def test_tiny_classifier_learns_from_the_cls_vector():
     """Class = whether token 4 occurs anywhere in the sentence: [CLS] must gather it through attention."""
     tg.manual_seed(0)

@@ -48,6 +48,7 @@ def test_warmup_then_linear_decay():
     assert schedule(10) == pytest.approx(1.0) and schedule(55) == pytest.approx(0.5) and schedule(100) == 0.0
 
 
+@pytest.mark.slow  # over 0.5 s: outside the quick check (CI runs it)
 def test_pretraining_lowers_the_masked_lm_loss_and_fine_tuning_learns_the_labels():
     tg.manual_seed(0)
     config = ExperimentConfig.quick()
@@ -66,6 +67,7 @@ def test_pretraining_lowers_the_masked_lm_loss_and_fine_tuning_learns_the_labels
     assert accuracy(classifier, train_ids, labels) >= 0.45  # chance: 0.25
 
 
+@pytest.mark.slow  # over 0.5 s: outside the quick check (CI runs it)
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_quick_experiment_reports_both_arms_for_every_seed(lang):
     config = ExperimentConfig.quick(seeds=(0, 1), pretrain_steps=10, finetune_epochs=2, lang=lang)

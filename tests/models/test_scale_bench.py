@@ -46,6 +46,7 @@ def test_kv_cache_benchmark_reports_identical_tokens(monkeypatch):
     assert kv["identical_tokens"] and kv["speedup"] > 0
 
 
+@pytest.mark.slow  # over 0.5 s: outside the quick check (CI runs it)
 def test_our_side_prints_one_json_line():
     args = ["--side", "ours", "--vocab=11", "--block=8", "--layers=1", "--heads=2", "--width=8", "--batch=2",
             "--steps=2", "--warmup=1"]
