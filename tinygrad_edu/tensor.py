@@ -519,11 +519,6 @@ class Tensor:
     def gelu(self, approximate: str = "none") -> Tensor:
         return ops.GELU.apply(self, approximate=approximate)
 
-    def clip(self, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
-        return ops.Clip.apply(self, low=min, high=max)
-
-    clamp = clip
-
     def maximum(self, other: Any) -> Tensor:
         return ops.Maximum.apply(self, other)
 
@@ -693,13 +688,7 @@ class Tensor:
         """The transpose of the last two axes (a batch of matrices, each transposed)."""
         return self.transpose(-2, -1)
 
-    def squeeze(self, axis: AxisLike = None) -> Tensor:
-        if axis is None:
-            shape = tuple(n for n in self.shape if n != 1)
-        else:
-            axes = set(ops.broadcast.normalize_axes(axis, self.ndim, "squeeze"))  # range-checked: no silent wrap-around
-            shape = tuple(n for i, n in enumerate(self.shape) if not (i in axes and n == 1))
-        return ops.Reshape.apply(self, shape=shape)
+    # squeeze (ops/movement.py) and clip/clamp (ops/math.py, number or Tensor bounds) are bound in tensor_methods.py
 
     def unsqueeze(self, axis: int) -> Tensor:
         axis = ops.broadcast.normalize_dim(axis, self.ndim + 1, "unsqueeze")

@@ -83,46 +83,53 @@ class DivRounded(Function):
         return unbroadcast(_zeros_like(grad), x_shape), unbroadcast(_zeros_like(grad), y_shape)
 
 
-class Remainder(Function):
-    """Python's modulus  z = x − ⌊x / y⌋ · y: the result has the sign of the divisor y (``-3 % 2 == 1``).
+class _Modulus(Function):
+    """z = x − q(x, y) · y for a quotient rule q; subclasses name q and the ufunc.
 
-    Backward:  ∂L/∂x = ∂L/∂z,   ∂L/∂y = −∂L/∂z · ⌊x / y⌋   (the quotient is locally constant).
+    Backward:  ∂L/∂x = ∂L/∂z,   ∂L/∂y = −∂L/∂z · q(x, y)   (the quotient is locally constant).
     """
 
     differentiable_backward = True
+    name = ""
+
+    def quotient(self, x: Any, y: Any) -> Any:
+        raise NotImplementedError
 
     def forward(self, x: Any, y: Any) -> Any:
-        _check_integer_divisor("remainder", x, y)
+        _check_integer_divisor(self.name, x, y)
         self.shapes = x.shape, y.shape
         xp = get_array_module(x)
         with np.errstate(divide="ignore", invalid="ignore"):
-            self.quotient = _floor_divide(x, y)
-            return xp.remainder(x, y)
+            self.q = self.quotient(x, y)
+            return getattr(xp, self.name)(x, y)
 
     def backward(self, grad: Any) -> tuple[Any, Any]:
         x_shape, y_shape = self.shapes
-        return unbroadcast(grad, x_shape), unbroadcast(-grad * self.quotient, y_shape)
+        return unbroadcast(grad, x_shape), unbroadcast(-grad * self.q, y_shape)
 
 
-class Fmod(Function):
+class Remainder(_Modulus):
+    """Python's modulus  z = x − ⌊x / y⌋ · y: the result has the sign of the divisor y (``-3 % 2 == 1``).
+
+    Backward:  ∂L/∂x = ∂L/∂z,   ∂L/∂y = −∂L/∂z · ⌊x / y⌋.
+    """
+
+    name = "remainder"
+
+    def quotient(self, x: Any, y: Any) -> Any:
+        return _floor_divide(x, y)
+
+
+class Fmod(_Modulus):
     """C's remainder  z = x − trunc(x / y) · y: the result has the sign of the dividend x (``fmod(-3, 2) == -1``).
 
     Backward:  ∂L/∂x = ∂L/∂z,   ∂L/∂y = −∂L/∂z · trunc(x / y).
     """
 
-    differentiable_backward = True
+    name = "fmod"
 
-    def forward(self, x: Any, y: Any) -> Any:
-        _check_integer_divisor("fmod", x, y)
-        self.shapes = x.shape, y.shape
-        xp = get_array_module(x)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            self.quotient = _trunc_divide(x, y)
-            return xp.fmod(x, y)
-
-    def backward(self, grad: Any) -> tuple[Any, Any]:
-        x_shape, y_shape = self.shapes
-        return unbroadcast(grad, x_shape), unbroadcast(-grad * self.quotient, y_shape)
+    def quotient(self, x: Any, y: Any) -> Any:
+        return _trunc_divide(x, y)
 
 
 # ------------------------------------------------------------------------------------------ + − × ÷ and powers
