@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -29,6 +28,8 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+
+from .fair import peak_rss_mib as peak_rss_of_this_process_mib
 
 
 def torch_documents_cnn(torch: Any) -> Any:
@@ -148,24 +149,11 @@ def step_speed(repeats: int = 30, batch: int = 64, torch_threads: int = 2) -> di
     return _medians(functions, repeats)
 
 
-def _peak_rss_of_this_process_mib() -> float:
-    """VmHWM, the peak resident set of this process. (ru_maxrss is not used: on Linux it keeps the peak of the
-    parent process that forked this one, from before the exec.)"""
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return float(line.split()[1]) / 1024  # kB
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux, bytes on macOS
-
-
 def _memory_child(steps: int, batch: int) -> None:
     step = our_training_step(batch)
     for _ in range(steps):
         step()
-    print(_peak_rss_of_this_process_mib())
+    print(peak_rss_of_this_process_mib())
 
 
 def peak_rss_mib(steps: int = 20, batch: int = 64) -> float:

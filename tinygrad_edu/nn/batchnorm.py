@@ -78,13 +78,11 @@ class BatchNorm2d(_BatchNorm):
     expected_ndim = (4,)
 
 
-def add_normalization_state(module: Module, num_features: int, eps: float, momentum: float | None, affine: bool,
-                            track_running_stats: bool, device: str | None, dtype: Any) -> None:
-    """The parameters and buffers every per-channel normalisation layer has, under PyTorch's names: ``weight`` (γ,
-    ones) and ``bias`` (β, zeros) when ``affine``; ``running_mean`` (zeros), ``running_var`` (ones) and
-    ``num_batches_tracked`` when ``track_running_stats`` (BatchNorm, SyncBatchNorm, InstanceNorm)."""
-    module.num_features, module.eps, module.momentum = num_features, eps, momentum
-    module.affine, module.track_running_stats = affine, track_running_stats
+def add_affine_parameters(module: Module, num_features: int, affine: bool, device: str | None,
+                          dtype: Any) -> tuple[Any, np.dtype]:
+    """γ (``weight``, ones) and β (``bias``, zeros) of a normalisation layer when ``affine``, else registered as
+    None (PyTorch's names); returns the array module and dtype they were made with."""
+    module.affine = affine
     xp = backend.array_module(None if device is None else backend.normalize_device(device))
     dtype = np.dtype(np.float32 if dtype is None else dtype)
     if affine:
@@ -93,6 +91,17 @@ def add_normalization_state(module: Module, num_features: int, eps: float, momen
     else:
         module.register_parameter("weight", None)
         module.register_parameter("bias", None)
+    return xp, dtype
+
+
+def add_normalization_state(module: Module, num_features: int, eps: float, momentum: float | None, affine: bool,
+                            track_running_stats: bool, device: str | None, dtype: Any) -> None:
+    """The parameters and buffers every per-channel normalisation layer has, under PyTorch's names: ``weight`` (γ,
+    ones) and ``bias`` (β, zeros) when ``affine``; ``running_mean`` (zeros), ``running_var`` (ones) and
+    ``num_batches_tracked`` when ``track_running_stats`` (BatchNorm, SyncBatchNorm, InstanceNorm)."""
+    module.num_features, module.eps, module.momentum = num_features, eps, momentum
+    module.track_running_stats = track_running_stats
+    xp, dtype = add_affine_parameters(module, num_features, affine, device, dtype)
     if track_running_stats:
         module.register_buffer("running_mean", Tensor(xp.zeros(num_features, dtype=dtype)))
         module.register_buffer("running_var", Tensor(xp.ones(num_features, dtype=dtype)))

@@ -20,7 +20,7 @@ from ..ops.broadcast import normalize_dim
 from ..ops.conv_transpose import ConvTranspose2d as ConvTranspose2dOp
 from ..tensor import Tensor
 from . import init
-from .batchnorm import add_normalization_state
+from .batchnorm import add_affine_parameters, add_normalization_state
 from .conv import conv2d
 from .module import Module, Parameter
 from .pooling import _max_pool, avg_pool2d
@@ -341,15 +341,8 @@ class GroupNorm(Module):
         super().__init__()
         if num_channels % num_groups:
             raise ValueError(f"GroupNorm: num_channels={num_channels} must be divisible by num_groups={num_groups}")
-        self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
-        xp = backend.array_module(None if device is None else backend.normalize_device(device))
-        dtype = np.dtype(np.float32 if dtype is None else dtype)
-        if affine:
-            self.weight = Parameter(xp.ones(num_channels, dtype=dtype))
-            self.bias = Parameter(xp.zeros(num_channels, dtype=dtype))
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        self.num_groups, self.num_channels, self.eps = num_groups, num_channels, eps
+        add_affine_parameters(self, num_channels, affine, device, dtype)
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         if input.ndim < 2 or input.shape[1] != self.num_channels:
