@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from ..train.cli import one_cycle  # the same schedule as our trainer, by construction
+
 FILES = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
          "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
 
@@ -51,19 +53,6 @@ def load_mnist(directory: str, split: str) -> tuple[np.ndarray, np.ndarray]:
         arrays.append(read_idx(path))
     images, labels = arrays
     return (images.astype(np.float32) / np.float32(255))[:, None], labels.astype(np.int64)
-
-
-def one_cycle(total_steps: int, warmup_fraction: float = 0.1, final_fraction: float = 1e-3) -> Any:
-    """The factor on the peak lr at each step: 0.1 → 1 linearly over the warm-up, then a cosine down to 1e-3."""
-    warmup = max(1, int(warmup_fraction * total_steps))
-
-    def factor(step: int) -> float:
-        if step < warmup:
-            return 0.1 + 0.9 * step / warmup
-        progress = min(1.0, (step - warmup) / max(1, total_steps - warmup))
-        return final_fraction + (1 - final_fraction) * 0.5 * (1 + math.cos(math.pi * progress))
-
-    return factor
 
 
 def random_affine(torch: Any, images: Any, generator: Any, degrees: float = 8.0, translate: float = 0.07,
