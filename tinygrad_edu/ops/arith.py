@@ -18,17 +18,10 @@ from ..backend import get_array_module
 from ..tensor import Tensor
 from .binary import Add, Div, Mul, Pow, Sub
 from .broadcast import unbroadcast
+from .math import _as_tensor as _tensor
 from .math import _zeros_like
 
 Scalar = int | float | bool
-
-
-def _tensor(op: str, value: Any) -> Tensor:
-    if isinstance(value, Tensor):
-        return value
-    if isinstance(value, int | float | bool | np.ndarray | np.generic | list | tuple):
-        return Tensor(value)
-    raise TypeError(f"{op}(): expected a Tensor or a number, got {type(value).__name__}")
 
 
 def _pair(op: str, input: Any, other: Any) -> tuple[Any, Any]:

@@ -13,14 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor, where
-
-
-def _tensor(op: str, value: Any) -> Tensor:
-    if isinstance(value, Tensor):
-        return value
-    if isinstance(value, int | float | bool | np.ndarray | np.generic | list | tuple):
-        return Tensor(value)
-    raise TypeError(f"{op}(): expected a Tensor, got {type(value).__name__}")
+from .math import _as_tensor as _tensor
 
 
 def _result(array: Any) -> Tensor:

@@ -48,11 +48,13 @@ def _is_float(x: Tensor) -> bool:
 
 
 def _as_tensor(op: str, value: Any) -> Tensor:
+    """The argument of a module function (``tg.exp(x)``, ``tg.add(x, 2)``) as a Tensor: numbers, lists and arrays
+    are wrapped (shared by ops/math.py, ops/arith.py and ops/logic.py)."""
     if isinstance(value, Tensor):
         return value
     if isinstance(value, int | float | bool | np.ndarray | np.generic | list | tuple):
         return Tensor(value)
-    raise TypeError(f"{op}(): expected a Tensor, got {type(value).__name__}")
+    raise TypeError(f"{op}(): expected a Tensor or a number, got {type(value).__name__}")
 
 
 def _floating(op: str, input: Any) -> Tensor:
