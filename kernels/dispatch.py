@@ -10,7 +10,8 @@ runs as written. The ops (ops/conv.py, ops/pool.py, ops/attention.py, ops/activa
 check the arguments; they call the functions below.
 
 Numba is imported (and its threading policy configured, threads.py) by the first call that needs a compiled
-kernel, not when this module is imported: ``import tinygrad_edu`` does not load Numba.
+kernel, not when this module is imported: ``import tinygrad_edu`` does not load Numba. The allocation policy
+(allocator.py: freed arrays' pages are kept for the next step's) is applied when this module is imported.
 
 The convolution and pooling functions take and return (N, C, H, W) arrays; ``padding`` is (top, left) and
 ``out_size`` (OH, OW), both computed by the calling op.
@@ -27,7 +28,7 @@ from typing import Any
 
 from tinygrad_edu.backend import is_gpu
 
-from . import reference
+from . import allocator, reference
 
 ENV_VAR = "TINYGRAD_EDU_KERNELS"
 CHOICES = ("numba", "numpy")
@@ -43,6 +44,7 @@ def _choice_from_env() -> str:
 
 
 _current = _choice_from_env()
+allocator.configure()
 
 
 def use(name: str) -> None:

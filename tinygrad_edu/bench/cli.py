@@ -106,6 +106,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="alternating rounds per workload with --against torch (default 15, 5 with --quick)")
     parser.add_argument("--threads", type=int, default=None,
                         help="threads of each side with --against torch (default: one per core)")
+    parser.add_argument("--torch-malloc", action="store_true",
+                        help="with --against torch: give PyTorch's process our memory allocation policy "
+                             "(kernels/allocator.py) through glibc's MALLOC_* variables")
     args = parser.parse_args(argv)
 
     if args.against == "torch" and args.device == "cpu" and not args.in_process:
@@ -168,12 +171,14 @@ def _fair(parser: argparse.ArgumentParser, args: argparse.Namespace, argv: Seque
     facts["threads per side"] = threads
     for key, value in facts.items():
         print(f"{key:>22}: {value}")
-    rows = fair.run(names, rounds, threads, quick=args.quick, log=lambda line: print(line, flush=True))
+    rows = fair.run(names, rounds, threads, quick=args.quick, log=lambda line: print(line, flush=True),
+                    torch_malloc=args.torch_malloc)
     print()
     print(fair.format_rows(rows, registry.TITLES))
     if args.json:
         command = "python -m tinygrad_edu.bench " + " ".join(sys.argv[1:] if argv is None else argv)
         settings = {"rounds": rounds, "threads": threads, "quick": args.quick, "command": command,
+                    "torch_malloc": args.torch_malloc,
                     "date": time.strftime("%Y-%m-%d %H:%M %Z")}
         with open(args.json, "w") as f:
             json.dump(fair.report(rows, facts, settings), f, indent=2)

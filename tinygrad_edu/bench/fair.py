@@ -11,12 +11,20 @@ labelled *contaminated*) were off by up to 25×. Here, for each workload of ``re
    ``torch.set_num_threads``), each building its step from the registry with the same seed;
 2. each warms up in turn (JIT compilation, first allocations) and picks how many calls make a block of at least
    ``min_block_s``;
-3. the sides take turns: one block of ours, one of PyTorch's, ours, …, ``rounds`` times, with a short pause
-   before each turn so that the other process's idle threads have gone to sleep. A busy moment on a shared
-   machine then slows both sides of a round alike, so the per-round ratio ours/PyTorch is the robust figure;
+3. the sides take turns: one block of ours, one of PyTorch's, ours, …, ``rounds`` times, with a pause of
+   ``pause_s`` (0.5 s) before each turn so that the other process's idle threads have gone to sleep: OpenBLAS's
+   workers spin for about 2²⁸ cycles (0.1 s) after a product before they sleep, and a process that waits
+   with a spinning thread takes a core from the one being timed (PyTorch's CNN step measured 52 ms with a
+   0.05 s pause, 39 ms with 0.5 s). A busy moment on a shared machine then slows both sides of a round alike,
+   so the per-round ratio ours/PyTorch is the robust figure;
 4. the report keeps every round's seconds per call, the medians, and the min–max of the per-round ratios; and
    each round's CPU time per call (all the process's threads), whose ratio a loaded machine distorts less when
    each side runs one thread (with several, threads that spin while waiting count too).
+
+Each side runs with its library's own memory allocation policy: ours keeps freed pages for reuse
+(kernels/allocator.py), PyTorch's process has glibc's defaults; ``torch_malloc=True`` (``--torch-malloc``)
+gives PyTorch's process the same policy through glibc's environment variables, to show how much of a
+difference is that policy.
 
 A ``kind="memory"`` workload runs its ``steps`` in each fresh process and reports the peak resident memory
 (``VmHWM`` of /proc/self/status, else ``resource.getrusage`` ``ru_maxrss``), one process per side.
@@ -157,11 +165,16 @@ class Row:
                 "calls_per_block": self.calls_per_block, "error": self.error, **self.summary()}
 
 
-def child_environment(threads: int) -> dict[str, str]:
+def child_environment(threads: int, malloc: bool = False) -> dict[str, str]:
     """The parent's environment with every library's thread count set to ``threads`` and the import path of
-    this process (so that the child imports the same tree)."""
+    this process (so that the child imports the same tree); ``malloc=True`` adds glibc's variables for our
+    allocation policy (kernels/allocator.py)."""
+    from tinygrad_edu.kernels import allocator
+
     env = {**os.environ, **{variable: str(threads) for variable in THREAD_VARIABLES}}
     env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+    if malloc:
+        env.update(allocator.ENVIRONMENT)
     return env
 
 
@@ -169,13 +182,13 @@ class Side:
     """One child process and the parent's end of its line protocol."""
 
     def __init__(self, registry: str, name: str, side: str, seed: int, threads: int, warmup: int,
-                 min_block_s: float) -> None:
+                 min_block_s: float, malloc: bool = False) -> None:
         command = [sys.executable, "-m", "tinygrad_edu.bench.fair", "--child", name, "--side", side,
                    "--registry", registry, "--seed", str(seed), "--threads", str(threads), "--warmup", str(warmup),
                    "--min-block-s", str(min_block_s)]
         self.side = side
         self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                        stderr=subprocess.PIPE, text=True, env=child_environment(threads))
+                                        stderr=subprocess.PIPE, text=True, env=child_environment(threads, malloc))
 
     def ask(self, command: str | None = None) -> dict[str, float]:
         """Send ``command`` (or nothing: a memory child answers by itself) and read the one-line answer."""
@@ -209,21 +222,26 @@ class Side:
 
 
 def measure(name: str, rounds: int = 15, threads: int | None = None, seed: int = 0, warmup: int = 3,
-            min_block_s: float = 0.02, pause_s: float = 0.05, registry: str = REGISTRY,
-            sides: Sequence[str] = SIDES) -> Row:
-    """One workload, each side in its own process: time rows in alternating rounds, memory rows once each."""
+            min_block_s: float = 0.02, pause_s: float = 0.5, registry: str = REGISTRY,
+            sides: Sequence[str] = SIDES, torch_malloc: bool = False) -> Row:
+    """One workload, each side in its own process: time rows in alternating rounds, memory rows once each.
+    ``torch_malloc`` gives PyTorch's process our allocation policy (see the module docstring)."""
     threads = threads or os.cpu_count() or 1
     workload = importlib.import_module(registry).WORKLOADS[name]
     row = Row(name, workload.kind)
+
+    def start(side: str) -> Side:
+        return Side(registry, name, side, seed, threads, warmup, min_block_s, torch_malloc and side == "torch")
+
     if workload.kind == "memory":
         for side in sides:  # one after the other: the other side's process is not running
-            child_side = Side(registry, name, side, seed, threads, warmup, min_block_s)
+            child_side = start(side)
             try:
                 row.peak_rss_mib[side] = child_side.ask()["peak_rss_mib"]
             finally:
                 child_side.close()
         return row
-    children = [Side(registry, name, side, seed, threads, warmup, min_block_s) for side in sides]
+    children = [start(side) for side in sides]
     try:
         for child_side in children:  # warm up one at a time, so that compilation does not overlap
             row.calls_per_block[child_side.side] = int(child_side.ask("warmup")["calls"])
@@ -281,14 +299,15 @@ def report(rows: list[Row], machine: dict[str, Any], settings: dict[str, Any]) -
 
 
 def run(names: Sequence[str], rounds: int, threads: int | None, seed: int = 0, registry: str = REGISTRY,
-        quick: bool = False, log: Callable[[str], None] = print) -> list[Row]:
+        quick: bool = False, log: Callable[[str], None] = print, torch_malloc: bool = False) -> list[Row]:
     """Measure every named workload; a workload that fails is reported as failed, the others still run."""
     rows = []
     for name in names:
         log(f"... {name}")
         try:
             rows.append(measure(name, rounds, threads, seed, warmup=1 if quick else 3,
-                                min_block_s=0.01 if quick else 0.02, registry=registry))
+                                min_block_s=0.01 if quick else 0.02, registry=registry,
+                                torch_malloc=torch_malloc))
         except RuntimeError as error:
             kind = importlib.import_module(registry).WORKLOADS[name].kind
             rows.append(Row(name, kind, error=str(error)))

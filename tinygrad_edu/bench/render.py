@@ -49,7 +49,9 @@ def machine_line(report: dict[str, Any]) -> str:
     return (f"Machine: {m.get('cpu', '?')}, {m.get('cores', '?')} cores, load average {load} at the start; "
             f"Python {m.get('python', '?')}, NumPy {m.get('numpy', '?')} ({m.get('blas', '?')}), Numba "
             f"{m.get('numba', '?')}, PyTorch {m.get('torch', '?')}; {threads} per side, "
-            f"{settings['rounds']} alternating rounds; {settings.get('date', 'date not recorded')}.{busy}")
+            f"{settings['rounds']} alternating rounds; {settings.get('date', 'date not recorded')}.{busy}"
+            + (" PyTorch's process had our allocation policy (`--torch-malloc`)." if settings.get("torch_malloc")
+               else " PyTorch's process had glibc's default allocation policy."))
 
 
 def render(report: dict[str, Any]) -> str:
