@@ -25,55 +25,76 @@ import numpy as np
 from numba import prange
 
 from . import threads
+from .attention import _FASTMATH
 
 threads.configure()
 
 Pair = tuple[int, int]
 
 
-@numba.njit(cache=True)
-def forward_sample(padded, taps, bias, out, n, stride, dilation, kernel_size):
-    """out[n] = bias + Σ_taps x · W for every output pixel of sample n; taps is W as (kh·kw, O)."""
+@numba.njit(cache=True)  # no fastmath: each sum in the reference's order and roundings, so equal to the last bit
+def forward_sample(padded, taps, bias, out, n, stride, dilation, kernel_size, acc):
+    """out[n] = bias + Σ_taps x · W for every output pixel of sample n; taps is W as (kh·kw, O).
+
+    One output row (oh) at a time, summed in ``acc`` (OW, O), a buffer of the thread's own: each tap then adds
+    x · W[tap] along the whole row, an inner loop over contiguous channels that the compiler vectorises (and
+    it cannot mistake ``acc`` for another array, so it need not check that they overlap)."""
     _, out_h, out_w, channels = out.shape
     image = padded[n]
     for oh in range(out_h):
         for ow in range(out_w):
-            row = out[n, oh, ow]  # one output pixel's channels: a contiguous row
-            row[:] = bias
-            for i in range(kernel_size[0]):
-                h = oh * stride[0] + i * dilation[0]
-                for j in range(kernel_size[1]):
-                    value = image[h, ow * stride[1] + j * dilation[1]]
-                    tap = taps[i * kernel_size[1] + j]
+            for o in range(channels):
+                acc[ow, o] = bias[o]
+        for i in range(kernel_size[0]):
+            source = image[oh * stride[0] + i * dilation[0]]
+            for j in range(kernel_size[1]):
+                tap = taps[i * kernel_size[1] + j]
+                for ow in range(out_w):
+                    value = source[ow * stride[1] + j * dilation[1]]
                     for o in range(channels):
-                        row[o] += value * tap[o]
+                        acc[ow, o] += value * tap[o]
+        out[n, oh] = acc
 
 
 @numba.njit(parallel=True, cache=True)
 def forward_kernel(padded, taps, bias, out, stride, dilation, kernel_size):
     for n in prange(out.shape[0]):
-        forward_sample(padded, taps, bias, out, int(n), stride, dilation, kernel_size)
+        acc = np.empty(out.shape[2:], dtype=out.dtype)
+        forward_sample(padded, taps, bias, out, int(n), stride, dilation, kernel_size, acc)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, fastmath=_FASTMATH)
 def backward_sample(padded, grad, partial_w, partial_b, n, stride, dilation, kernel_size):
-    """Sample n's share of ∂L/∂W (as (kh·kw, O)) and ∂L/∂b, summed over its output pixels in (oh, ow) order."""
+    """Sample n's share of ∂L/∂W (as (kh·kw, O)) and ∂L/∂b, summed over its output pixels in (oh, ow) order.
+
+    Each output row's sums (OW terms) are made in float32 along contiguous channels, then added to the sample's
+    float64 sums: hundreds of float32 terms in one sum would lose digits, a row's few dozen do not."""
     _, out_h, out_w, channels = grad.shape
-    # this sample's sums, in float64 (hundreds of float32 terms per sample would lose digits), stored at the end
-    sum_w = np.zeros((partial_w.shape[1], channels), dtype=np.float64)
+    taps = partial_w.shape[1]
+    sum_w = np.zeros((taps, channels), dtype=np.float64)
     sum_b = np.zeros(channels, dtype=np.float64)
+    row_w = np.empty((taps, channels), dtype=grad.dtype)
+    row_b = np.empty(channels, dtype=grad.dtype)
     for oh in range(out_h):
+        g = grad[n, oh]
+        row_w[:] = 0
+        row_b[:] = 0
         for ow in range(out_w):
-            g = grad[n, oh, ow]
             for o in range(channels):
-                sum_b[o] += g[o]
-            for i in range(kernel_size[0]):
-                h = oh * stride[0] + i * dilation[0]
-                for j in range(kernel_size[1]):
-                    value = padded[n, h, ow * stride[1] + j * dilation[1]]
-                    t = i * kernel_size[1] + j
+                row_b[o] += g[ow, o]
+        for i in range(kernel_size[0]):
+            source = padded[n, oh * stride[0] + i * dilation[0]]
+            for j in range(kernel_size[1]):
+                acc = row_w[i * kernel_size[1] + j]
+                for ow in range(out_w):
+                    value = source[ow * stride[1] + j * dilation[1]]
                     for o in range(channels):
-                        sum_w[t, o] += value * g[o]
+                        acc[o] += value * g[ow, o]
+        for t in range(taps):
+            for o in range(channels):
+                sum_w[t, o] += row_w[t, o]
+        for o in range(channels):
+            sum_b[o] += row_b[o]
     partial_w[n] = sum_w
     partial_b[n] = sum_b
 

@@ -78,7 +78,7 @@ def step_backward_reference(grad_out: Any, grad_h: Any, grad_c: Any, gates: Any,
     grad_c *= f
 
 
-@numba.njit(cache=True, fastmath=_FASTMATH)
+@numba.njit(cache=True, fastmath=_FASTMATH, nogil=True)
 def _tanh_inplace(x, scratch, exponents, fast):  # pragma: no cover
     """x ← tanh(x). ``fast`` (float32): vectorisable, from e^{−2|x|}; else ``math.tanh``."""
     if not fast:
@@ -99,7 +99,7 @@ def _tanh_inplace(x, scratch, exponents, fast):  # pragma: no cover
         x[j] = near if s < np.float32(0.390625) else far
 
 
-@numba.njit(cache=True, fastmath=_FASTMATH)
+@numba.njit(cache=True, fastmath=_FASTMATH, nogil=True)  # nogil: two threads may run it (threads.run_blocks)
 def _step_forward(recurrent, projected, c_previous, gates, c, h, tanh_c, fast):  # pragma: no cover
     batch, hidden = c.shape
     width = 4 * hidden
@@ -127,7 +127,7 @@ def _step_forward(recurrent, projected, c_previous, gates, c, h, tanh_c, fast): 
             h[b, j] = row[3 * hidden + j] * cell[j]
 
 
-@numba.njit(cache=True, fastmath=_FASTMATH)
+@numba.njit(cache=True, fastmath=_FASTMATH, nogil=True)
 def _step_backward(grad_out, grad_h, grad_c, gates, c_previous, tanh_c, grad_z):  # pragma: no cover
     batch, hidden = grad_h.shape
     for b in range(batch):

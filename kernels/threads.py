@@ -21,7 +21,12 @@ use, where one of the threads is often descheduled, it becomes catastrophic: the
                                        parallelism comes from our kernels (over heads, rows) instead
     TINYGRAD_EDU_SMALL_BLAS=parallel   leave OpenBLAS's thread count alone everywhere
 
-Large products (a convolution's, a linear layer's over a whole batch) keep all of OpenBLAS's threads. OpenBLAS's
+Large products (a convolution's, a linear layer's over a whole batch) keep all of OpenBLAS's threads. After a
+product, OpenBLAS's idle threads spin for ``2^OPENBLAS_THREAD_TIMEOUT`` cycles before they sleep: 2²⁸ by default,
+about 0.1 s, longer than most of our Numba kernels, which then run with one core taken by a spinning thread
+(the LSTM's time loop on two threads: 17 ms alone, 28 ms after one two-thread product). ``import tinygrad_edu``
+sets the variable to 18 (about 0.1 ms, still enough for back-to-back products) when NumPy, which loads OpenBLAS
+and reads it once, has not been imported before; ``describe()`` shows whether it took effect. OpenBLAS's
 thread count is set through its C API (``openblas_set_num_threads``), found with ctypes in the loaded library;
 with another BLAS (MKL, Accelerate) ``small_products()`` does nothing.
 
@@ -37,7 +42,7 @@ from __future__ import annotations
 
 import ctypes
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from typing import Any
@@ -118,7 +123,8 @@ def describe() -> str:
 
     layer = numba.threading_layer() if _threads_started() else "not started"
     return (f"policy={_configured or 'unconfigured'}, layer={layer}, threads={numba.get_num_threads()}, "
-            f"BLAS threads={blas_threads()}, small products={small_blas_policy()}")
+            f"BLAS threads={blas_threads()}, small products={small_blas_policy()}, "
+            f"OPENBLAS_THREAD_TIMEOUT={os.environ.get('OPENBLAS_THREAD_TIMEOUT', 'unset')}")
 
 
 # ------------------------------------------------------------------------------------------------ OpenBLAS
@@ -188,3 +194,42 @@ def small_products() -> Iterator[None]:
         yield
     finally:
         set_blas_threads(before)
+
+
+# ------------------------------------------------------------------------------------- independent row blocks
+
+_executor: Any = None
+
+
+def row_blocks(rows: int, multiple: int = 1) -> list[tuple[int, int]]:
+    """Split ``rows`` independent rows into one block per kernel thread (at most one per row), as (start, stop)
+    pairs whose boundaries are multiples of ``multiple`` (a mask shared by groups of rows stays whole)."""
+    groups = rows // multiple if multiple > 0 and rows % multiple == 0 else 1
+    parts = max(1, min(num_threads(), groups))
+    bounds = [groups * p // parts * (rows // groups) for p in range(parts + 1)]
+    return [(bounds[p], bounds[p + 1]) for p in range(parts) if bounds[p] < bounds[p + 1]]
+
+
+def run_blocks(blocks: list[tuple[int, int]], work: Callable[[int, int], None]) -> None:
+    """``work(start, stop)`` for every block at once, each on its own Python thread (this one runs the first).
+
+    For a loop of small matrix products over rows that never meet: the LSTM's time loop (each batch row has its
+    own recurrence), attention's heads. Each thread runs the whole loop for its rows, so the threads never wait
+    for each other inside it, and OpenBLAS, on one thread inside ``small_products()``, works on every core at
+    once. ``work`` must release the GIL for its heavy parts (NumPy's products do; the Numba kernels it calls are
+    compiled ``nogil`` and not ``parallel``: Numba's thread pool must not be entered from two threads).
+    """
+    global _executor
+    if len(blocks) == 1:
+        work(*blocks[0])
+        return
+    if _executor is None or _executor._max_workers < len(blocks) - 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _executor = ThreadPoolExecutor(max_workers=len(blocks) - 1, thread_name_prefix="tinygrad_edu-rows")
+    futures = [_executor.submit(work, start, stop) for start, stop in blocks[1:]]
+    try:
+        work(*blocks[0])
+    finally:
+        for future in futures:
+            future.result()

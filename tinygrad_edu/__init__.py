@@ -16,7 +16,15 @@ Layers (docs/architecture.md): this root re-exports the public API and so import
 modules below the train layer import the modules they need, never ``tinygrad_edu`` itself.
 """
 
-import numpy as _np
+import os as _os
+
+# Before NumPy loads OpenBLAS, which reads it once: how long OpenBLAS's idle threads spin before they sleep
+# (2^18 cycles, about 0.1 ms, instead of 2^28, about 0.1 s). A spinning BLAS thread takes a core from the Numba
+# kernel that follows a matrix product (kernels/threads.py has the measurements). With NumPy imported first,
+# OpenBLAS keeps its default; setting the variable yourself wins.
+_os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "18")
+
+import numpy as _np  # noqa: E402
 
 # tg.autograd.grad and tg.optim.SGD resolve after `import tinygrad_edu as tg`, as after `import torch`;
 # tensor_methods binds the long tail of Tensor methods

@@ -10,7 +10,9 @@ labelled *contaminated*) were off by up to 25×. Here, for each workload of ``re
    ``OPENBLAS_NUM_THREADS``, ``MKL_NUM_THREADS``, ``NUMBA_NUM_THREADS`` set before anything loads, and
    ``torch.set_num_threads``), each building its step from the registry with the same seed;
 2. each warms up in turn (JIT compilation, first allocations) and picks how many calls make a block of at least
-   ``min_block_s``;
+   ``min_block_s`` (1 s; 0.25 s with ``--quick``): the first call after a pause runs with sleeping threads and
+   cold caches, and a block of one call would time mostly that (our CNN step: 74 ms in blocks of one call,
+   38 ms in blocks of 1 s);
 3. the sides take turns: one block of ours, one of PyTorch's, ours, …, ``rounds`` times, with a pause of
    ``pause_s`` (0.5 s) before each turn so that the other process's idle threads have gone to sleep: OpenBLAS's
    workers spin for about 2²⁸ cycles (0.1 s) after a product before they sleep, and a process that waits
@@ -222,7 +224,7 @@ class Side:
 
 
 def measure(name: str, rounds: int = 15, threads: int | None = None, seed: int = 0, warmup: int = 3,
-            min_block_s: float = 0.02, pause_s: float = 0.5, registry: str = REGISTRY,
+            min_block_s: float = 1.0, pause_s: float = 0.5, registry: str = REGISTRY,
             sides: Sequence[str] = SIDES, torch_malloc: bool = False) -> Row:
     """One workload, each side in its own process: time rows in alternating rounds, memory rows once each.
     ``torch_malloc`` gives PyTorch's process our allocation policy (see the module docstring)."""
@@ -306,7 +308,7 @@ def run(names: Sequence[str], rounds: int, threads: int | None, seed: int = 0, r
         log(f"... {name}")
         try:
             rows.append(measure(name, rounds, threads, seed, warmup=1 if quick else 3,
-                                min_block_s=0.01 if quick else 0.02, registry=registry,
+                                min_block_s=0.25 if quick else 1.0, registry=registry,
                                 torch_malloc=torch_malloc))
         except RuntimeError as error:
             kind = importlib.import_module(registry).WORKLOADS[name].kind
@@ -323,7 +325,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--warmup", type=int, default=3)
-    parser.add_argument("--min-block-s", type=float, default=0.02)
+    parser.add_argument("--min-block-s", type=float, default=1.0)
     args = parser.parse_args(argv)
     child(args.registry, args.child, args.side, args.seed, args.threads, args.warmup, args.min_block_s)
     return 0

@@ -139,13 +139,20 @@ class LSTMSequence(Function):
         gates = xp.empty(projected.shape, dtype=x.dtype)  # i, f, g, o after their nonlinearities
         states = xp.empty(x.shape[:2] + (2 * hidden,), dtype=x.dtype)  # [h_t, c_t]
         tanh_c = xp.empty(x.shape[:2] + (hidden,), dtype=x.dtype)  # kept for the backward pass
-        recurrent = xp.empty(projected.shape[1:], dtype=x.dtype)
-        h, c = h0, c0
-        with dispatch.small_products():  # one small product per step: OpenBLAS on one thread (kernels/threads.py)
+
+        def run(start: int, stop: int) -> None:  # the time loop for batch rows start … stop − 1
+            recurrent = xp.empty((stop - start, projected.shape[2]), dtype=x.dtype)
+            h, c = h0[start:stop], c0[start:stop]
             for t in range(x.shape[0]):
                 xp.matmul(h, w_hh.T, out=recurrent)  # the only product inside the loop: h_{t−1} W_hhᵀ
-                c_previous, c, h = c, states[t, :, hidden:], states[t, :, :hidden]
-                step_forward(recurrent, projected[t], c_previous, gates[t], c, h, tanh_c[t])
+                c_previous, c, h = c, states[t, start:stop, hidden:], states[t, start:stop, :hidden]
+                step_forward(recurrent, projected[t, start:stop], c_previous, gates[t, start:stop], c, h,
+                             tanh_c[t, start:stop])
+
+        # one small product per step: OpenBLAS on one thread (kernels/threads.py); each batch row has its own
+        # recurrence, so the rows are shared out between threads that each run the whole time loop
+        with dispatch.small_products():
+            dispatch.run_blocks(dispatch.row_blocks(x, x.shape[1]), run)
         self.tanh_c = tanh_c
         self.save_for_backward(x, h0, c0, w_ih, w_hh, gates, states)
         return states
@@ -159,11 +166,17 @@ class LSTMSequence(Function):
         grad = xp.ascontiguousarray(grad, dtype=gates.dtype)
         grad_z = xp.empty(gates.shape, dtype=gates.dtype)
         grad_h, grad_c = xp.zeros_like(h0), xp.zeros_like(c0)
-        with dispatch.small_products():
+
+        def run(start: int, stop: int) -> None:  # backward through time for batch rows start … stop − 1
+            rows = slice(start, stop)
             for t in range(steps - 1, -1, -1):
-                c_previous = states[t - 1, :, hidden:] if t else c0
-                step_backward(grad[t], grad_h, grad_c, gates[t], c_previous, self.tanh_c[t], grad_z[t])
-                xp.matmul(grad_z[t], w_hh, out=grad_h)  # dh_{t−1} = dz_t W_hh (the output's part is added inside)
+                c_previous = states[t - 1, rows, hidden:] if t else c0[rows]
+                step_backward(grad[t, rows], grad_h[rows], grad_c[rows], gates[t, rows], c_previous,
+                              self.tanh_c[t, rows], grad_z[t, rows])
+                xp.matmul(grad_z[t, rows], w_hh, out=grad_h[rows])  # dh_{t−1} = dz_t W_hh (+ the output's, inside)
+
+        with dispatch.small_products():
+            dispatch.run_blocks(dispatch.row_blocks(grad, batch), run)
         previous_h = _previous_hidden(xp, h0, states[:, :, :hidden])
         grad_x, grad_w_ih, grad_w_hh, grad_b = _weight_grads(grad_z, x, w_ih, previous_h, self.needs_input_grad[0])
         grads = (grad_x, grad_h, grad_c, grad_w_ih, grad_w_hh)
