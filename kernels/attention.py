@@ -83,12 +83,20 @@ def attention_forward(q: Any, k: Any, v: Any, bias: Any = None, causal: bool = F
     batch, lq, lk, q3, k3, v3 = _flatten_heads(q, k, v)
     scale = q.dtype.type(default_scale(q) if scale is None else scale)
     bias3, bias_group = _compact(bias, batch, lq, lk, q.dtype)
-    with threads.small_products():  # one BLAS product per head: OpenBLAS on one thread (threads.py)
-        probs = np.matmul(q3, k3.transpose(0, 2, 1))  # S without its scale: the softmax pass applies it
-    _softmax_rows(probs, bias3, bias_group, causal, scale, q.dtype == np.float32, _workers(probs.shape[0] * lq))
-    weights = probs if keep is None else probs * _expand(keep, batch, lq, lk)
-    with threads.small_products():
-        out = np.matmul(weights, v3)
+    n = q3.shape[0]
+    probs = np.empty((n, lq, lk), dtype=q.dtype)
+    out = np.empty((n, lq, v3.shape[2]), dtype=q.dtype)
+    keep_all = None if keep is None else _expand(keep, batch, lq, lk)
+    fast_exp = q.dtype == np.float32
+
+    def heads(a: int, b: int) -> None:  # the heads a … b − 1, on one thread (threads.run_blocks)
+        np.matmul(q3[a:b], k3[a:b].transpose(0, 2, 1), out=probs[a:b])  # S without its scale: the pass applies it
+        _softmax_rows(probs[a:b], _mask_rows(bias3, bias_group, a, b), bias_group, causal, scale, fast_exp)
+        weights = probs[a:b] if keep_all is None else probs[a:b] * keep_all[a:b]
+        np.matmul(weights, v3[a:b], out=out[a:b])
+
+    with threads.small_products():  # one BLAS product per head: OpenBLAS on one thread (threads.py), the heads
+        threads.run_blocks(threads.row_blocks(n, _block_multiple(bias3, bias_group)), heads)  # shared out
     return out.reshape(batch + out.shape[1:]), probs.reshape(batch + probs.shape[1:])
 
 
@@ -104,18 +112,25 @@ def attention_backward(grad_out: Any, q: Any, k: Any, v: Any, probs: Any, out: A
     grad_out3 = np.ascontiguousarray(grad_out.reshape(n, lq, v3.shape[2]), dtype=q.dtype)
     probs3 = probs.reshape(n, lq, lk)
     keep3, keep_group = _compact(keep, batch, lq, lk, q.dtype)
-    weights = probs3 if keep is None else probs3 * _expand(keep, batch, lq, lk)
-    with threads.small_products():
-        grad_v = np.matmul(weights.transpose(0, 2, 1), grad_out3)
-        grad_scores = np.matmul(grad_out3, v3.transpose(0, 2, 1))  # dP, turned into s · dS in place
+    keep_all = None if keep is None else _expand(keep, batch, lq, lk)
     if out is None:
         delta = np.empty((0, 0), dtype=q.dtype)
     else:
         delta = np.einsum("nic,nic->ni", grad_out3, out.reshape(n, lq, v3.shape[2]))  # D = rowsum(dO ⊙ O)
-    _softmax_backward_rows(grad_scores, probs3, keep3, keep_group, delta, scale, _workers(n * lq))
+    grad_q, grad_k, grad_v = np.empty_like(q3), np.empty_like(k3), np.empty_like(v3)
+    grad_scores = np.empty((n, lq, lk), dtype=q.dtype)
+
+    def heads(a: int, b: int) -> None:  # the heads a … b − 1, on one thread (threads.run_blocks)
+        weights = probs3[a:b] if keep_all is None else probs3[a:b] * keep_all[a:b]
+        np.matmul(weights.transpose(0, 2, 1), grad_out3[a:b], out=grad_v[a:b])
+        np.matmul(grad_out3[a:b], v3[a:b].transpose(0, 2, 1), out=grad_scores[a:b])  # dP, made s · dS in place
+        _softmax_backward_rows(grad_scores[a:b], probs3[a:b], _mask_rows(keep3, keep_group, a, b), keep_group,
+                               delta[a:b] if delta.shape[0] else delta, scale)
+        np.matmul(grad_scores[a:b], k3[a:b], out=grad_q[a:b])
+        np.matmul(grad_scores[a:b].transpose(0, 2, 1), q3[a:b], out=grad_k[a:b])
+
     with threads.small_products():
-        grad_q = np.matmul(grad_scores, k3)
-        grad_k = np.matmul(grad_scores.transpose(0, 2, 1), q3)
+        threads.run_blocks(threads.row_blocks(n, _block_multiple(keep3, keep_group)), heads)
     return grad_q.reshape(q.shape), grad_k.reshape(k.shape), grad_v.reshape(v.shape)
 
 
@@ -241,12 +256,6 @@ def _tile_scores(q: Any, k: Any, bias: Any, causal: bool, scale: Any, start: int
 # ----------------------------------------------------------------------------------------------- helpers
 
 
-def _workers(tasks: int) -> int:
-    """Threads for a kernel: Numba's thread count, at most one per task. (Read here, not inside the kernel:
-    ``numba.get_num_threads()`` in compiled code would stop Numba from caching it.)"""
-    return max(1, min(numba.get_num_threads(), tasks))
-
-
 def _flatten_heads(q: Any, k: Any, v: Any) -> tuple[tuple[int, ...], int, int, Any, Any, Any]:
     """Merge the leading axes into one (N = batch × heads) and make each array contiguous for the loops."""
     if q.ndim < 2 or not (q.shape[:-2] == k.shape[:-2] == v.shape[:-2]):
@@ -262,6 +271,19 @@ def _flatten_heads(q: Any, k: Any, v: Any) -> tuple[tuple[int, ...], int, int, A
     k3 = xp.ascontiguousarray(k.reshape(n, lk, k.shape[-1]), dtype=q.dtype)
     v3 = xp.ascontiguousarray(v.reshape(n, lk, v.shape[-1]), dtype=q.dtype)
     return batch, lq, lk, q3, k3, v3
+
+
+def _block_multiple(mask: Any, group: int) -> int:
+    """Blocks of heads must not split a group that shares one row of a compacted mask (``_compact``); one mask
+    for every head (or none) allows any split."""
+    return group if mask.shape[0] > 1 else 1
+
+
+def _mask_rows(mask: Any, group: int, start: int, stop: int) -> Any:
+    """The rows of a compacted mask that heads start … stop − 1 use (start is a multiple of ``group``)."""
+    if mask.shape[0] <= 1:
+        return mask
+    return mask[start // group:(stop + group - 1) // group]
 
 
 def _expand(mask: Any, batch: tuple[int, ...], lq: int, lk: int) -> Any:
@@ -302,15 +324,17 @@ def _compact(mask: Any, batch: tuple[int, ...], lq: int, lk: int, dtype: Any) ->
 # Each parallel task allocates its small scratch rows once.
 
 
-@numba.njit(parallel=True, cache=True, fastmath=_FASTMATH)
-def _softmax_rows(scores, bias, bias_group, causal, scale, fast_exp, workers):  # pragma: no cover
+# The short path's two passes run on one thread each, without the GIL: the path shares the heads out between
+# Python threads itself (threads.run_blocks), and Numba's thread pool must not be entered from two threads.
+
+
+@numba.njit(cache=True, fastmath=_FASTMATH, nogil=True)
+def _softmax_rows(scores, bias, bias_group, causal, scale, fast_exp):  # pragma: no cover
     """scores (N, Lq, Lk) ← softmax(s · scores + B) row by row, 0 above the diagonal when causal."""
     n_pairs, lq, lk = scores.shape
-    rows = n_pairs * lq
-    for worker in numba.prange(workers):
-        exponents = np.empty(lk, dtype=np.int32)
-        for index in range(worker * rows // workers, (worker + 1) * rows // workers):
-            n, i = index // lq, index % lq
+    exponents = np.empty(lk, dtype=np.int32)
+    for n in range(n_pairs):
+        for i in range(lq):
             stop = min(i + 1, lk) if causal else lk  # keys this query may see
             row = scores[n, i]
             for j in range(stop):
@@ -324,14 +348,12 @@ def _softmax_rows(scores, bias, bias_group, causal, scale, fast_exp, workers):  
             row[stop:] = 0
 
 
-@numba.njit(parallel=True, cache=True, fastmath=_FASTMATH)
-def _softmax_backward_rows(grad_scores, probs, keep, keep_group, delta, scale, workers):  # pragma: no cover
+@numba.njit(cache=True, fastmath=_FASTMATH, nogil=True)
+def _softmax_backward_rows(grad_scores, probs, keep, keep_group, delta, scale):  # pragma: no cover
     """grad_scores (N, Lq, Lk) holds dO Vᵀ on entry, s · P ⊙ (dP − D) with dP = (dO Vᵀ) ⊙ M on exit."""
     n_pairs, lq, lk = grad_scores.shape
-    rows = n_pairs * lq
-    for worker in numba.prange(workers):
-        for index in range(worker * rows // workers, (worker + 1) * rows // workers):
-            n, i = index // lq, index % lq
+    for n in range(n_pairs):
+        for i in range(lq):
             grad_row, row = grad_scores[n, i], probs[n, i]
             if keep.shape[0] > 0:
                 keep_row = keep[n // keep_group, min(i, keep.shape[1] - 1)]
