@@ -25,7 +25,6 @@ import numpy as np
 from numba import prange
 
 from . import threads
-from .attention import _FASTMATH
 
 threads.configure()
 
@@ -63,38 +62,29 @@ def forward_kernel(padded, taps, bias, out, stride, dilation, kernel_size):
         forward_sample(padded, taps, bias, out, int(n), stride, dilation, kernel_size, acc)
 
 
-@numba.njit(cache=True, fastmath=_FASTMATH)
+@numba.njit(cache=True)  # no fastmath: the sums' order is fixed, so a sample's share never depends on its batch
 def backward_sample(padded, grad, partial_w, partial_b, n, stride, dilation, kernel_size):
     """Sample n's share of ∂L/∂W (as (kh·kw, O)) and ∂L/∂b, summed over its output pixels in (oh, ow) order.
 
-    Each output row's sums (OW terms) are made in float32 along contiguous channels, then added to the sample's
-    float64 sums: hundreds of float32 terms in one sum would lose digits, a row's few dozen do not."""
+    The sums are float64 (hundreds of float32 terms per sample would lose digits; two ranks of 32 samples must
+    give what one process of 64 gives, tests/distributed/test_mpi.py). Each tap walks a whole output row, an
+    inner loop along contiguous channels."""
     _, out_h, out_w, channels = grad.shape
-    taps = partial_w.shape[1]
-    sum_w = np.zeros((taps, channels), dtype=np.float64)
+    sum_w = np.zeros((partial_w.shape[1], channels), dtype=np.float64)
     sum_b = np.zeros(channels, dtype=np.float64)
-    row_w = np.empty((taps, channels), dtype=grad.dtype)
-    row_b = np.empty(channels, dtype=grad.dtype)
     for oh in range(out_h):
         g = grad[n, oh]
-        row_w[:] = 0
-        row_b[:] = 0
         for ow in range(out_w):
             for o in range(channels):
-                row_b[o] += g[ow, o]
+                sum_b[o] += g[ow, o]
         for i in range(kernel_size[0]):
             source = padded[n, oh * stride[0] + i * dilation[0]]
             for j in range(kernel_size[1]):
-                acc = row_w[i * kernel_size[1] + j]
+                acc = sum_w[i * kernel_size[1] + j]
                 for ow in range(out_w):
-                    value = source[ow * stride[1] + j * dilation[1]]
+                    value = np.float64(source[ow * stride[1] + j * dilation[1]])
                     for o in range(channels):
                         acc[o] += value * g[ow, o]
-        for t in range(taps):
-            for o in range(channels):
-                sum_w[t, o] += row_w[t, o]
-        for o in range(channels):
-            sum_b[o] += row_b[o]
     partial_w[n] = sum_w
     partial_b[n] = sum_b
 
