@@ -26,6 +26,8 @@ from contextlib import contextmanager
 from types import ModuleType
 from typing import Any
 
+import numpy as np
+
 from tinygrad_edu.backend import is_gpu
 
 from . import allocator, reference
@@ -153,6 +155,32 @@ def avg_pool2d_backward(grad: Any, divisor: Any, input_shape: tuple[int, int, in
                         stride: Pair, padding: Pair) -> Any:
     """grad / divisor shared among the pixels of each window."""
     return _pool_module(grad).avg_pool2d_backward(grad, divisor, input_shape, kernel_size, stride, padding)
+
+
+# ------------------------------------------------------------------------------------------------- ReLU
+
+RELU_KERNEL_MIN_SIZE = 1 << 16  # below this NumPy's call costs about what the kernel's does: stay on NumPy
+
+
+def _relu_kernel(array: Any) -> bool:
+    return (not is_gpu(array) and _current == "numba" and isinstance(array, np.ndarray)
+            and array.dtype in ("float32", "float64") and array.size >= RELU_KERNEL_MIN_SIZE)
+
+
+def relu_forward(x: Any) -> Any:
+    """max(x, 0): relu.py's one-pass kernel for large float32/float64 NumPy arrays, its reference otherwise."""
+    from . import relu
+
+    return relu.relu_forward(x) if _relu_kernel(x) else relu.relu_forward_reference(x)
+
+
+def relu_backward(grad: Any, out: Any) -> Any:
+    """grad ⊙ [out > 0], likewise."""
+    from . import relu
+
+    if _relu_kernel(grad) and isinstance(out, np.ndarray):
+        return relu.relu_backward(grad, out)
+    return relu.relu_backward_reference(grad, out)
 
 
 # -------------------------------------------------------------------------------------------- attention

@@ -58,13 +58,15 @@ class ReLU(Function):
     differentiable_backward = True
 
     def forward(self, x: Any) -> Any:
-        out = get_array_module(x).maximum(x, 0)
+        out = dispatch.relu_forward(x)  # np.maximum(x, 0), or one Numba pass for a large activation
         self.save_for_backward(out)
         return out
 
     def backward(self, grad: Any) -> Any:
         (out,) = self.saved
-        return grad * (bm.constant(out) > 0)
+        if bm.is_tensor(grad):  # recorded (create_graph): the same formula in Tensor operations
+            return grad * (bm.constant(out) > 0)
+        return dispatch.relu_backward(grad, out)
 
 
 class ReLU6(Function):
