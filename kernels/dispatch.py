@@ -183,6 +183,25 @@ def relu_backward(grad: Any, out: Any) -> Any:
     return relu.relu_backward_reference(grad, out)
 
 
+# ------------------------------------------------------------------------------------------ optimizers
+
+SGD_KERNEL_MIN_SIZE = 1 << 14  # below this the four NumPy passes cost about one call
+
+
+def sgd_momentum_step(theta: Any, grad: Any, velocity: Any, lr: float, momentum: float, scratch: Any) -> None:
+    """b ← μ b + g, θ ← θ − α b in place: sgd.py's one-pass kernel for large contiguous float NumPy arrays of one
+    dtype, its NumPy reference otherwise (``scratch``: a work array shaped like θ)."""
+    from . import sgd
+
+    arrays = (theta, grad, velocity)
+    if (_current == "numba" and all(isinstance(a, np.ndarray) and a.flags.c_contiguous and a.dtype == theta.dtype
+                                    for a in arrays)
+            and theta.dtype in ("float32", "float64") and theta.size >= SGD_KERNEL_MIN_SIZE):
+        sgd.momentum_step(theta, grad, velocity, lr, momentum)
+    else:
+        sgd.momentum_step_reference(theta, grad, velocity, lr, momentum, scratch)
+
+
 # -------------------------------------------------------------------------------------------- attention
 
 ATTENTION_PATHS = ("reference", "short", "flash")

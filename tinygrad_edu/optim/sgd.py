@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import backend
+from ..kernels import dispatch as kernels
 from .optimizer import Optimizer, ParamsLike, check_non_negative
 
 
@@ -57,6 +58,9 @@ class SGD(Optimizer):
             velocity = state.get("momentum_buffer")
             if velocity is None:  # b₁ = g
                 velocity = state["momentum_buffer"] = grad.copy()
+            elif dampening == 0 and not group["nesterov"]:  # the usual case: b ← μ b + g, θ ← θ − α b in one pass
+                kernels.sgd_momentum_step(theta, grad, velocity, lr, momentum, self._scratch(theta, 1))
+                return
             else:  # b ← μ b + (1 − τ) g
                 velocity *= momentum
                 if dampening != 0:
