@@ -96,7 +96,8 @@ def attention_forward(q: Any, k: Any, v: Any, bias: Any = None, causal: bool = F
         np.matmul(weights, v3[a:b], out=out[a:b])
 
     with threads.small_products():  # one BLAS product per head: OpenBLAS on one thread (threads.py), the heads
-        threads.run_blocks(threads.row_blocks(n, _block_multiple(bias3, bias_group)), heads)  # shared out
+        blocks = threads.row_blocks(n, _block_multiple(bias3, bias_group), work_per_row=2 * lq * lk * q3.shape[2])
+        threads.run_blocks(blocks, heads)  # shared out
     return out.reshape(batch + out.shape[1:]), probs.reshape(batch + probs.shape[1:])
 
 
@@ -130,7 +131,8 @@ def attention_backward(grad_out: Any, q: Any, k: Any, v: Any, probs: Any, out: A
         np.matmul(grad_scores[a:b].transpose(0, 2, 1), q3[a:b], out=grad_k[a:b])
 
     with threads.small_products():
-        threads.run_blocks(threads.row_blocks(n, _block_multiple(keep3, keep_group)), heads)
+        blocks = threads.row_blocks(n, _block_multiple(keep3, keep_group), work_per_row=4 * lq * lk * q3.shape[2])
+        threads.run_blocks(blocks, heads)
     return grad_q.reshape(q.shape), grad_k.reshape(k.shape), grad_v.reshape(v.shape)
 
 

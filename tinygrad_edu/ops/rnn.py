@@ -152,7 +152,8 @@ class LSTMSequence(Function):
         # one small product per step: OpenBLAS on one thread (kernels/threads.py); each batch row has its own
         # recurrence, so the rows are shared out between threads that each run the whole time loop
         with dispatch.small_products():
-            dispatch.run_blocks(dispatch.row_blocks(x, x.shape[1]), run)
+            work = x.shape[0] * w_hh.size  # multiply-adds of one batch row's recurrent products
+            dispatch.run_blocks(dispatch.row_blocks(x, x.shape[1], work_per_row=work), run)
         self.tanh_c = tanh_c
         self.save_for_backward(x, h0, c0, w_ih, w_hh, gates, states)
         return states
@@ -176,7 +177,7 @@ class LSTMSequence(Function):
                 xp.matmul(grad_z[t, rows], w_hh, out=grad_h[rows])  # dh_{t−1} = dz_t W_hh (+ the output's, inside)
 
         with dispatch.small_products():
-            dispatch.run_blocks(dispatch.row_blocks(grad, batch), run)
+            dispatch.run_blocks(dispatch.row_blocks(grad, batch, work_per_row=steps * w_hh.size), run)
         previous_h = _previous_hidden(xp, h0, states[:, :, :hidden])
         grad_x, grad_w_ih, grad_w_hh, grad_b = _weight_grads(grad_z, x, w_ih, previous_h, self.needs_input_grad[0])
         grads = (grad_x, grad_h, grad_c, grad_w_ih, grad_w_hh)
