@@ -168,19 +168,22 @@ def _relu_kernel(array: Any) -> bool:
 
 
 def relu_forward(x: Any) -> Any:
-    """max(x, 0): relu.py's one-pass kernel for large float32/float64 NumPy arrays, its reference otherwise."""
+    """max(x, 0): relu.py's one-pass kernel for large float32/float64 NumPy arrays, the reference otherwise
+    (small arrays do not load Numba)."""
+    if not _relu_kernel(x):
+        return reference.relu_forward_reference(x)
     from . import relu
 
-    return relu.relu_forward(x) if _relu_kernel(x) else relu.relu_forward_reference(x)
+    return relu.relu_forward(x)
 
 
 def relu_backward(grad: Any, out: Any) -> Any:
-    """grad ⊙ [out > 0], likewise."""
+    """grad ⊙ [out > 0], likewise; a Tensor ``grad`` (a recorded backward pass) takes the reference."""
+    if not (_relu_kernel(grad) and isinstance(out, np.ndarray)):
+        return reference.relu_backward_reference(grad, out)
     from . import relu
 
-    if _relu_kernel(grad) and isinstance(out, np.ndarray):
-        return relu.relu_backward(grad, out)
-    return relu.relu_backward_reference(grad, out)
+    return relu.relu_backward(grad, out)
 
 
 # ------------------------------------------------------------------------------------------ optimizers
@@ -188,18 +191,18 @@ def relu_backward(grad: Any, out: Any) -> Any:
 SGD_KERNEL_MIN_SIZE = 1 << 14  # below this the four NumPy passes cost about one call
 
 
-def sgd_momentum_step(theta: Any, grad: Any, velocity: Any, lr: float, momentum: float, scratch: Any) -> None:
-    """b ← μ b + g, θ ← θ − α b in place: sgd.py's one-pass kernel for large contiguous float NumPy arrays of one
-    dtype, its NumPy reference otherwise (``scratch``: a work array shaped like θ)."""
+def sgd_momentum_step(theta: Any, grad: Any, velocity: Any, lr: float, momentum: float) -> bool:
+    """b ← μ b + g, θ ← θ − α b in place with sgd.py's one-pass kernel, for large contiguous float NumPy arrays of
+    one dtype: True when it did the update, False when the caller's NumPy lines (optim/sgd.py) must."""
+    arrays = (theta, grad, velocity)
+    if not (_current == "numba" and all(isinstance(a, np.ndarray) and a.flags.c_contiguous
+                                        and a.dtype == theta.dtype for a in arrays)
+            and theta.dtype in ("float32", "float64") and theta.size >= SGD_KERNEL_MIN_SIZE):
+        return False
     from . import sgd
 
-    arrays = (theta, grad, velocity)
-    if (_current == "numba" and all(isinstance(a, np.ndarray) and a.flags.c_contiguous and a.dtype == theta.dtype
-                                    for a in arrays)
-            and theta.dtype in ("float32", "float64") and theta.size >= SGD_KERNEL_MIN_SIZE):
-        sgd.momentum_step(theta, grad, velocity, lr, momentum)
-    else:
-        sgd.momentum_step_reference(theta, grad, velocity, lr, momentum, scratch)
+    sgd.momentum_step(theta, grad, velocity, lr, momentum)
+    return True
 
 
 # -------------------------------------------------------------------------------------------- attention
@@ -289,9 +292,6 @@ def row_blocks(array: Any, rows: int, multiple: int = 1, work_per_row: int = 1) 
 
 def run_blocks(blocks: list[tuple[int, int]], work: Any) -> None:
     """``work(start, stop)`` for every block, the blocks on threads of their own (threads.run_blocks)."""
-    if len(blocks) == 1:
-        work(*blocks[0])
-        return
     from . import threads
 
     threads.run_blocks(blocks, work)

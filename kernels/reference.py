@@ -222,3 +222,13 @@ def causal_mask(num_queries: int, num_keys: int, xp: Any = np) -> Any:
     """The boolean (Lq, Lk) matrix that is True where query i may attend key j, i.e. j ≤ i (PyTorch's
     ``is_causal``: the lower triangle, aligned at the top-left corner)."""
     return xp.tril(xp.ones((num_queries, num_keys), dtype=bool))
+
+
+def relu_forward_reference(x: Any) -> Any:
+    """max(x, 0) elementwise, in x's dtype (NaN stays NaN, −0 becomes 0)."""
+    return get_array_module(x).maximum(x, 0)
+
+
+def relu_backward_reference(grad: Any, out: Any) -> Any:
+    """grad ⊙ [out > 0]; ``grad`` may be a Tensor (a recorded backward pass), ``out`` is an array."""
+    return grad * (out > 0)

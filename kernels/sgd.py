@@ -5,27 +5,15 @@
 
 NumPy writes it as four passes over the parameter's size (b *= μ, b += g, a temporary −α b, θ += it): at the MLP's
 784 × 256 weight each pass is a trip through 800 kB. The kernel makes one, with the same operations in the same
-order and precision (no fused multiply-add), so it gives ``momentum_step_reference``'s numbers bit for bit (the
-tests check it). optim/sgd.py calls it through kernels/dispatch.py; the other cases of the rule (dampening,
-Nesterov, the first step) stay in NumPy.
+order and precision (no fused multiply-add), so it gives the numbers of optim/sgd.py's NumPy lines (its readable
+version) bit for bit (the tests check it). optim/sgd.py calls it through kernels/dispatch.py for large parameters;
+the other cases of the rule (dampening, Nesterov, the first step) and small parameters stay in NumPy.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 import numba
 import numpy as np
-
-
-def momentum_step_reference(theta: Any, grad: Any, velocity: Any, lr: float, momentum: float,
-                            scratch: Any) -> None:
-    """b ← μ b + g, then θ ← θ − α b, in place, with NumPy's (or CuPy's) whole-array operations."""
-    from tinygrad_edu.backend import get_array_module
-
-    velocity *= momentum
-    velocity += grad
-    theta += get_array_module(theta).multiply(velocity, -lr, out=scratch)
 
 
 def momentum_step(theta: np.ndarray, grad: np.ndarray, velocity: np.ndarray, lr: float, momentum: float) -> None:

@@ -64,9 +64,7 @@ class ReLU(Function):
 
     def backward(self, grad: Any) -> Any:
         (out,) = self.saved
-        if bm.is_tensor(grad):  # recorded (create_graph): the same formula in Tensor operations
-            return grad * (bm.constant(out) > 0)
-        return dispatch.relu_backward(grad, out)
+        return dispatch.relu_backward(grad, bm.constant(out))  # grad ⊙ [out > 0]; a Tensor grad when recorded
 
 
 class ReLU6(Function):

@@ -58,9 +58,9 @@ class SGD(Optimizer):
             velocity = state.get("momentum_buffer")
             if velocity is None:  # b₁ = g
                 velocity = state["momentum_buffer"] = grad.copy()
-            elif dampening == 0 and not group["nesterov"]:  # the usual case: b ← μ b + g, θ ← θ − α b in one pass
-                kernels.sgd_momentum_step(theta, grad, velocity, lr, momentum, self._scratch(theta, 1))
-                return
+            elif (dampening == 0 and not group["nesterov"]
+                  and kernels.sgd_momentum_step(theta, grad, velocity, lr, momentum)):
+                return  # the usual case, large: b ← μ b + g and θ ← θ − α b in one pass (kernels/sgd.py)
             else:  # b ← μ b + (1 − τ) g
                 velocity *= momentum
                 if dampening != 0:
