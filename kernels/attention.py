@@ -20,10 +20,10 @@ Backward, from ∂L/∂O (written dO, and likewise for the others):
 all masked has no softmax (0/0); like PyTorch's ``scaled_dot_product_attention`` it gets P = 0, hence O = 0 and
 no gradient.
 
-**The short path** (``attention_forward`` / ``attention_backward``): the four products by BLAS over the stacked
-heads, the softmax (scale, bias, causal mask, exponentials, normalisation) as one Numba pass over S, and
-dS = s · P ⊙ (dP ⊙ M − D) as one more. It keeps P (Lq × Lk per head) for the backward pass: fastest while P is
-small.
+**The short path** (``attention_forward`` / ``attention_backward``): the four products by BLAS, the softmax
+(scale, bias, causal mask, exponentials, normalisation) as one Numba pass over S, and dS = s · P ⊙ (dP ⊙ M − D)
+as one more, all run a group of heads at a time (about 1 MiB of scores: S is still in the cache when the next step
+reads it). It keeps P (Lq × Lk per head) for the backward pass: fastest while P is small.
 
 **The flash kernel** (``flash_attention_forward`` / ``flash_attention_backward``) never holds more than one tile
 of S. The forward pass walks over the keys in tiles of ``KEY_TILE`` and keeps, per query row, a running maximum m,
@@ -69,6 +69,7 @@ _FASTMATH = {"contract", "reassoc", "nsz", "arcp"}
 
 KEY_TILE = 64  # keys per tile of the flash kernel: a tile of K and V (2 · 64 · d floats) stays in the L1 cache
 QUERY_BLOCK = 64  # queries per task of the flash forward (the unit of parallel work)
+GROUP_SCORES = 1 << 18  # scores (1 MiB of float32) per group of heads on the short path (see _head_groups)
 
 
 # --------------------------------------------------------------------------------- the short-sequence path
@@ -90,13 +91,14 @@ def attention_forward(q: Any, k: Any, v: Any, bias: Any = None, causal: bool = F
     fast_exp = q.dtype == np.float32
 
     def heads(a: int, b: int) -> None:  # the heads a … b − 1, on one thread (threads.run_blocks)
-        np.matmul(q3[a:b], k3[a:b].transpose(0, 2, 1), out=probs[a:b])  # S without its scale: the pass applies it
-        _softmax_rows(probs[a:b], _mask_rows(bias3, bias_group, a, b), bias_group, causal, scale, fast_exp)
-        weights = probs[a:b] if keep_all is None else probs[a:b] * keep_all[a:b]
-        np.matmul(weights, v3[a:b], out=out[a:b])
+        for g, h in _head_groups(a, b, lq * lk):  # a few heads at a time: their S stays in the cache until P V
+            np.matmul(q3[g:h], k3[g:h].transpose(0, 2, 1), out=probs[g:h])  # S without its scale: the pass applies it
+            _softmax_rows(probs[g:h], g, bias3, bias_group, causal, scale, fast_exp)
+            weights = probs[g:h] if keep_all is None else probs[g:h] * keep_all[g:h]
+            np.matmul(weights, v3[g:h], out=out[g:h])
 
     with threads.small_products():  # one BLAS product per head: OpenBLAS on one thread (threads.py), the heads
-        blocks = threads.row_blocks(n, _block_multiple(bias3, bias_group), work_per_row=2 * lq * lk * q3.shape[2])
+        blocks = threads.row_blocks(n, work_per_row=2 * lq * lk * q3.shape[2])
         threads.run_blocks(blocks, heads)  # shared out
     return out.reshape(batch + out.shape[1:]), probs.reshape(batch + probs.shape[1:])
 
@@ -119,19 +121,21 @@ def attention_backward(grad_out: Any, q: Any, k: Any, v: Any, probs: Any, out: A
     else:
         delta = np.einsum("nic,nic->ni", grad_out3, out.reshape(n, lq, v3.shape[2]))  # D = rowsum(dO ⊙ O)
     grad_q, grad_k, grad_v = np.empty_like(q3), np.empty_like(k3), np.empty_like(v3)
-    grad_scores = np.empty((n, lq, lk), dtype=q.dtype)
 
     def heads(a: int, b: int) -> None:  # the heads a … b − 1, on one thread (threads.run_blocks)
-        weights = probs3[a:b] if keep_all is None else probs3[a:b] * keep_all[a:b]
-        np.matmul(weights.transpose(0, 2, 1), grad_out3[a:b], out=grad_v[a:b])
-        np.matmul(grad_out3[a:b], v3[a:b].transpose(0, 2, 1), out=grad_scores[a:b])  # dP, made s · dS in place
-        _softmax_backward_rows(grad_scores[a:b], probs3[a:b], _mask_rows(keep3, keep_group, a, b), keep_group,
-                               delta[a:b] if delta.shape[0] else delta, scale)
-        np.matmul(grad_scores[a:b], k3[a:b], out=grad_q[a:b])
-        np.matmul(grad_scores[a:b].transpose(0, 2, 1), q3[a:b], out=grad_k[a:b])
+        groups = _head_groups(a, b, lq * lk)
+        scratch = np.empty((max(h - g for g, h in groups), lq, lk), dtype=q.dtype)  # dS of a few heads: cached
+        for g, h in groups:
+            weights = probs3[g:h] if keep_all is None else probs3[g:h] * keep_all[g:h]
+            grad_scores = scratch[: h - g]
+            np.matmul(weights.transpose(0, 2, 1), grad_out3[g:h], out=grad_v[g:h])
+            np.matmul(grad_out3[g:h], v3[g:h].transpose(0, 2, 1), out=grad_scores)  # dP, made s · dS in place
+            _softmax_backward_rows(grad_scores, probs3[g:h], g, keep3, keep_group, delta, scale)
+            np.matmul(grad_scores, k3[g:h], out=grad_q[g:h])
+            np.matmul(grad_scores.transpose(0, 2, 1), q3[g:h], out=grad_k[g:h])
 
     with threads.small_products():
-        blocks = threads.row_blocks(n, _block_multiple(keep3, keep_group), work_per_row=4 * lq * lk * q3.shape[2])
+        blocks = threads.row_blocks(n, work_per_row=4 * lq * lk * q3.shape[2])
         threads.run_blocks(blocks, heads)
     return grad_q.reshape(q.shape), grad_k.reshape(k.shape), grad_v.reshape(v.shape)
 
@@ -275,17 +279,12 @@ def _flatten_heads(q: Any, k: Any, v: Any) -> tuple[tuple[int, ...], int, int, A
     return batch, lq, lk, q3, k3, v3
 
 
-def _block_multiple(mask: Any, group: int) -> int:
-    """Blocks of heads must not split a group that shares one row of a compacted mask (``_compact``); one mask
-    for every head (or none) allows any split."""
-    return group if mask.shape[0] > 1 else 1
-
-
-def _mask_rows(mask: Any, group: int, start: int, stop: int) -> Any:
-    """The rows of a compacted mask that heads start … stop − 1 use (start is a multiple of ``group``)."""
-    if mask.shape[0] <= 1:
-        return mask
-    return mask[start // group:(stop + group - 1) // group]
+def _head_groups(start: int, stop: int, scores_per_head: int) -> list[tuple[int, int]]:
+    """Heads start … stop − 1 in groups of about ``GROUP_SCORES`` scores (at least one head each): the short path
+    runs its products and passes group by group, so S (or dS) is still in the cache when the next one reads it
+    (all heads at once would send Lq × Lk × heads floats to memory and back, twice)."""
+    size = max(1, GROUP_SCORES // scores_per_head)
+    return [(g, min(g + size, stop)) for g in range(start, stop, size)]
 
 
 def _expand(mask: Any, batch: tuple[int, ...], lq: int, lk: int) -> Any:
@@ -331,38 +330,42 @@ def _compact(mask: Any, batch: tuple[int, ...], lq: int, lk: int, dtype: Any) ->
 
 
 @numba.njit(cache=True, fastmath=_FASTMATH, nogil=True)
-def _softmax_rows(scores, bias, bias_group, causal, scale, fast_exp):  # pragma: no cover
-    """scores (N, Lq, Lk) ← softmax(s · scores + B) row by row, 0 above the diagonal when causal."""
+def _softmax_rows(scores, first, bias, bias_group, causal, scale, fast_exp):  # pragma: no cover
+    """scores (N, Lq, Lk) ← softmax(s · scores + B) row by row, 0 above the diagonal when causal. scores[n] is
+    pair first + n of the compacted mask's numbering (``_compact``)."""
     n_pairs, lq, lk = scores.shape
     exponents = np.empty(lk, dtype=np.int32)
     for n in range(n_pairs):
         for i in range(lq):
             stop = min(i + 1, lk) if causal else lk  # keys this query may see
-            row = scores[n, i]
-            for j in range(stop):
-                row[j] *= scale
+            row = scores[n, i, :stop]
             if bias.shape[0] > 0:
-                bias_row = bias[n // bias_group, min(i, bias.shape[1] - 1)]
+                bias_row = bias[(first + n) // bias_group, min(i, bias.shape[1] - 1)]
                 for j in range(stop):
-                    row[j] += bias_row[j]
-            if not _softmax_inplace(row[:stop], exponents, fast_exp):
-                row[:stop] = 0  # every key masked: P = 0
-            row[stop:] = 0
+                    row[j] = row[j] * scale + bias_row[j]
+            else:
+                for j in range(stop):
+                    row[j] *= scale
+            if not _softmax_inplace(row, exponents, fast_exp):
+                row[:] = 0  # every key masked: P = 0
+            for j in range(stop, lk):
+                scores[n, i, j] = 0
 
 
 @numba.njit(cache=True, fastmath=_FASTMATH, nogil=True)
-def _softmax_backward_rows(grad_scores, probs, keep, keep_group, delta, scale):  # pragma: no cover
-    """grad_scores (N, Lq, Lk) holds dO Vᵀ on entry, s · P ⊙ (dP − D) with dP = (dO Vᵀ) ⊙ M on exit."""
+def _softmax_backward_rows(grad_scores, probs, first, keep, keep_group, delta, scale):  # pragma: no cover
+    """grad_scores (N, Lq, Lk) holds dO Vᵀ on entry, s · P ⊙ (dP − D) with dP = (dO Vᵀ) ⊙ M on exit. Row n
+    is pair first + n of the keep mask's and of delta's numbering (delta empty: D = rowsum(dP ⊙ P) here)."""
     n_pairs, lq, lk = grad_scores.shape
     for n in range(n_pairs):
         for i in range(lq):
             grad_row, row = grad_scores[n, i], probs[n, i]
             if keep.shape[0] > 0:
-                keep_row = keep[n // keep_group, min(i, keep.shape[1] - 1)]
+                keep_row = keep[(first + n) // keep_group, min(i, keep.shape[1] - 1)]
                 for j in range(lk):
                     grad_row[j] *= keep_row[j]
             if delta.shape[0] > 0:
-                row_delta = delta[n, i]
+                row_delta = delta[first + n, i]
             else:
                 row_delta = _dot(grad_row, row)
             for j in range(lk):
@@ -500,9 +503,7 @@ def _flash_backward_cpu(grad_out, q, k, keys_t, values_t, out, lse, bias, bias_g
 @numba.njit(cache=True, fastmath=_FASTMATH)
 def _softmax_inplace(row, exponents, fast_exp):  # pragma: no cover
     """row ← softmax(row), stably (the maximum subtracted first). False when every entry is −∞ (all masked)."""
-    row_max = -np.inf
-    for j in range(row.shape[0]):
-        row_max = max(row_max, row[j])
+    row_max = _row_max(row) if fast_exp else _row_max_any(row)
     if row_max == -np.inf:
         return False
     for j in range(row.shape[0]):
@@ -512,6 +513,34 @@ def _softmax_inplace(row, exponents, fast_exp):  # pragma: no cover
     for j in range(row.shape[0]):
         row[j] *= inv_total
     return True
+
+
+@numba.njit(cache=True, fastmath=_FASTMATH)
+def _row_max_any(row):  # pragma: no cover
+    row_max = row.dtype.type(-np.inf)
+    for j in range(row.shape[0]):
+        row_max = max(row_max, row[j])
+    return row_max
+
+
+@numba.njit(cache=True, fastmath=_FASTMATH)
+def _row_max(row):  # pragma: no cover
+    """max(row) of a float32 row, in a loop the compiler vectorises (a loop of float ``max`` is not: NaN rules).
+
+    An IEEE float's bits, read as a signed integer b, sort like the float when it is ≥ 0; for a negative float
+    they sort backwards, which b ^ 0x7fffffff puts right (the sign bit stays set, the rest is flipped). So the
+    largest float is the one with the largest key k = b ^ ((b >> 31) & 0x7fffffff), and integer maxima vectorise.
+    The key is its own inverse. A NaN's key may win or lose; either way e^{NaN − max} is NaN, so the row's
+    probabilities all become NaN, as in the reference.
+    """
+    bits = row.view(np.int32)
+    key = np.int32(-2147483648)
+    for j in range(bits.shape[0]):
+        b = bits[j]
+        key = max(key, b ^ ((b >> 31) & np.int32(0x7fffffff)))
+    best = np.empty(1, dtype=np.int32)
+    best[0] = key ^ ((key >> 31) & np.int32(0x7fffffff))
+    return best.view(np.float32)[0]
 
 
 @numba.njit(cache=True, fastmath=_FASTMATH)

@@ -149,3 +149,29 @@ def test_mismatched_shapes_are_refused():
         kernel.attention_forward(q, np.zeros((2, 3, 5), np.float32), np.zeros((2, 3, 4), np.float32))
     with pytest.raises(ValueError, match="same leading axes"):
         kernel.flash_attention_forward(q, np.zeros((1, 3, 4), np.float32), np.zeros((1, 3, 4), np.float32))
+
+
+@given(attention_case(), st.booleans())
+def test_short_path_in_head_groups_and_thread_blocks(case, many_threads):
+    """One head per group (``_head_groups``) and, when asked, heads shared out over threads at any boundary: each
+    group must find its own rows of a compacted mask (the ``first`` offset of the softmax passes)."""
+    from tinygrad_edu.kernels import threads
+
+    group_scores, min_work = kernel.GROUP_SCORES, threads.MIN_BLOCK_WORK
+    kernel.GROUP_SCORES = 1
+    threads.MIN_BLOCK_WORK = 1 if many_threads else min_work
+    try:
+        q, k, v, grad_out, bias, causal, keep = make_inputs(case)
+        reference, short, _, _ = both_paths(q, k, v, grad_out, bias, causal, keep)
+    finally:
+        kernel.GROUP_SCORES, threads.MIN_BLOCK_WORK = group_scores, min_work
+    for name, e, a in zip(("out", "dq", "dk", "dv", "P"), reference, short, strict=True):
+        np.testing.assert_allclose(a, e, rtol=1e-5, atol=1e-5, err_msg=name)
+
+
+@given(st.lists(st.floats(width=32, allow_nan=False), min_size=1, max_size=40))
+def test_vectorised_row_max_is_the_maximum(values):
+    """``_row_max`` compares float32 bit patterns as integers: it must agree with np.max on every float,
+    ±∞, ±0 and subnormals included."""
+    row = np.array(values, dtype=np.float32)
+    assert kernel._row_max(row) == row.max()
