@@ -28,9 +28,9 @@ def _input_projection(x: Any, w_ih: Any, *biases: Any) -> Any:
         raise ValueError(f"the input has {features} features per step but the layer's input_size is "
                          f"{w_ih.shape[1]}: the last axis of the input must be {w_ih.shape[1]}")
     projected = (x.reshape(steps * batch, features) @ w_ih.T).reshape(steps, batch, w_ih.shape[0])
-    for bias in biases:
-        if bias is not None:
-            projected += bias
+    present = [bias for bias in biases if bias is not None]
+    if present:  # b_ih + b_hh first (one short vector), then one pass over the (T, B, G·H) projection
+        projected += present[0] if len(present) == 1 else sum(present[1:], present[0])
     return projected
 
 
