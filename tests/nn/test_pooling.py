@@ -151,3 +151,48 @@ def test_pooling_errors_name_the_layer_the_shapes_and_the_rule(layer, shape, fra
         layer(tg.zeros(*shape))
     for fragment in fragments:
         assert fragment in str(error.value)
+
+
+@given(case=pool_cases(max_side=9), values=st.sampled_from(["normal", "ties", "non-positive", "nan"]),
+       dtype=st.sampled_from([np.float32, np.float64]))
+def test_sequential_relu_then_max_pool_is_one_op_with_the_same_numbers(case, values, dtype):
+    """nn.Sequential runs ReLU → MaxPool2d as ops.ReLUMaxPool2d: outputs and gradients equal to the two layers run
+    one by one, bit for bit, with ties (including windows whose maxima are all rectified to 0) and NaNs."""
+    x = np.random.default_rng(0).standard_normal(case["shape"])
+    if values == "ties":
+        x = np.round(x)
+    elif values == "non-positive":
+        x = -np.abs(np.round(x))
+    elif values == "nan":
+        x[np.random.default_rng(1).random(x.shape) < 0.2] = np.nan
+    x = x.astype(dtype)
+    pool = nn.MaxPool2d(case["kernel_size"], case["stride"], case["padding"], ceil_mode=case["ceil_mode"])
+    model = nn.Sequential(nn.ReLU(), pool)
+    grad = np.random.default_rng(2).standard_normal(model(tg.Tensor(x)).shape).astype(dtype)
+    results = []
+    for run in (model, lambda t: pool(nn.ReLU()(t))):
+        t = tg.Tensor(x, requires_grad=True)
+        y = run(t)
+        y.backward(grad)
+        results.append((y, t.grad.numpy()))
+    (fused, fused_grad), (plain, plain_grad) = results
+    assert type(fused._ctx).__name__ == "ReLUMaxPool2d" and type(plain._ctx).__name__ == "MaxPool2d"
+    np.testing.assert_array_equal(fused.numpy(), plain.numpy())
+    np.testing.assert_array_equal(fused_grad, plain_grad)
+
+
+def test_relu_then_max_pool_is_not_fused_where_a_hook_must_see_the_relu():
+    relu, pool = nn.ReLU(), nn.MaxPool2d(2)
+    seen = []
+    relu.register_forward_hook(lambda module, args, out: seen.append(out.shape))
+    y = nn.Sequential(relu, pool)(tg.Tensor(np.ones((1, 1, 4, 4), np.float32), requires_grad=True))
+    assert seen == [(1, 1, 4, 4)] and type(y._ctx).__name__ == "MaxPool2d"
+    y = nn.Sequential(nn.ReLU(), nn.MaxPool2d(2, return_indices=True))(tg.Tensor(np.ones((1, 1, 4, 4), np.float32)))
+    assert isinstance(y, tuple)
+
+
+@given(case=pool_cases())
+def test_relu_max_pool_gradcheck(case):
+    x = tg.Tensor(_distinct(case["shape"]), requires_grad=True)  # values ±1: some windows rectified to 0
+    pool = nn.MaxPool2d(case["kernel_size"], case["stride"], case["padding"], ceil_mode=case["ceil_mode"])
+    tg.gradcheck(nn.Sequential(nn.ReLU(), pool), x)

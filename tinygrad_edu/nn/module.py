@@ -448,8 +448,19 @@ class Sequential(Module):
                 self.add_module(str(index), module)  # type: ignore[arg-type]
 
     def forward(self, input: Any) -> Any:  # noqa: A002
-        for module in self._modules.values():
+        from .pooling import fuses_relu_then_max_pool  # pooling.py builds on this module
+
+        modules = list(self._modules.values())
+        index = 0
+        while index < len(modules):
+            module = modules[index]
+            if index + 1 < len(modules) and fuses_relu_then_max_pool(module, modules[index + 1]):
+                # ReLU → MaxPool2d as one op: the same numbers, without the rectified copy of the input
+                input = modules[index + 1].forward_after_relu(input)
+                index += 2
+                continue
             input = module(input)
+            index += 1
         return input
 
     def __len__(self) -> int:

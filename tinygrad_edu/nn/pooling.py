@@ -25,9 +25,11 @@ def max_pool2d(input: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None =
 
 
 def _max_pool(input: Tensor, kernel_size: Any, stride: Any, padding: Any, dilation: Any,  # noqa: A002
-              ceil_mode: bool, return_indices: bool, layer: str) -> Tensor | tuple[Tensor, Tensor]:
-    out = ops.MaxPool2d.apply(input, kernel_size=kernel_size, stride=stride, padding=padding, dilation=dilation,
-                              ceil_mode=ceil_mode, layer=layer)
+              ceil_mode: bool, return_indices: bool, layer: str, relu_first: bool = False
+              ) -> Tensor | tuple[Tensor, Tensor]:
+    op = ops.ReLUMaxPool2d if relu_first else ops.MaxPool2d
+    out = op.apply(input, kernel_size=kernel_size, stride=stride, padding=padding, dilation=dilation,
+                   ceil_mode=ceil_mode, layer=layer)
     if not return_indices:
         return out
     fn = out._ctx
@@ -66,6 +68,11 @@ class MaxPool2d(Module):
     def forward(self, input: Tensor) -> Tensor | tuple[Tensor, Tensor]:  # noqa: A002
         return _max_pool(input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
                          self.return_indices, f"MaxPool2d({self.extra_repr()})")
+
+    def forward_after_relu(self, input: Tensor) -> Tensor:  # noqa: A002
+        """``self(relu(input))`` as one op, ``ops.ReLUMaxPool2d`` (what ``nn.Sequential`` runs for ReLU → MaxPool2d)."""
+        return _max_pool(input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode, False,
+                         f"MaxPool2d({self.extra_repr()})", relu_first=True)
 
     def extra_repr(self) -> str:
         stride = self.kernel_size if self.stride is None else self.stride
@@ -116,3 +123,16 @@ class AdaptiveAvgPool2d(Module):
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
+
+
+def fuses_relu_then_max_pool(first: Module, second: Module) -> bool:
+    """True when ``second(first(x))`` may run as one ``ops.ReLUMaxPool2d``: a plain ``ReLU`` then a plain
+    ``MaxPool2d`` (no subclass, no indices returned) and no hook on either (a hook must see the ReLU's output)."""
+    from .activation import ReLU  # activation.py and this file both build on module.py
+
+    return (type(first) is ReLU and type(second) is MaxPool2d and not second.return_indices
+            and not _has_hooks(first) and not _has_hooks(second))
+
+
+def _has_hooks(module: Module) -> bool:
+    return bool(module._forward_hooks or module._forward_pre_hooks or module._backward_hooks)

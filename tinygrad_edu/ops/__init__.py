@@ -14,7 +14,7 @@ the formula in the docstring.
 | ``dropout.py`` | Dropout |
 | ``batchnorm.py`` | BatchNorm |
 | ``conv.py`` | Conv2d (im2col + one matrix product) |
-| ``pool.py`` | MaxPool2d, AvgPool2d, AdaptiveAvgPool2d |
+| ``pool.py`` | MaxPool2d, ReLUMaxPool2d, AvgPool2d, AdaptiveAvgPool2d |
 | ``attention.py`` | ScaledDotProductAttention (matrix-product reference, short path or flash kernel) |
 | ``embedding.py`` | Embedding (look-up, scatter-add backward) |
 | ``layernorm.py`` | LayerNorm |
@@ -40,7 +40,7 @@ from .embedding import Embedding
 from .layernorm import LayerNorm
 from .loss import BinaryCrossEntropy, BinaryCrossEntropyWithLogits, CrossEntropy, MSELoss, NLLLoss
 from .matmul import Linear, MatMul
-from .pool import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+from .pool import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d, ReLUMaxPool2d
 from .reduce import LogSumExp, Max, Mean, Min, Sum, Var
 from .rnn import GRUSequence, LSTMSequence, RNNSequence
 from .shape import BroadcastTo, Concatenate, GetItem, Pad, Permute, Reshape, SetItem
@@ -54,6 +54,6 @@ __all__ = [
     "Sub", "Sum", "Tanh", "ToDevice", "Var", "Where", "unbroadcast",
     "BatchNorm", "BinaryCrossEntropy", "BinaryCrossEntropyWithLogits", "CrossEntropy", "Dropout", "MSELoss",
     "NLLLoss",
-    "AdaptiveAvgPool2d", "AvgPool2d", "Conv2d", "MaxPool2d",
+    "AdaptiveAvgPool2d", "AvgPool2d", "Conv2d", "MaxPool2d", "ReLUMaxPool2d",
     "Embedding", "GRUSequence", "LSTMSequence", "LayerNorm", "RNNSequence", "ScaledDotProductAttention",
 ]

@@ -84,6 +84,30 @@ class MaxPool2d(Function):
         return kernels.max_pool2d_backward(grad, self.argmax, self.input_shape, self.window)
 
 
+class ReLUMaxPool2d(MaxPool2d):
+    """Max pooling of ReLU(x), one op: ReLU is monotone, so the largest rectified value of a window is the
+    rectified largest value,
+
+        max_{i, j} max(x[…], 0) = max(max_{i, j} x[…], 0),
+
+    and ReLU runs on the pooled output (a quarter of the pixels for 2 × 2 windows) instead of the whole input:
+    no rectified copy of x is written, read back and kept for backward. ``nn.Sequential`` runs a ``ReLU`` followed
+    by a ``MaxPool2d`` as this op (layer by layer in ``nn/pooling.py``).
+
+    Backward:  ∂L/∂x = MaxPool2d's backward of ∂L/∂y ⊙ [y > 0] — the numbers of ReLU's backward after MaxPool2d's:
+    a window whose maximum is ≤ 0 (or NaN) passes no gradient either way, any other sends it to its arg-max.
+    """
+
+    def forward(self, x: Any, **options: Any) -> Any:
+        out = kernels.relu_forward(super().forward(x, **options))
+        self.save_for_backward(out)
+        return out
+
+    def backward(self, grad: Any) -> Any:
+        (out,) = self.saved
+        return super().backward(kernels.relu_backward(grad, out))
+
+
 def avg_pool_divisor(xp: Any, shape: tuple[int, ...], kernel_size: Pair, stride: Pair, padding: Pair,
                      out_size: Pair, count_include_pad: bool, divisor_override: int | None, dtype: Any) -> Any:
     """The denominator of every window, (OH, OW):
