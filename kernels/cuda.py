@@ -84,21 +84,28 @@ def _launch(kernel: Any, work: int, array: Any, *args: Any) -> None:
 
 
 def im2col(x: Any, kernel_size: Pair, stride: Pair, padding: Pair, dilation: Pair, out_size: Pair,
-           pad_value: float = 0.0) -> Any:
-    """The (N·OH·OW, C·kh·kw) matrix of receptive fields of ``x`` (N, C, H, W), computed on the GPU."""
+           pad_value: float = 0.0, tap_major: bool = False) -> Any:
+    """The (N·OH·OW, C·kh·kw) matrix of receptive fields of ``x`` (N, C, H, W), computed on the GPU; columns in
+    (c, i, j) order, or (i, j, c) with ``tap_major`` (rearranged after the kernel: the GPU reads NCHW anyway)."""
     xp = get_array_module(x)
     x = xp.ascontiguousarray(x)  # one memory layout for the kernel (a channels-last input is copied to NCHW)
     batch, channels = x.shape[:2]
     rows = batch * out_size[0] * out_size[1]
     cols = xp.empty((rows, channels * kernel_size[0] * kernel_size[1]), dtype=x.dtype)
     _launch(im2col_kernel, cols.size, x, x, cols, kernel_size, stride, padding, dilation, out_size, pad_value)
+    if tap_major:
+        cols = xp.ascontiguousarray(cols.reshape(rows, channels, -1).transpose(0, 2, 1)).reshape(rows, -1)
     return cols
 
 
 def col2im(cols: Any, input_shape: tuple[int, int, int, int], kernel_size: Pair, stride: Pair, padding: Pair,
-           dilation: Pair, out_size: Pair) -> Any:
-    """Sum the rows of ``cols`` back onto an (N, C, H, W) image, one GPU thread per pixel."""
+           dilation: Pair, out_size: Pair, tap_major: bool = False) -> Any:
+    """Sum the rows of ``cols`` back onto an (N, C, H, W) image, one GPU thread per pixel (``tap_major``:
+    columns in (i, j, c) order, put back in (c, i, j) order first)."""
     xp = get_array_module(cols)
+    if tap_major:
+        rows, channels = cols.shape[0], input_shape[1]
+        cols = cols.reshape(rows, -1, channels).transpose(0, 2, 1).reshape(rows, -1)
     out = xp.zeros(input_shape, dtype=cols.dtype)
     _launch(col2im_kernel, out.size, cols, xp.ascontiguousarray(cols), out, kernel_size, stride, padding, dilation,
             out_size)

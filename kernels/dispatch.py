@@ -101,15 +101,17 @@ def depthwise(array: Any) -> Any:
 
 
 def im2col(x: Any, kernel_size: Pair, stride: Pair, padding: Pair, dilation: Pair, out_size: Pair,
-           pad_value: float = 0.0) -> Any:
-    """The (N·OH·OW, C·kh·kw) matrix whose rows are the receptive fields of ``x``."""
-    return _im2col_module(x).im2col(x, kernel_size, stride, padding, dilation, out_size, pad_value)
+           pad_value: float = 0.0, tap_major: bool = False) -> Any:
+    """The (N·OH·OW, C·kh·kw) matrix whose rows are the receptive fields of ``x``, columns in (c, i, j) order
+    (PyTorch's ``unfold``), or (i, j, c) with ``tap_major`` (contiguous copies from channels-last images)."""
+    return _im2col_module(x).im2col(x, kernel_size, stride, padding, dilation, out_size, pad_value, tap_major)
 
 
 def col2im(cols: Any, input_shape: tuple[int, int, int, int], kernel_size: Pair, stride: Pair, padding: Pair,
-           dilation: Pair, out_size: Pair) -> Any:
-    """Sum the rows of ``cols`` back onto an (N, C, H, W) image (the adjoint of ``im2col``)."""
-    return _im2col_module(cols).col2im(cols, input_shape, kernel_size, stride, padding, dilation, out_size)
+           dilation: Pair, out_size: Pair, tap_major: bool = False) -> Any:
+    """Sum the rows of ``cols`` back onto an (N, C, H, W) image (the adjoint of ``im2col``, same column order)."""
+    return _im2col_module(cols).col2im(cols, input_shape, kernel_size, stride, padding, dilation, out_size,
+                                       tap_major)
 
 
 def single_channel_conv(x: Any, weight: Any, groups: int) -> ModuleType | None:

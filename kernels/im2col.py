@@ -66,7 +66,7 @@ def copy_into_padded(image, n, padded, top, left, channels_fastest):
 
 
 @numba.njit(cache=True)
-def walk_windows(padded, cols, n, h_taps, w_taps, stride, out_size, scatter):
+def walk_windows(padded, cols, n, h_taps, w_taps, stride, out_size, scatter, tap_major):
     """The one loop of both kernels, over the rows (n, oh, ow) of sample n and their columns (c, i, j), each
     paired with the pixel it stands for: padded[oh·s_h + h_taps[i], ow·s_w + w_taps[j], c] of the padded,
     channels-last sample. im2col gathers, ``cols[row, col] = pixel``; col2im (``scatter``) adds back,
@@ -76,6 +76,9 @@ def walk_windows(padded, cols, n, h_taps, w_taps, stride, out_size, scatter):
     out_h, out_w = out_size
     kernel_h, kernel_w = len(h_taps), len(w_taps)
     window = kernel_h * kernel_w
+    # column of (c, i, j): c·kh·kw + i·kw + j (PyTorch's order), or (i·kw + j)·C + c with tap_major (a tap's C
+    # channels side by side: one contiguous copy per tap)
+    channel_step, tap_step = (1, channels) if tap_major else (window, 1)
     for oh in range(out_h):
         top = oh * stride[0]
         for ow in range(out_w):
@@ -84,15 +87,20 @@ def walk_windows(padded, cols, n, h_taps, w_taps, stride, out_size, scatter):
             for i in range(kernel_h):
                 for j in range(kernel_w):
                     pixel = (top + h_taps[i]) * padded_width + left + w_taps[j]
-                    for c in range(channels):  # column (c, i, j) of cols is c·kh·kw + i·kw + j
-                        if scatter:
-                            pixels[pixel, c] += cols[row, c * window + i * kernel_w + j]
-                        else:
-                            cols[row, c * window + i * kernel_w + j] = pixels[pixel, c]
+                    first = (i * kernel_w + j) * tap_step
+                    if scatter:
+                        for c in range(channels):
+                            pixels[pixel, c] += cols[row, first + c * channel_step]
+                    elif tap_major:
+                        for c in range(channels):
+                            cols[row, first + c] = pixels[pixel, c]
+                    else:
+                        for c in range(channels):
+                            cols[row, first + c * channel_step] = pixels[pixel, c]
 
 
 @numba.njit(parallel=True, cache=True)
-def im2col_kernel(image, pads, channels_fastest, pad_value, h_taps, w_taps, stride, out_size):
+def im2col_kernel(image, pads, channels_fastest, pad_value, h_taps, w_taps, stride, out_size, tap_major):
     """cols[(n, oh, ow), (c, i, j)] = x[n, c, oh·s_h − p_top + h_taps[i], ow·s_w − p_left + w_taps[j]], with
     ``image`` the (N, H, W, C) view of x (any strides) and pads = (top, bottom, left, right).
 
@@ -108,12 +116,12 @@ def im2col_kernel(image, pads, channels_fastest, pad_value, h_taps, w_taps, stri
         if top or bottom or left or right:
             padded[:] = pad_value
         copy_into_padded(image, n, padded, top, left, channels_fastest)
-        walk_windows(padded, cols, n, h_taps, w_taps, stride, out_size, False)
+        walk_windows(padded, cols, n, h_taps, w_taps, stride, out_size, False, tap_major)
     return cols
 
 
 @numba.njit(parallel=True, cache=True)
-def col2im_kernel(cols, out, pads, h_taps, w_taps, stride, out_size):
+def col2im_kernel(cols, out, pads, h_taps, w_taps, stride, out_size, tap_major):
     """out[n, h, w, c] = Σ cols[(n, oh, ow), (c, i, j)] over the windows that cover pixel (h, w), with ``out`` the
     (N, H, W, C) result and pads = (top, bottom, left, right).
 
@@ -125,7 +133,7 @@ def col2im_kernel(cols, out, pads, h_taps, w_taps, stride, out_size):
     top, bottom, left, right = pads
     for n in prange(batch):
         padded = np.zeros((height + top + bottom, width + left + right, channels), dtype=out.dtype)
-        walk_windows(padded, cols, n, h_taps, w_taps, stride, out_size, True)
+        walk_windows(padded, cols, n, h_taps, w_taps, stride, out_size, True, tap_major)
         out[n] = padded[top:top + height, left:left + width]
 
 
@@ -135,7 +143,7 @@ def _padding_after(size: int, before: int, out: int, step: int, span: int) -> in
 
 
 def im2col(x: np.ndarray, kernel_size: Pair, stride: Pair, padding: Pair, dilation: Pair, out_size: Pair,
-           pad_value: float = 0.0) -> np.ndarray:
+           pad_value: float = 0.0, tap_major: bool = False) -> np.ndarray:
     """The (N·OH·OW, C·kh·kw) matrix of receptive fields of ``x`` (N, C, H, W); ``padding`` = (top, left).
 
     ``out_size`` = (OH, OW) is given by the caller (the bottom/right padding only enters through it). ``x`` may
@@ -147,11 +155,11 @@ def im2col(x: np.ndarray, kernel_size: Pair, stride: Pair, padding: Pair, dilati
     pads = _pads(x.shape, kernel_size, stride, padding, dilation, out_size)
     with numba.parallel_chunksize(threads.chunk_size(x.shape[0])):
         return im2col_kernel(image, pads, channels_fastest, pad_value, h_taps, w_taps, tuple(stride),
-                             tuple(out_size))
+                             tuple(out_size), tap_major)
 
 
 def col2im(cols: np.ndarray, input_shape: tuple[int, int, int, int], kernel_size: Pair, stride: Pair,
-           padding: Pair, dilation: Pair, out_size: Pair) -> np.ndarray:
+           padding: Pair, dilation: Pair, out_size: Pair, tap_major: bool = False) -> np.ndarray:
     """Add the rows of ``cols`` back into an (N, C, H, W) array (the adjoint of ``im2col``), stored
     channels-last."""
     batch, channels, height, width = input_shape
@@ -159,7 +167,8 @@ def col2im(cols: np.ndarray, input_shape: tuple[int, int, int, int], kernel_size
     h_taps, w_taps = _taps(kernel_size, dilation)
     pads = _pads(input_shape, kernel_size, stride, padding, dilation, out_size)
     with numba.parallel_chunksize(threads.chunk_size(batch)):
-        col2im_kernel(np.ascontiguousarray(cols), out, pads, h_taps, w_taps, tuple(stride), tuple(out_size))
+        col2im_kernel(np.ascontiguousarray(cols), out, pads, h_taps, w_taps, tuple(stride), tuple(out_size),
+                      tap_major)
     return out.transpose(0, 3, 1, 2)
 
 

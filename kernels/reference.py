@@ -52,26 +52,31 @@ def windows(x: Any, kernel_size: Pair, stride: Pair, padding: Pair, dilation: Pa
 
 
 def im2col(x: Any, kernel_size: Pair, stride: Pair, padding: Pair, dilation: Pair, out_size: Pair,
-           pad_value: float = 0.0) -> Any:
-    """cols[(n, oh, ow), (c, i, j)] = windows[n, c, oh, ow, i, j]: put the window axes last, then copy."""
+           pad_value: float = 0.0, tap_major: bool = False) -> Any:
+    """cols[(n, oh, ow), (c, i, j)] = windows[n, c, oh, ow, i, j]: put the window axes last, then copy.
+    ``tap_major``: the columns in (i, j, c) order instead, each tap's channels side by side."""
     view = windows(x, kernel_size, stride, padding, dilation, out_size, pad_value)
     batch, channels = x.shape[:2]
     rows = batch * out_size[0] * out_size[1]
-    return view.transpose(0, 2, 3, 1, 4, 5).reshape(rows, channels * kernel_size[0] * kernel_size[1])
+    order = (0, 2, 3, 4, 5, 1) if tap_major else (0, 2, 3, 1, 4, 5)
+    return view.transpose(*order).reshape(rows, channels * kernel_size[0] * kernel_size[1])
 
 
 def col2im(cols: Any, input_shape: tuple[int, int, int, int], kernel_size: Pair, stride: Pair, padding: Pair,
-           dilation: Pair, out_size: Pair) -> Any:
+           dilation: Pair, out_size: Pair, tap_major: bool = False) -> Any:
     """Add every row of cols back onto the window im2col copied it from, one output pixel (oh, ow) at a time.
 
-    Row (n, oh, ow) of cols, reshaped to (C, kh, kw), lands on the window of output (oh, ow) — a strided slice
+    Row (n, oh, ow) of cols, reshaped to (C, kh, kw) (from (kh, kw, C) with ``tap_major``), lands on the window of output (oh, ow) — a strided slice
     of the padded image — with a plain ``+=``. Pixels in several windows collect the sum across the loop.
     """
     xp = get_array_module(cols)
     batch, channels, height, width = input_shape
     kernel_h, kernel_w = kernel_size
     out_h, out_w = out_size
-    windows_of = cols.reshape(batch, out_h, out_w, channels, kernel_h, kernel_w)
+    if tap_major:  # columns (i, j, c): back to (c, i, j)
+        windows_of = cols.reshape(batch, out_h, out_w, kernel_h, kernel_w, channels).transpose(0, 1, 2, 5, 3, 4)
+    else:
+        windows_of = cols.reshape(batch, out_h, out_w, channels, kernel_h, kernel_w)
     padded = _padded(xp.zeros(input_shape, dtype=cols.dtype), padding, kernel_size, stride, dilation, out_size, 0.0)
     for oh in range(out_h):
         top = oh * stride[0]

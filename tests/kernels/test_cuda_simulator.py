@@ -37,6 +37,11 @@ for shape, *geometry in cases:
         grad = rng.standard_normal(cols.shape).astype(dtype)
         assert np.array_equal(cuda.col2im(grad, shape, *geometry),
                               reference.col2im(grad, shape, *geometry)), (shape, geometry, "col2im")
+        assert np.array_equal(cuda.im2col(x, *geometry, tap_major=True),
+                              reference.im2col(x, *geometry, tap_major=True)), (shape, geometry, "tap-major")
+        assert np.array_equal(cuda.col2im(grad, shape, *geometry, tap_major=True),
+                              reference.col2im(grad, shape, *geometry, tap_major=True)), (shape, geometry,
+                                                                                         "col2im tap-major")
 print("cuda kernels agree with the reference on", len(cases), "geometries")
 '''
 

@@ -13,34 +13,34 @@ from tinygrad_edu.kernels.layout import channels_last_memory, is_channels_last
 
 
 @given(geometry=geometries(), dtype=st.sampled_from([np.float32, np.float64]), channels_last=st.booleans(),
-       pad_value=st.sampled_from([0.0, -np.inf]))
-def test_im2col_kernel_equals_reference_exactly(geometry, dtype, channels_last, pad_value):
+       pad_value=st.sampled_from([0.0, -np.inf]), tap_major=st.booleans())
+def test_im2col_kernel_equals_reference_exactly(geometry, dtype, channels_last, pad_value, tap_major):
     x = random_array(geometry.input_shape, dtype, channels_last)
-    expected = reference.im2col(x, *geometry.args(), pad_value=pad_value)
-    actual = fast.im2col(x, *geometry.args(), pad_value=pad_value)
+    expected = reference.im2col(x, *geometry.args(), pad_value=pad_value, tap_major=tap_major)
+    actual = fast.im2col(x, *geometry.args(), pad_value=pad_value, tap_major=tap_major)
     assert actual.dtype == dtype and actual.shape == expected.shape
     np.testing.assert_array_equal(actual, expected)
 
 
-@given(geometry=geometries(), dtype=st.sampled_from([np.float32, np.float64]))
-def test_col2im_kernel_equals_reference_exactly(geometry, dtype):
+@given(geometry=geometries(), dtype=st.sampled_from([np.float32, np.float64]), tap_major=st.booleans())
+def test_col2im_kernel_equals_reference_exactly(geometry, dtype, tap_major):
     batch, channels = geometry.input_shape[:2]
     rows = batch * geometry.out_size[0] * geometry.out_size[1]
     cols = random_array((rows, channels * geometry.kernel_size[0] * geometry.kernel_size[1]), dtype)
-    expected = reference.col2im(cols, geometry.input_shape, *geometry.args())
-    actual = fast.col2im(cols, geometry.input_shape, *geometry.args())
+    expected = reference.col2im(cols, geometry.input_shape, *geometry.args(), tap_major=tap_major)
+    actual = fast.col2im(cols, geometry.input_shape, *geometry.args(), tap_major=tap_major)
     assert actual.dtype == dtype and actual.shape == geometry.input_shape
     np.testing.assert_array_equal(actual, expected)
 
 
-@given(geometry=geometries())
-def test_col2im_is_the_adjoint_of_im2col(geometry):
+@given(geometry=geometries(), tap_major=st.booleans())
+def test_col2im_is_the_adjoint_of_im2col(geometry, tap_major):
     """⟨im2col(x), C⟩ = ⟨x, col2im(C)⟩ for all x, C: col2im is im2col transposed, hence the gradient rule."""
     x = random_array(geometry.input_shape, np.float64, seed=1)
-    cols = fast.im2col(x, *geometry.args())
+    cols = fast.im2col(x, *geometry.args(), tap_major=tap_major)
     other = random_array(cols.shape, np.float64, seed=2)
     left = np.sum(cols * other)
-    right = np.sum(x * fast.col2im(other, geometry.input_shape, *geometry.args()))
+    right = np.sum(x * fast.col2im(other, geometry.input_shape, *geometry.args(), tap_major=tap_major))
     np.testing.assert_allclose(left, right, rtol=1e-12, atol=1e-12)
 
 
@@ -85,3 +85,13 @@ def test_im2col_reads_any_strided_view():
     for x in (base[::2, 1:, ::2, 1::3], base.transpose(0, 1, 3, 2)[:, ::-1]):
         geometry = ((3, 3), (1, 1), (1, 0), (1, 1), (x.shape[2], x.shape[3] - 2))
         np.testing.assert_array_equal(fast.im2col(x, *geometry), reference.im2col(x, *geometry))
+
+
+def test_tap_major_columns_are_the_channel_major_ones_reordered():
+    """Column (i·kw + j)·C + c of the tap-major matrix is column c·kh·kw + i·kw + j of PyTorch's order."""
+    x = random_array((2, 3, 5, 4), np.float32, seed=3)
+    args = ((2, 3), (1, 1), (1, 0), (1, 1), (6, 2))
+    channel_major = fast.im2col(x, *args)
+    tap_major = fast.im2col(x, *args, tap_major=True)
+    reordered = channel_major.reshape(-1, 3, 2, 3).transpose(0, 2, 3, 1).reshape(channel_major.shape)
+    np.testing.assert_array_equal(tap_major, reordered)

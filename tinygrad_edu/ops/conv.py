@@ -201,8 +201,8 @@ class Conv2d(Function):
         batch = x.shape[0]
         out_channels = weight.shape[0]
         cols = kernels.im2col(x, geometry.kernel_size, geometry.stride, geometry.before, geometry.dilation,
-                              geometry.out_size)
-        weight_rows = weight.reshape(groups, out_channels // groups, -1)  # (G, O/G, C/G·kh·kw)
+                              geometry.out_size, tap_major=groups == 1)
+        weight_rows = _weight_rows(weight, groups)  # (G, O/G, C/G·kh·kw), columns in the order of cols'
         out = per_group_matmul(cols, weight_rows.transpose(0, 2, 1), groups)  # (N·OH·OW, O)
         if bias is not None:
             out += bias
@@ -222,14 +222,17 @@ class Conv2d(Function):
         grad_rows = grad.transpose(0, 2, 3, 1).reshape(-1, out_channels)  # (N·OH·OW, O); free when channels-last
         grad_x = grad_w = grad_b = None
         if needs[1]:
-            grad_w = _weight_grad(grad_rows, cols, groups).reshape(weight.shape)
+            grad_w = _weight_grad(grad_rows, cols, groups)
+            if groups == 1:  # columns (i, j, c), see _weight_rows: back to PyTorch's (O, C, kh, kw)
+                kernel_h, kernel_w = geometry.kernel_size
+                grad_w = grad_w.reshape(out_channels, kernel_h, kernel_w, -1).transpose(0, 3, 1, 2)
+            grad_w = get_array_module(grad_w).ascontiguousarray(grad_w).reshape(weight.shape)
         if len(needs) > 2 and needs[2]:
             grad_b = grad_rows.sum(axis=0)
         if needs[0]:
-            weight_rows = weight.reshape(groups, out_channels // groups, -1)
-            grad_cols = per_group_matmul(grad_rows, weight_rows, groups)  # ∂L/∂cols (N·OH·OW, C·kh·kw)
+            grad_cols = per_group_matmul(grad_rows, _weight_rows(weight, groups), groups)  # ∂L/∂cols
             grad_x = kernels.col2im(grad_cols, self.input_shape, geometry.kernel_size, geometry.stride,
-                                    geometry.before, geometry.dilation, geometry.out_size)
+                                    geometry.before, geometry.dilation, geometry.out_size, tap_major=groups == 1)
         return grad_x, grad_w, grad_b
 
     def _direct_backward(self, grad: Any) -> tuple[Any, ...]:
@@ -257,6 +260,16 @@ class Conv2d(Function):
         grad_w = fn.backward_weight(grad, x, geometry.kernel_size, *where) if needs[1] else None
         grad_b = grad.sum(axis=(0, 2, 3)) if len(needs) > 2 and needs[2] else None
         return grad_x, grad_w, grad_b
+
+
+def _weight_rows(weight: Any, groups: int) -> Any:
+    """W as (G, O/G, C/G·kh·kw) matrices whose columns follow those of cols: (c, i, j) per group, or for one group
+    (i, j, c) — im2col's tap-major order, each tap's channels side by side, which it copies from channels-last
+    images in contiguous runs (a copy of W, small beside the activations)."""
+    out_channels = weight.shape[0]
+    if groups == 1:
+        return weight.transpose(0, 2, 3, 1).reshape(1, out_channels, -1)
+    return weight.reshape(groups, out_channels // groups, -1)
 
 
 def _weight_grad(grad_rows: Any, cols: Any, groups: int) -> Any:
