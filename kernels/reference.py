@@ -66,8 +66,9 @@ def col2im(cols: Any, input_shape: tuple[int, int, int, int], kernel_size: Pair,
            dilation: Pair, out_size: Pair, tap_major: bool = False) -> Any:
     """Add every row of cols back onto the window im2col copied it from, one output pixel (oh, ow) at a time.
 
-    Row (n, oh, ow) of cols, reshaped to (C, kh, kw) (from (kh, kw, C) with ``tap_major``), lands on the window of output (oh, ow) — a strided slice
-    of the padded image — with a plain ``+=``. Pixels in several windows collect the sum across the loop.
+    Row (n, oh, ow) of cols, reshaped to (C, kh, kw) (from (kh, kw, C) with ``tap_major``), lands on the window
+    of output (oh, ow) — a strided slice of the padded image — with a plain ``+=``. Pixels in several windows
+    collect the sum across the loop.
     """
     xp = get_array_module(cols)
     batch, channels, height, width = input_shape
