@@ -187,11 +187,12 @@ def avg_pool2d_backward_kernel(grad, divisor, out, kernel_size, stride, padding)
 
 def max_pool2d(x: np.ndarray, kernel_size: Pair, stride: Pair, padding: Pair, dilation: Pair,
                out_size: Pair) -> tuple[np.ndarray, np.ndarray]:
-    """(output, argmax) of max pooling ``x`` (N, C, H, W); argmax holds h·W + w of each maximum (int64).
-    Both are stored channels-last."""
+    """(output, argmax) of max pooling ``x`` (N, C, H, W); argmax holds h·W + w of each maximum (int32 while H·W
+    fits, which writes half the bytes of int64: ``F.max_pool2d(..., return_indices=True)`` widens it to PyTorch's
+    int64). Both are stored channels-last."""
     batch, channels = x.shape[:2]
     out = np.empty((batch, *out_size, channels), dtype=x.dtype)
-    argmax = np.empty(out.shape, dtype=np.int64)
+    argmax = np.empty(out.shape, dtype=np.int32 if x.shape[2] * x.shape[3] < 2**31 else np.int64)
     with numba.parallel_chunksize(threads.chunk_size(batch * out_size[0])):
         max_pool2d_kernel(channels_last_memory(x), out, argmax, kernel_size, stride, padding, dilation)
     return out.transpose(0, 3, 1, 2), argmax.transpose(0, 3, 1, 2)

@@ -36,7 +36,7 @@ def _max_pool(input: Tensor, kernel_size: Any, stride: Any, padding: Any, dilati
     if fn is None:  # no graph was recorded: compute the indices without it
         fn = ops.MaxPool2d()
         fn.forward(input.data, kernel_size, stride, padding, dilation, ceil_mode, layer)
-    return out, Tensor._from_op(fn.argmax, None)
+    return out, Tensor._from_op(fn.argmax.astype("int64", copy=False), None)  # the kernels may keep int32
 
 
 def avg_pool2d(input: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None = None,  # noqa: A002
