@@ -66,12 +66,14 @@ def forward_kernel(padded, taps, bias, out, stride, dilation, kernel_size):
 def backward_sample(padded, grad, partial_w, partial_b, n, stride, dilation, kernel_size):
     """Sample n's share of ∂L/∂W (as (kh·kw, O)) and ∂L/∂b, summed over its output pixels in (oh, ow) order.
 
-    The sums are float64 (hundreds of float32 terms per sample would lose digits; two ranks of 32 samples must
-    give what one process of 64 gives, tests/distributed/test_mpi.py). Each tap walks a whole output row, an
-    inner loop along contiguous channels."""
+    Each tap walks a whole output row, an inner loop along contiguous channels, summing the row's OW terms in the
+    input's precision; the rows' sums are added up in float64 (hundreds of float32 terms per sample would lose
+    digits). The order is fixed (no fastmath), so a sample's share never depends on the batch around it: two
+    ranks of 32 samples give what one process of 64 gives (tests/distributed/test_mpi.py)."""
     _, out_h, out_w, channels = grad.shape
     sum_w = np.zeros((partial_w.shape[1], channels), dtype=np.float64)
     sum_b = np.zeros(channels, dtype=np.float64)
+    row = np.empty(channels, dtype=grad.dtype)  # one output row's sum for one tap, in the input's precision
     for oh in range(out_h):
         g = grad[n, oh]
         for ow in range(out_w):
@@ -80,11 +82,14 @@ def backward_sample(padded, grad, partial_w, partial_b, n, stride, dilation, ker
         for i in range(kernel_size[0]):
             source = padded[n, oh * stride[0] + i * dilation[0]]
             for j in range(kernel_size[1]):
-                acc = sum_w[i * kernel_size[1] + j]
+                row[:] = 0
                 for ow in range(out_w):
-                    value = np.float64(source[ow * stride[1] + j * dilation[1]])
+                    value = source[ow * stride[1] + j * dilation[1]]
                     for o in range(channels):
-                        acc[o] += value * g[ow, o]
+                        row[o] += value * g[ow, o]
+                acc = sum_w[i * kernel_size[1] + j]
+                for o in range(channels):
+                    acc[o] += row[o]
     partial_w[n] = sum_w
     partial_b[n] = sum_b
 
