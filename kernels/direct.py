@@ -32,27 +32,71 @@ Pair = tuple[int, int]
 
 
 @numba.njit(cache=True)  # no fastmath: each sum in the reference's order and roundings, so equal to the last bit
-def forward_sample(padded, taps, bias, out, n, stride, dilation, kernel_size, acc):
-    """out[n] = bias + Σ_taps x · W for every output pixel of sample n; taps is W as (kh·kw, O).
+def conv_row(image, taps, bias, oh, stride, dilation, kernel_size, acc):
+    """acc (OW, O) = bias + Σ_taps x · W for output row oh of one padded image; taps is W as (kh·kw, O).
 
-    One output row (oh) at a time, summed in ``acc`` (OW, O), a buffer of the thread's own: each tap then adds
-    x · W[tap] along the whole row, an inner loop over contiguous channels that the compiler vectorises (and
-    it cannot mistake ``acc`` for another array, so it need not check that they overlap)."""
-    _, out_h, out_w, channels = out.shape
-    image = padded[n]
-    for oh in range(out_h):
-        for ow in range(out_w):
-            for o in range(channels):
-                acc[ow, o] = bias[o]
-        for i in range(kernel_size[0]):
-            source = image[oh * stride[0] + i * dilation[0]]
-            for j in range(kernel_size[1]):
-                tap = taps[i * kernel_size[1] + j]
-                for ow in range(out_w):
-                    value = source[ow * stride[1] + j * dilation[1]]
-                    for o in range(channels):
-                        acc[ow, o] += value * tap[o]
+    ``acc`` is a buffer of the thread's own: each tap adds x · W[tap] along the whole row, an inner loop over
+    contiguous channels that the compiler vectorises (and it cannot mistake ``acc`` for another array, so it need
+    not check that they overlap)."""
+    out_w, channels = acc.shape
+    for ow in range(out_w):
+        for o in range(channels):
+            acc[ow, o] = bias[o]
+    for i in range(kernel_size[0]):
+        source = image[oh * stride[0] + i * dilation[0]]
+        for j in range(kernel_size[1]):
+            tap = taps[i * kernel_size[1] + j]
+            for ow in range(out_w):
+                value = source[ow * stride[1] + j * dilation[1]]
+                for o in range(channels):
+                    acc[ow, o] += value * tap[o]
+
+
+@numba.njit(cache=True)
+def forward_sample(padded, taps, bias, out, n, stride, dilation, kernel_size, acc):
+    """out[n] = bias + Σ_taps x · W for every output pixel of sample n, one output row (oh) at a time."""
+    for oh in range(out.shape[1]):
+        conv_row(padded[n], taps, bias, oh, stride, dilation, kernel_size, acc)
         out[n, oh] = acc
+
+
+@numba.njit(cache=True)
+def relu_max_pool_block(padded, taps, bias, out, argmax, block, stride, dilation, kernel_size, window, conv_width,
+                        rows, best, where):
+    """Pooled row ph of sample n (block = n·PH + ph): the convolution's rows ph·k … ph·k + k − 1 into ``rows``
+    (k, OW, O), then for each k × k window the maximum (the first one in row-major order, a NaN counting as the
+    maximum, as pool.py), ReLU, and its position h·OW + w in the convolution's output."""
+    pooled_h, pooled_w, channels = out.shape[1], out.shape[2], out.shape[3]
+    n, ph = block // pooled_h, block % pooled_h
+    for r in range(window):
+        conv_row(padded[n], taps, bias, ph * window + r, stride, dilation, kernel_size, rows[r])
+    zero = out.dtype.type(0)
+    for pw in range(pooled_w):
+        first = ph * window * conv_width + pw * window
+        for o in range(channels):
+            best[o], where[o] = rows[0, pw * window, o], first
+        for tap in range(1, window * window):
+            r, q = tap // window, tap % window
+            position = first + r * conv_width + q
+            for o in range(channels):  # selects rather than branches, so that the loop vectorises
+                value = rows[r, pw * window + q, o]
+                better = (value > best[o]) | ((value != value) & (best[o] == best[o]))
+                where[o] = position if better else where[o]
+                best[o] = value if better else best[o]
+        for o in range(channels):
+            value = best[o]
+            out[n, ph, pw, o] = value if (value > zero or value != value) else zero  # ReLU as relu.py: NaN passes
+            argmax[n, ph, pw, o] = where[o]
+
+
+@numba.njit(parallel=True, cache=True)
+def relu_max_pool_kernel(padded, taps, bias, out, argmax, stride, dilation, kernel_size, window, conv_width):
+    for block in prange(out.shape[0] * out.shape[1]):
+        rows = np.empty((window, conv_width, out.shape[3]), dtype=out.dtype)
+        best = np.empty(out.shape[3], dtype=out.dtype)
+        where = np.empty(out.shape[3], dtype=argmax.dtype)
+        relu_max_pool_block(padded, taps, bias, out, argmax, int(block), stride, dilation, kernel_size, window,
+                            conv_width, rows, best, where)
 
 
 @numba.njit(parallel=True, cache=True)
@@ -128,6 +172,23 @@ def conv2d(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, stride: P
     with numba.parallel_chunksize(threads.chunk_size(x.shape[0])):
         forward_kernel(padded, taps, start, out, tuple(stride), tuple(dilation), kernel_size)
     return out.transpose(0, 3, 1, 2)
+
+
+def conv2d_relu_max_pool(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, stride: Pair, padding: Pair,
+                         dilation: Pair, out_size: Pair, window: int) -> tuple[np.ndarray, np.ndarray]:
+    """max_pool(relu(conv(x, W) + b)) with k × k windows and stride k, in one pass (the convolution's output is
+    never stored): the (N, O, OH // k, OW // k) view of channels-last memory, and the int32 arg-max h·OW + w of
+    each window in the convolution's output, as pool.py's max_pool2d."""
+    out_channels, kernel_size = weight.shape[0], (weight.shape[2], weight.shape[3])
+    padded = pad_image(x, kernel_size, stride, padding, dilation, out_size)
+    taps = np.ascontiguousarray(weight.reshape(out_channels, -1).T)
+    start = np.zeros(out_channels, x.dtype) if bias is None else np.ascontiguousarray(bias, dtype=x.dtype)
+    pooled = (x.shape[0], out_size[0] // window, out_size[1] // window, out_channels)
+    out, argmax = np.empty(pooled, dtype=x.dtype), np.empty(pooled, dtype=np.int32)
+    with numba.parallel_chunksize(threads.chunk_size(pooled[0] * pooled[1])):
+        relu_max_pool_kernel(padded, taps, start, out, argmax, tuple(stride), tuple(dilation), kernel_size, window,
+                             out_size[1])
+    return out.transpose(0, 3, 1, 2), argmax.transpose(0, 3, 1, 2)
 
 
 def conv2d_weight_bias_grad(grad: np.ndarray, x: np.ndarray, kernel_size: Pair, stride: Pair, padding: Pair,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import tinygrad_edu as tg
@@ -196,3 +196,49 @@ def test_relu_max_pool_gradcheck(case):
     x = tg.Tensor(_distinct(case["shape"]), requires_grad=True)  # values ±1: some windows rectified to 0
     pool = nn.MaxPool2d(case["kernel_size"], case["stride"], case["padding"], ceil_mode=case["ceil_mode"])
     tg.gradcheck(nn.Sequential(nn.ReLU(), pool), x)
+
+
+@given(channels=st.integers(1, 5), kernel=st.integers(1, 3), stride=st.integers(1, 2), padding=st.integers(0, 1),
+       window=st.integers(2, 3), side=st.integers(6, 11), bias=st.booleans(), input_grad=st.booleans(),
+       values=st.sampled_from(["normal", "ties", "nan"]), dtype=st.sampled_from([np.float32, np.float64]))
+def test_sequential_conv_relu_max_pool_is_one_op_with_the_same_numbers(channels, kernel, stride, padding, window,
+                                                                     side, bias, input_grad, values, dtype):
+    """nn.Sequential runs Conv2d(1, C) → ReLU → MaxPool2d(k) as ops.Conv2dReLUMaxPool2d (the convolution's output
+    never stored): outputs and every gradient equal to the three layers run one by one, bit for bit."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 1, side, side))
+    if values == "ties":
+        x = np.round(x)
+    elif values == "nan":
+        x[rng.random(x.shape) < 0.05] = np.nan
+    x = x.astype(dtype)
+    assume((side + 2 * padding - kernel) // stride + 1 >= window)  # else MaxPool2d refuses the input
+    conv, pool = nn.Conv2d(1, channels, kernel, stride=stride, padding=padding, bias=bias), nn.MaxPool2d(window)
+    for parameter in conv.parameters():
+        parameter.data = parameter.data.astype(dtype)
+    model = nn.Sequential(conv, nn.ReLU(), pool)
+    results = []
+    for run in (model, lambda t: pool(nn.ReLU()(conv(t)))):
+        conv.zero_grad()
+        t = tg.Tensor(x, requires_grad=input_grad)
+        y = run(t)
+        y.backward(np.random.default_rng(2).standard_normal(y.shape).astype(y.dtype))
+        grads = [p.grad.numpy() for p in conv.parameters()] + ([t.grad.numpy()] if input_grad else [])
+        results.append((type(y._ctx).__name__, y.numpy(), grads))
+    (fused_op, fused, fused_grads), (plain_op, plain, plain_grads) = results
+    assert (fused_op, plain_op) == ("Conv2dReLUMaxPool2d", "MaxPool2d")
+    np.testing.assert_array_equal(fused, plain)
+    for a, b in zip(fused_grads, plain_grads, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_conv_relu_max_pool_is_not_fused_where_it_would_change_what_runs():
+    """More than one input channel, overlapping windows, a hook on the convolution: the layers run one by one."""
+    x1, x3 = (tg.Tensor(np.ones((1, c, 8, 8), np.float32)) for c in (1, 3))
+    cases = [(nn.Conv2d(3, 4, 3), nn.MaxPool2d(2), x3), (nn.Conv2d(1, 4, 3), nn.MaxPool2d(3, stride=2), x1)]
+    hooked = nn.Conv2d(1, 4, 3)
+    hooked.register_forward_hook(lambda module, args, out: None)
+    cases.append((hooked, nn.MaxPool2d(2), x1))
+    for conv, pool, x in cases:
+        y = nn.Sequential(conv, nn.ReLU(), pool)(x)
+        assert type(y._ctx).__name__ == "ReLUMaxPool2d"

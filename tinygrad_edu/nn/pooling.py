@@ -136,3 +136,43 @@ def fuses_relu_then_max_pool(first: Module, second: Module) -> bool:
 
 def _has_hooks(module: Module) -> bool:
     return bool(module._forward_hooks or module._forward_pre_hooks or module._backward_hooks)
+
+
+def fuses_conv_relu_max_pool(conv: Module, relu: Module, pool: Module, input: Any) -> bool:  # noqa: A002
+    """True when ``pool(relu(conv(input)))`` may run as one ``ops.Conv2dReLUMaxPool2d``: a plain one-channel
+    ``Conv2d`` that kernels/direct.py computes for this input (NumPy float32/float64), then a plain ``ReLU``, then a
+    plain ``MaxPool2d`` whose k × k windows tile the image (stride k, no padding, dilation or ceil_mode); no hook on
+    any of them, no autocast or anomaly detection (they act on each op)."""
+    from ..autograd import interceptors
+    from ..kernels import dispatch
+    from .conv import Conv2d
+
+    if not (type(conv) is Conv2d and fuses_relu_then_max_pool(relu, pool) and not _has_hooks(conv)
+            and isinstance(input, Tensor) and not interceptors.active):
+        return False
+    window = _pair(pool.kernel_size)
+    stride = window if pool.stride is None else _pair(pool.stride)
+    if not (window[0] == window[1] == stride[0] == stride[1] and _pair(pool.padding) == (0, 0)
+            and _pair(pool.dilation) == (1, 1) and not pool.ceil_mode):
+        return False
+    if getattr(conv, "padding_mode", "zeros") != "zeros" or isinstance(conv.padding, str) or input.ndim != 4:
+        return False
+    if dispatch.single_channel_conv(input.data, conv.weight.data, conv.groups) is None:
+        return False
+    try:  # a bad input or an output smaller than the window: the layers one by one say what is wrong
+        geometry = ops.conv.check_conv2d(input.shape, conv.weight.shape, None, conv.stride, conv.padding,
+                                         conv.dilation, conv.groups, "")
+    except (ValueError, TypeError):
+        return False
+    return min(geometry.out_size) >= window[0]
+
+
+def conv_relu_max_pool(conv: Module, pool: MaxPool2d, input: Tensor) -> Tensor:  # noqa: A002
+    """``pool(relu(conv(input)))`` as one op (``fuses_conv_relu_max_pool`` said it may)."""
+    return ops.Conv2dReLUMaxPool2d.apply(input, conv.weight, conv.bias, stride=conv.stride, padding=conv.padding,
+                                         dilation=conv.dilation, groups=conv.groups,
+                                         layer=f"Conv2d({conv.extra_repr()})", window=_pair(pool.kernel_size)[0])
+
+
+def _pair(value: Any) -> tuple[int, int]:
+    return (value, value) if isinstance(value, int) else tuple(value)

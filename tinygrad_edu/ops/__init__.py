@@ -13,7 +13,7 @@ the formula in the docstring.
 | ``loss.py`` | CrossEntropy, NLLLoss, MSELoss, BinaryCrossEntropy, BinaryCrossEntropyWithLogits |
 | ``dropout.py`` | Dropout |
 | ``batchnorm.py`` | BatchNorm |
-| ``conv.py`` | Conv2d (im2col + one matrix product) |
+| ``conv.py`` | Conv2d (im2col + one matrix product), Conv2dReLUMaxPool2d |
 | ``pool.py`` | MaxPool2d, ReLUMaxPool2d, AvgPool2d, AdaptiveAvgPool2d |
 | ``attention.py`` | ScaledDotProductAttention (matrix-product reference, short path or flash kernel) |
 | ``embedding.py`` | Embedding (look-up, scatter-add backward) |
@@ -34,7 +34,7 @@ from .attention import ScaledDotProductAttention
 from .batchnorm import BatchNorm
 from .binary import Add, Div, Maximum, Minimum, Mul, Pow, Sub, Where
 from .broadcast import unbroadcast
-from .conv import Conv2d
+from .conv import Conv2d, Conv2dReLUMaxPool2d
 from .dropout import Dropout
 from .embedding import Embedding
 from .layernorm import LayerNorm
@@ -54,6 +54,6 @@ __all__ = [
     "Sub", "Sum", "Tanh", "ToDevice", "Var", "Where", "unbroadcast",
     "BatchNorm", "BinaryCrossEntropy", "BinaryCrossEntropyWithLogits", "CrossEntropy", "Dropout", "MSELoss",
     "NLLLoss",
-    "AdaptiveAvgPool2d", "AvgPool2d", "Conv2d", "MaxPool2d", "ReLUMaxPool2d",
+    "AdaptiveAvgPool2d", "AvgPool2d", "Conv2d", "Conv2dReLUMaxPool2d", "MaxPool2d", "ReLUMaxPool2d",
     "Embedding", "GRUSequence", "LSTMSequence", "LayerNorm", "RNNSequence", "ScaledDotProductAttention",
 ]

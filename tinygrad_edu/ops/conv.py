@@ -262,6 +262,44 @@ class Conv2d(Function):
         return grad_x, grad_w, grad_b
 
 
+class Conv2dReLUMaxPool2d(Conv2d):
+    """A one-channel convolution, ReLU and k × k max pooling with stride k as one op — the first block of the
+    documents' CNN, ``Conv2d(1, C, 3) → ReLU → MaxPool2d(2)``, which ``nn.Sequential`` runs this way:
+
+        y = max_{k × k window} relu(conv(x, W) + b)
+
+    kernels/direct.py computes k rows of the convolution at a time into a buffer and pools them there: the
+    convolution's output (4× the pooled size for k = 2) is never written to memory or read back.
+
+    Backward, the layers' rules in turn: ∂L/∂y ⊙ [y > 0] (ReLU, ``ops.ReLUMaxPool2d``), sent to each window's
+    arg-max (max pooling), then the convolution's ∂L/∂W, ∂L/∂b (and ∂L/∂x) from that, as ``Conv2d``. Outputs and
+    gradients are those of the three layers run one by one, to the bit.
+    """
+
+    def forward(self, x: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0, dilation: Any = 1,
+                groups: int = 1, layer: str = "conv2d", window: int = 2) -> Any:
+        geometry = check_conv2d(x.shape, weight.shape, None if bias is None else bias.shape, stride, padding,
+                                dilation, groups, layer)
+        self.direct = kernels.single_channel_conv(x, weight, groups)
+        if self.direct is None or min(geometry.out_size) < window:
+            raise OpError(f"{layer}: the fused convolution, ReLU and pooling takes one-channel NumPy float inputs "
+                          f"whose output covers a {window}×{window} window; got {x.shape} ({x.dtype})")
+        self.geometry, self.input_shape, self.depthwise, self.window = geometry, x.shape, False, window
+        out, self.argmax = self.direct.conv2d_relu_max_pool(x, weight, bias, geometry.stride, geometry.before,
+                                                            geometry.dilation, geometry.out_size, window)
+        self.save_for_backward(x, weight)
+        self.pooled = out
+        return out
+
+    def backward(self, grad: Any) -> tuple[Any, ...]:
+        batch, out_channels = self.pooled.shape[:2]
+        window = (self.window, self.window)
+        grad = kernels.relu_backward(grad, self.pooled)
+        grad_conv = kernels.max_pool2d_backward(grad, self.argmax, (batch, out_channels, *self.geometry.out_size),
+                                                (window, window, (0, 0), (1, 1)))
+        return self._direct_backward(grad_conv)
+
+
 def _weight_rows(weight: Any, groups: int) -> Any:
     """W as (G, O/G, C/G·kh·kw) matrices whose columns follow those of cols: (c, i, j) per group, or for one group
     (i, j, c) — im2col's tap-major order, each tap's channels side by side, which it copies from channels-last
