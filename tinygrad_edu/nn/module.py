@@ -448,27 +448,9 @@ class Sequential(Module):
                 self.add_module(str(index), module)  # type: ignore[arg-type]
 
     def forward(self, input: Any) -> Any:  # noqa: A002
-        from .pooling import (  # pooling.py builds on this module
-            conv_relu_max_pool,
-            fuses_conv_relu_max_pool,
-            fuses_relu_then_max_pool,
-        )
+        from .fusion import run_layers  # fusion.py builds on the layers, which build on this module
 
-        # Runs of layers that have a fused op are run as that op: the same numbers, fewer passes over memory
-        modules = list(self._modules.values())
-        index = 0
-        while index < len(modules):
-            module, following = modules[index], modules[index + 1 : index + 3]
-            if len(following) == 2 and fuses_conv_relu_max_pool(module, *following, input):
-                input = conv_relu_max_pool(module, following[1], input)  # Conv2d(1, C) → ReLU → MaxPool2d
-                index += 3
-            elif following and fuses_relu_then_max_pool(module, following[0]):
-                input = following[0].forward_after_relu(input)  # ReLU → MaxPool2d
-                index += 2
-            else:
-                input = module(input)
-                index += 1
-        return input
+        return run_layers(list(self._modules.values()), input)  # a fusable run of layers as one op (fusion.py)
 
     def __len__(self) -> int:
         return len(self._modules)

@@ -1,0 +1,89 @@
+"""Runs of layers that ``nn.Sequential`` runs as one op: the same numbers as the layers one by one, with fewer
+passes over memory.
+
+    ReLU → MaxPool2d(k)                  ops.ReLUMaxPool2d:  max(relu(x)) = relu(max(x)), ReLU on the pooled quarter
+    Conv2d(1, C) → ReLU → MaxPool2d(k)   ops.Conv2dReLUMaxPool2d:  the convolution's output is never stored
+
+A run is fused only where nothing could tell the difference: plain layers (no subclass), no hooks (a hook must see
+each layer's output), no autocast or anomaly detection (they act op by op), and geometries the fused kernels
+cover; anywhere else the layers run one by one. The tests check the outputs and gradients bit for bit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from .. import ops
+from ..autograd import interceptors
+from ..kernels import dispatch
+from ..tensor import Tensor
+from .activation import ReLU
+from .conv import Conv2d
+from .module import Module
+from .pooling import MaxPool2d
+
+
+def run_layers(layers: Sequence[Module], input: Any) -> Any:  # noqa: A002
+    """``input`` through ``layers`` in order, a fusable run as its one op (``nn.Sequential.forward``)."""
+    index, count = 0, len(layers)
+    while index < count:
+        layer = layers[index]
+        kind = type(layer)  # the cheap test first: most layers start no run
+        if kind is Conv2d and index + 2 < count and fuses_conv_relu_max_pool(layer, *layers[index + 1:index + 3],
+                                                                            input):
+            input = conv_relu_max_pool(layer, layers[index + 2], input)
+            index += 3
+        elif kind is ReLU and index + 1 < count and fuses_relu_then_max_pool(layer, layers[index + 1]):
+            input = layers[index + 1].forward_after_relu(input)
+            index += 2
+        else:
+            input = layer(input)
+            index += 1
+    return input
+
+
+def fuses_relu_then_max_pool(first: Module, second: Module) -> bool:
+    """True when ``second(first(x))`` may run as one ``ops.ReLUMaxPool2d``: a plain ``ReLU`` then a plain
+    ``MaxPool2d`` that returns no indices, no hook on either."""
+    return (type(first) is ReLU and type(second) is MaxPool2d and not second.return_indices
+            and not _has_hooks(first) and not _has_hooks(second))
+
+
+def fuses_conv_relu_max_pool(conv: Module, relu: Module, pool: Module, input: Any) -> bool:  # noqa: A002
+    """True when ``pool(relu(conv(input)))`` may run as one ``ops.Conv2dReLUMaxPool2d``: a plain one-channel
+    ``Conv2d`` that kernels/direct.py computes for this input (NumPy float32/float64), then a plain ``ReLU``, then a
+    plain ``MaxPool2d`` whose k × k windows tile the image (stride k, no padding, dilation or ceil_mode)."""
+    if not (type(conv) is Conv2d and fuses_relu_then_max_pool(relu, pool) and not _has_hooks(conv)
+            and isinstance(input, Tensor) and not interceptors.active):
+        return False
+    window = _pair(pool.kernel_size)
+    stride = window if pool.stride is None else _pair(pool.stride)
+    if not (window[0] == window[1] == stride[0] == stride[1] and _pair(pool.padding) == (0, 0)
+            and _pair(pool.dilation) == (1, 1) and not pool.ceil_mode):
+        return False
+    if getattr(conv, "padding_mode", "zeros") != "zeros" or isinstance(conv.padding, str) or input.ndim != 4:
+        return False
+    if dispatch.single_channel_conv(input.data, conv.weight.data, conv.groups) is None:
+        return False
+    try:  # a bad input or an output smaller than the window: the layers one by one say what is wrong
+        geometry = ops.conv.check_conv2d(input.shape, conv.weight.shape, None, conv.stride, conv.padding,
+                                         conv.dilation, conv.groups, "")
+    except (ValueError, TypeError):
+        return False
+    return min(geometry.out_size) >= window[0]
+
+
+def conv_relu_max_pool(conv: Conv2d, pool: MaxPool2d, input: Tensor) -> Tensor:  # noqa: A002
+    """``pool(relu(conv(input)))`` as one op (``fuses_conv_relu_max_pool`` said it may)."""
+    return ops.Conv2dReLUMaxPool2d.apply(input, conv.weight, conv.bias, stride=conv.stride, padding=conv.padding,
+                                         dilation=conv.dilation, groups=conv.groups,
+                                         layer=f"Conv2d({conv.extra_repr()})", window=_pair(pool.kernel_size)[0])
+
+
+def _has_hooks(module: Module) -> bool:
+    return bool(module._forward_hooks or module._forward_pre_hooks or module._backward_hooks)
+
+
+def _pair(value: Any) -> tuple[int, int]:
+    return (value, value) if isinstance(value, int) else tuple(value)
