@@ -1,8 +1,8 @@
 """Runs of layers that ``nn.Sequential`` runs as one op: the same numbers as the layers one by one, with fewer
 passes over memory.
 
-    ReLU → MaxPool2d(k)                  ops.ReLUMaxPool2d:  max(relu(x)) = relu(max(x)), ReLU on the pooled quarter
-    Conv2d(1, C) → ReLU → MaxPool2d(k)   ops.Conv2dReLUMaxPool2d:  the convolution's output is never stored
+    ReLU → MaxPool2d(k)                  ops.ReLUMaxPool2d: ReLU on the pooled quarter, no rectified copy kept
+    Conv2d(1, C) → ReLU → MaxPool2d(k)   ops.Conv2dReLUMaxPool2d: the convolution's output is never stored
 
 A run is fused only where nothing could tell the difference: plain layers (no subclass), no hooks (a hook must see
 each layer's output), no autocast or anomaly detection (they act op by op), and geometries the fused kernels
@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
+
+import numpy as np
 
 from .. import ops
 from ..autograd import interceptors
@@ -52,8 +54,8 @@ def fuses_relu_then_max_pool(first: Module, second: Module) -> bool:
 
 def fuses_conv_relu_max_pool(conv: Module, relu: Module, pool: Module, input: Any) -> bool:  # noqa: A002
     """True when ``pool(relu(conv(input)))`` may run as one ``ops.Conv2dReLUMaxPool2d``: a plain one-channel
-    ``Conv2d`` that kernels/direct.py computes for this input (NumPy float32/float64), then a plain ``ReLU``, then a
-    plain ``MaxPool2d`` whose k × k windows tile the image (stride k, no padding, dilation or ceil_mode)."""
+    ``Conv2d`` that kernels/direct.py computes for this input (a NumPy array), then a plain ``ReLU``, then a
+    plain ``MaxPool2d`` whose k × k windows tile the image (stride k, no padding, dilation or ceil_mode); float32."""
     if not (type(conv) is Conv2d and fuses_relu_then_max_pool(relu, pool) and not _has_hooks(conv)
             and isinstance(input, Tensor) and not interceptors.active):
         return False
@@ -63,6 +65,8 @@ def fuses_conv_relu_max_pool(conv: Module, relu: Module, pool: Module, input: An
             and _pair(pool.dilation) == (1, 1) and not pool.ceil_mode):
         return False
     if getattr(conv, "padding_mode", "zeros") != "zeros" or isinstance(conv.padding, str) or input.ndim != 4:
+        return False
+    if input.data.dtype != np.float32:  # float64 is for gradient checks: one compiled kernel fewer, same numbers
         return False
     if dispatch.single_channel_conv(input.data, conv.weight.data, conv.groups) is None:
         return False

@@ -92,7 +92,7 @@ class ReLUMaxPool2d(MaxPool2d):
 
     and ReLU runs on the pooled output (a quarter of the pixels for 2 × 2 windows) instead of the whole input:
     no rectified copy of x is written, read back and kept for backward. ``nn.Sequential`` runs a ``ReLU`` followed
-    by a ``MaxPool2d`` as this op (layer by layer in ``nn/pooling.py``).
+    by a ``MaxPool2d`` as this op (``nn/fusion.py``).
 
     Backward:  ∂L/∂x = MaxPool2d's backward of ∂L/∂y ⊙ [y > 0] — the numbers of ReLU's backward after MaxPool2d's:
     a window whose maximum is ≤ 0 (or NaN) passes no gradient either way, any other sends it to its arg-max.
