@@ -15,7 +15,11 @@ weight and bias gradients come from one pass over the output gradient Ȳ:
 
 Each sample is one parallel iteration writing its own partial sums; the partials are then added in sample order
 (NumPy's sum), so the result does not depend on the number of threads. The input gradient, when one is needed,
-goes through the im2col path's col2im (ops/conv.py). reference.py has the NumPy twins.
+goes through the im2col path's col2im (ops/conv.py).
+
+``conv2d_relu_max_pool`` is the first block of an image network as one pass (ops.Conv2dReLUMaxPool2d): k rows of
+the convolution computed into a buffer, then max pooling over k × k windows and ReLU there, so the convolution's
+output is never stored. reference.py has the NumPy twins of all three.
 """
 
 from __future__ import annotations

@@ -108,6 +108,16 @@ def single_channel_conv2d(x: Any, weight: Any, bias: Any, stride: Pair, padding:
     return out.transpose(0, 3, 1, 2)
 
 
+def single_channel_conv2d_relu_max_pool(x: Any, weight: Any, bias: Any, stride: Pair, padding: Pair, dilation: Pair,
+                                        out_size: Pair, window: int) -> tuple[Any, Any]:
+    """max_pool(relu(conv(x, W) + b)) over k × k windows with stride k, and each window's arg-max h·OW + w in the
+    convolution's output: the three references in turn (direct.py's fused kernel never stores the convolution)."""
+    conv = single_channel_conv2d(x, weight, bias, stride, padding, dilation, out_size)
+    pooled_size = (out_size[0] // window, out_size[1] // window)
+    pooled, argmax = max_pool2d(conv, (window, window), (window, window), (0, 0), (1, 1), pooled_size)
+    return relu_forward_reference(pooled), argmax
+
+
 def single_channel_conv2d_weight_bias_grad(grad: Any, x: Any, kernel_size: Pair, stride: Pair, padding: Pair,
                                            dilation: Pair) -> tuple[Any, Any]:
     """∂L/∂W[o, 0, i, j] = Σ_{n, oh, ow} Ȳ[n, o, oh, ow] · x[n, 0, window (oh, ow) tap (i, j)],  ∂L/∂b[o] = Σ Ȳ."""

@@ -33,6 +33,19 @@ def test_forward_kernel_equals_reference_exactly(geometry, out_channels, dtype, 
     np.testing.assert_array_equal(actual, expected)
 
 
+@given(geometry=geometries(), out_channels=st.integers(1, 5), window=st.integers(2, 3), with_bias=st.booleans())
+def test_fused_relu_max_pool_kernel_equals_reference_exactly(geometry, out_channels, window, with_bias):
+    """The first block's fused kernel (convolution rows pooled in a buffer) against the three references in turn."""
+    assume(min(geometry.out_size) >= window)
+    x, weight = _one_channel(geometry, out_channels, np.float32)
+    bias = random_array((out_channels,), np.float32, seed=7) if with_bias else None
+    where = (geometry.stride, geometry.padding, geometry.dilation, geometry.out_size, window)
+    expected, expected_argmax = reference.single_channel_conv2d_relu_max_pool(x, weight, bias, *where)
+    actual, argmax = direct.conv2d_relu_max_pool(x, weight, bias, *where)
+    np.testing.assert_array_equal(actual, expected)
+    np.testing.assert_array_equal(argmax, expected_argmax)
+
+
 @given(geometry=geometries(), out_channels=st.integers(1, 5))
 def test_forward_is_the_im2col_product_plus_bias(geometry, out_channels):
     x, weight = _one_channel(geometry, out_channels, np.float64)
