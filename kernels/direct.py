@@ -164,14 +164,23 @@ def pad_image(x: np.ndarray, kernel_size: Pair, stride: Pair, padding: Pair, dil
     return np.ascontiguousarray(image)
 
 
-def conv2d(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, stride: Pair, padding: Pair,
-           dilation: Pair, out_size: Pair) -> np.ndarray:
-    """y = conv(x, W) + b for x (N, 1, H, W) and W (O, 1, kh, kw): an (N, O, OH, OW) view of channels-last
-    memory."""
+def _forward_operands(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, stride: Pair, padding: Pair,
+                      dilation: Pair, out_size: Pair) -> tuple[np.ndarray, np.ndarray, np.ndarray, Pair]:
+    """What the forward kernels read: the padded image, W as taps (kh·kw, O), the bias as the sums' starting
+    values (zeros without one), and the window size."""
     out_channels, kernel_size = weight.shape[0], (weight.shape[2], weight.shape[3])
     padded = pad_image(x, kernel_size, stride, padding, dilation, out_size)
     taps = np.ascontiguousarray(weight.reshape(out_channels, -1).T)
     start = np.zeros(out_channels, x.dtype) if bias is None else np.ascontiguousarray(bias, dtype=x.dtype)
+    return padded, taps, start, kernel_size
+
+
+def conv2d(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, stride: Pair, padding: Pair,
+           dilation: Pair, out_size: Pair) -> np.ndarray:
+    """y = conv(x, W) + b for x (N, 1, H, W) and W (O, 1, kh, kw): an (N, O, OH, OW) view of channels-last
+    memory."""
+    padded, taps, start, kernel_size = _forward_operands(x, weight, bias, stride, padding, dilation, out_size)
+    out_channels = weight.shape[0]
     out = np.empty((x.shape[0], *out_size, out_channels), dtype=x.dtype)
     with numba.parallel_chunksize(threads.chunk_size(x.shape[0])):
         forward_kernel(padded, taps, start, out, tuple(stride), tuple(dilation), kernel_size)
@@ -183,10 +192,8 @@ def conv2d_relu_max_pool(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | N
     """max_pool(relu(conv(x, W) + b)) with k × k windows and stride k, in one pass (the convolution's output is
     never stored): the (N, O, OH // k, OW // k) view of channels-last memory, and the int32 arg-max h·OW + w of
     each window in the convolution's output, as pool.py's max_pool2d."""
-    out_channels, kernel_size = weight.shape[0], (weight.shape[2], weight.shape[3])
-    padded = pad_image(x, kernel_size, stride, padding, dilation, out_size)
-    taps = np.ascontiguousarray(weight.reshape(out_channels, -1).T)
-    start = np.zeros(out_channels, x.dtype) if bias is None else np.ascontiguousarray(bias, dtype=x.dtype)
+    padded, taps, start, kernel_size = _forward_operands(x, weight, bias, stride, padding, dilation, out_size)
+    out_channels = weight.shape[0]
     pooled = (x.shape[0], out_size[0] // window, out_size[1] // window, out_channels)
     out, argmax = np.empty(pooled, dtype=x.dtype), np.empty(pooled, dtype=np.int32)
     with numba.parallel_chunksize(threads.chunk_size(pooled[0] * pooled[1])):

@@ -282,14 +282,14 @@ def lstm_steps(array: Any) -> tuple[Any, Any]:
     return lstm.step_forward, lstm.step_backward
 
 
-def row_blocks(array: Any, rows: int, multiple: int = 1, work_per_row: int = 1) -> list[tuple[int, int]]:
+def row_blocks(array: Any, rows: int, work_per_row: int = 1) -> list[tuple[int, int]]:
     """How to share out ``rows`` independent rows of a loop of small products (threads.row_blocks): one block
     per kernel thread for NumPy arrays on the Numba kernels, a single block otherwise (CuPy, the reference)."""
     if is_gpu(array) or _current == "numpy":
         return [(0, rows)]
     from . import threads
 
-    return threads.row_blocks(rows, multiple, work_per_row)
+    return threads.row_blocks(rows, work_per_row)
 
 
 def run_blocks(blocks: list[tuple[int, int]], work: Any) -> None:

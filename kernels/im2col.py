@@ -91,7 +91,7 @@ def walk_windows(padded, cols, n, h_taps, w_taps, stride, out_size, scatter, tap
                     if scatter:
                         for c in range(channels):
                             pixels[pixel, c] += cols[row, first + c * channel_step]
-                    elif tap_major:
+                    elif tap_major:  # the unit step written out: the compiler turns this loop into one copy
                         for c in range(channels):
                             cols[row, first + c] = pixels[pixel, c]
                     else:

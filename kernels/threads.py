@@ -202,16 +202,14 @@ _executor: Any = None
 MIN_BLOCK_WORK = 1 << 20  # multiply-adds a thread's block should hold at least (about 0.1 ms; see row_blocks)
 
 
-def row_blocks(rows: int, multiple: int = 1, work_per_row: int = 1) -> list[tuple[int, int]]:
-    """Split ``rows`` independent rows into one block per kernel thread, as (start, stop) pairs whose boundaries
-    are multiples of ``multiple`` (a mask shared by groups of rows stays whole). A block gets at least
-    ``MIN_BLOCK_WORK`` multiply-adds (``work_per_row`` per row, over the whole loop): below that, starting a
+def row_blocks(rows: int, work_per_row: int = 1) -> list[tuple[int, int]]:
+    """Split ``rows`` independent rows into one block per kernel thread, as (start, stop) pairs. A block gets at
+    least ``MIN_BLOCK_WORK`` multiply-adds (``work_per_row`` per row, over the whole loop): below that, starting a
     thread and handing the GIL back and forth cost more than the second core gains (tiny problems, such as
     the gradient checks' LSTMs, stay on one thread)."""
-    groups = rows // multiple if multiple > 0 and rows % multiple == 0 else 1
     by_work = rows * work_per_row // MIN_BLOCK_WORK
-    parts = max(1, min(num_threads(), groups, by_work))
-    bounds = [groups * p // parts * (rows // groups) for p in range(parts + 1)]
+    parts = max(1, min(num_threads(), rows, by_work))
+    bounds = [rows * p // parts for p in range(parts + 1)]
     return [(bounds[p], bounds[p + 1]) for p in range(parts) if bounds[p] < bounds[p + 1]]
 
 

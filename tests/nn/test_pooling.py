@@ -189,6 +189,9 @@ def test_relu_then_max_pool_is_not_fused_where_a_hook_must_see_the_relu():
     assert seen == [(1, 1, 4, 4)] and type(y._ctx).__name__ == "MaxPool2d"
     y = nn.Sequential(nn.ReLU(), nn.MaxPool2d(2, return_indices=True))(tg.Tensor(np.ones((1, 1, 4, 4), np.float32)))
     assert isinstance(y, tuple)
+    with tg.detect_anomaly():  # it checks op by op: each layer keeps its own op
+        y = nn.Sequential(nn.ReLU(), nn.MaxPool2d(2))(tg.Tensor(np.ones((1, 1, 4, 4), np.float32), requires_grad=True))
+    assert type(y._ctx).__name__ == "MaxPool2d"
 
 
 @given(case=pool_cases())

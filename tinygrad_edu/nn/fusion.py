@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from .. import ops
-from ..autograd import interceptors
+from ..autograd import OpError, interceptors
 from ..kernels import dispatch
 from ..tensor import Tensor
 from .activation import ReLU
@@ -47,9 +47,9 @@ def run_layers(layers: Sequence[Module], input: Any) -> Any:  # noqa: A002
 
 def fuses_relu_then_max_pool(first: Module, second: Module) -> bool:
     """True when ``second(first(x))`` may run as one ``ops.ReLUMaxPool2d``: a plain ``ReLU`` then a plain
-    ``MaxPool2d`` that returns no indices, no hook on either."""
+    ``MaxPool2d`` that returns no indices, no hook on either, no autocast or anomaly detection."""
     return (type(first) is ReLU and type(second) is MaxPool2d and not second.return_indices
-            and not _has_hooks(first) and not _has_hooks(second))
+            and not _has_hooks(first) and not _has_hooks(second) and not interceptors.active)
 
 
 def fuses_conv_relu_max_pool(conv: Module, relu: Module, pool: Module, input: Any) -> bool:  # noqa: A002
@@ -57,12 +57,16 @@ def fuses_conv_relu_max_pool(conv: Module, relu: Module, pool: Module, input: An
     ``Conv2d`` that kernels/direct.py computes for this input (a NumPy array), then a plain ``ReLU``, then a
     plain ``MaxPool2d`` whose k × k windows tile the image (stride k, no padding, dilation or ceil_mode); float32."""
     if not (type(conv) is Conv2d and fuses_relu_then_max_pool(relu, pool) and not _has_hooks(conv)
-            and isinstance(input, Tensor) and not interceptors.active):
+            and isinstance(input, Tensor)):
         return False
-    window = _pair(pool.kernel_size)
-    stride = window if pool.stride is None else _pair(pool.stride)
-    if not (window[0] == window[1] == stride[0] == stride[1] and _pair(pool.padding) == (0, 0)
-            and _pair(pool.dilation) == (1, 1) and not pool.ceil_mode):
+    try:  # a malformed pooling argument: the layers one by one say what is wrong
+        window = _pair(pool.kernel_size, "kernel_size")
+        stride = window if pool.stride is None else _pair(pool.stride, "stride")
+        padding, dilation = _pair(pool.padding, "padding"), _pair(pool.dilation, "dilation")
+    except OpError:
+        return False
+    if not (window[0] == window[1] == stride[0] == stride[1] and padding == (0, 0) and dilation == (1, 1)
+            and not pool.ceil_mode):
         return False
     if getattr(conv, "padding_mode", "zeros") != "zeros" or isinstance(conv.padding, str) or input.ndim != 4:
         return False
@@ -82,12 +86,13 @@ def conv_relu_max_pool(conv: Conv2d, pool: MaxPool2d, input: Tensor) -> Tensor: 
     """``pool(relu(conv(input)))`` as one op (``fuses_conv_relu_max_pool`` said it may)."""
     return ops.Conv2dReLUMaxPool2d.apply(input, conv.weight, conv.bias, stride=conv.stride, padding=conv.padding,
                                          dilation=conv.dilation, groups=conv.groups,
-                                         layer=f"Conv2d({conv.extra_repr()})", window=_pair(pool.kernel_size)[0])
+                                         layer=f"Conv2d({conv.extra_repr()})",
+                                         window=_pair(pool.kernel_size, "kernel_size")[0])
 
 
 def _has_hooks(module: Module) -> bool:
     return bool(module._forward_hooks or module._forward_pre_hooks or module._backward_hooks)
 
 
-def _pair(value: Any) -> tuple[int, int]:
-    return (value, value) if isinstance(value, int) else tuple(value)
+def _pair(value: Any, name: str) -> tuple[int, int]:
+    return ops.conv.pair(value, name, "MaxPool2d")
