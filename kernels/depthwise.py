@@ -34,8 +34,8 @@ from numba import prange
 
 from tinygrad_edu.backend import get_array_module
 
-from . import reference, threads
-from .im2col import _pads, copy_into_padded
+from . import reference, threads, versions
+from .im2col import _pads, copy_into_padded, pair, taps
 
 threads.configure()
 
@@ -119,7 +119,8 @@ def forward_kernel(image, taps, pads, channels_fastest, h_taps, w_taps, stride, 
     batch, height, width, channels = image.shape
     top, bottom, left, right = pads
     out = np.empty((batch, out_size[0], out_size[1], channels), dtype=image.dtype)
-    for n in prange(batch):
+    for p in prange(batch):
+        n = np.int64(p)  # the parallel loop's index may be unsigned: one type for the functions it calls
         padded = np.zeros((height + top + bottom, width + left + right, channels), dtype=image.dtype)
         copy_into_padded(image, n, padded, top, left, channels_fastest)
         _forward_sample(padded, taps, out, n, h_taps, w_taps, stride)
@@ -168,7 +169,8 @@ def backward_weight_kernel(grad, image, pads, channels_fastest, h_taps, w_taps, 
     batch, height, width, channels = image.shape
     top, bottom, left, right = pads
     partial = np.empty((batch, len(h_taps), len(w_taps), channels), dtype=image.dtype)
-    for n in prange(batch):
+    for p in prange(batch):
+        n = np.int64(p)  # the parallel loop's index may be unsigned: one type for the functions it calls
         padded = np.zeros((height + top + bottom, width + left + right, channels), dtype=image.dtype)
         copy_into_padded(image, n, padded, top, left, channels_fastest)
         acc = np.zeros((len(h_taps), len(w_taps), channels), dtype=image.dtype)
@@ -178,11 +180,16 @@ def backward_weight_kernel(grad, image, pads, channels_fastest, h_taps, w_taps, 
 
 
 def _geometry(shape: tuple[int, ...], kernel_size: Pair, stride: Pair, padding: Pair, dilation: Pair,
-              out_size: Pair) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, int, int, int]]:
-    """The taps' row and column offsets (tuples, so Numba unrolls the window loops) and the four paddings."""
-    h_taps = tuple(i * dilation[0] for i in range(kernel_size[0]))
-    w_taps = tuple(j * dilation[1] for j in range(kernel_size[1]))
+              out_size: Pair, dtype: Any) -> tuple[Any, Any, tuple[int, int, int, int]]:
+    """The taps' row and column offsets (im2col.taps: tuples in float32, so Numba unrolls the window loops) and
+    the four paddings."""
+    h_taps, w_taps = taps(kernel_size, dilation, dtype)
     return h_taps, w_taps, _pads(shape, kernel_size, stride, padding, dilation, out_size)
+
+
+def _strided(image: np.ndarray, position: int) -> tuple[int, ...]:
+    """The input's position among a kernel's arguments if it is not channels-last: typed 'A' (versions.py)."""
+    return () if image.flags.c_contiguous else (position,)
 
 
 def _channels_last_view(x: np.ndarray) -> tuple[np.ndarray, bool]:
@@ -195,11 +202,12 @@ def forward(x: np.ndarray, weight: np.ndarray, stride: Pair, padding: Pair, dila
             out_size: Pair) -> np.ndarray:
     """The depthwise convolution of ``x`` (N, C, H, W) with ``weight`` (C, 1, kh, kw): (N, C, OH, OW)."""
     kernel_size = weight.shape[2:]
-    h_taps, w_taps, pads = _geometry(x.shape, kernel_size, stride, padding, dilation, out_size)
+    h_taps, w_taps, pads = _geometry(x.shape, kernel_size, stride, padding, dilation, out_size, x.dtype)
     image, channels_fastest = _channels_last_view(x)
-    taps = np.ascontiguousarray(weight[:, 0].transpose(1, 2, 0))  # (kh, kw, C)
+    weights = np.ascontiguousarray(weight[:, 0].transpose(1, 2, 0))  # (kh, kw, C)
+    args = (image, weights, pads, channels_fastest, h_taps, w_taps, pair(stride), pair(out_size))
     with numba.parallel_chunksize(threads.chunk_size(x.shape[0])):
-        out = forward_kernel(image, taps, pads, channels_fastest, h_taps, w_taps, tuple(stride), tuple(out_size))
+        out = versions.call(forward_kernel, args, strided=_strided(image, 0))
     return out.transpose(0, 3, 1, 2)
 
 
@@ -207,23 +215,25 @@ def backward_input(grad: np.ndarray, weight: np.ndarray, input_shape: tuple[int,
                    padding: Pair, dilation: Pair, out_size: Pair) -> np.ndarray:
     """∂L/∂x (N, C, H, W), stored channels-last, from ∂L/∂y (N, C, OH, OW)."""
     batch, channels, height, width = input_shape
-    h_taps, w_taps, pads = _geometry(input_shape, weight.shape[2:], stride, padding, dilation, out_size)
-    taps = np.ascontiguousarray(weight[:, 0].transpose(1, 2, 0))
+    h_taps, w_taps, pads = _geometry(input_shape, weight.shape[2:], stride, padding, dilation, out_size,
+                                     grad.dtype)
+    weights = np.ascontiguousarray(weight[:, 0].transpose(1, 2, 0))
     out = np.empty((batch, height, width, channels), dtype=grad.dtype)
+    args = (np.ascontiguousarray(grad.transpose(0, 2, 3, 1)), weights, out, pads, h_taps, w_taps, pair(stride))
     with numba.parallel_chunksize(threads.chunk_size(batch)):
-        backward_input_kernel(np.ascontiguousarray(grad.transpose(0, 2, 3, 1)), taps, out, pads, h_taps, w_taps,
-                              tuple(stride))
+        versions.call(backward_input_kernel, args, strided=())
     return out.transpose(0, 3, 1, 2)
 
 
 def backward_weight(grad: np.ndarray, x: np.ndarray, kernel_size: Pair, stride: Pair, padding: Pair,
                     dilation: Pair, out_size: Pair) -> np.ndarray:
     """∂L/∂W (C, 1, kh, kw) from ∂L/∂y (N, C, OH, OW) and the input x."""
-    h_taps, w_taps, pads = _geometry(x.shape, kernel_size, stride, padding, dilation, out_size)
+    h_taps, w_taps, pads = _geometry(x.shape, kernel_size, stride, padding, dilation, out_size, x.dtype)
     image, channels_fastest = _channels_last_view(x)
+    args = (np.ascontiguousarray(grad.transpose(0, 2, 3, 1)), image, pads, channels_fastest, h_taps, w_taps,
+            pair(stride))
     with numba.parallel_chunksize(threads.chunk_size(x.shape[0])):
-        partial = backward_weight_kernel(np.ascontiguousarray(grad.transpose(0, 2, 3, 1)), image, pads,
-                                         channels_fastest, h_taps, w_taps, tuple(stride))
+        partial = versions.call(backward_weight_kernel, args, strided=_strided(image, 1))
     return partial.sum(axis=0).transpose(2, 0, 1)[:, None].copy()
 
 
