@@ -99,7 +99,7 @@ def relu_max_pool_kernel(padded, taps, bias, out, argmax, stride, dilation, kern
         rows = np.empty((window, conv_width, out.shape[3]), dtype=out.dtype)
         best = np.empty(out.shape[3], dtype=out.dtype)
         where = np.empty(out.shape[3], dtype=argmax.dtype)
-        relu_max_pool_block(padded, taps, bias, out, argmax, int(block), stride, dilation, kernel_size, window,
+        relu_max_pool_block(padded, taps, bias, out, argmax, np.int64(block), stride, dilation, kernel_size, window,
                             conv_width, rows, best, where)
 
 
@@ -107,7 +107,7 @@ def relu_max_pool_kernel(padded, taps, bias, out, argmax, stride, dilation, kern
 def forward_kernel(padded, taps, bias, out, stride, dilation, kernel_size):
     for n in prange(out.shape[0]):
         acc = np.empty(out.shape[2:], dtype=out.dtype)
-        forward_sample(padded, taps, bias, out, int(n), stride, dilation, kernel_size, acc)
+        forward_sample(padded, taps, bias, out, np.int64(n), stride, dilation, kernel_size, acc)
 
 
 @numba.njit(cache=True)  # no fastmath: the sums' order is fixed, so a sample's share never depends on its batch
@@ -145,7 +145,7 @@ def backward_sample(padded, grad, partial_w, partial_b, n, stride, dilation, ker
 @numba.njit(parallel=True, cache=True)
 def backward_kernel(padded, grad, partial_w, partial_b, stride, dilation, kernel_size):
     for n in prange(grad.shape[0]):
-        backward_sample(padded, grad, partial_w, partial_b, int(n), stride, dilation, kernel_size)
+        backward_sample(padded, grad, partial_w, partial_b, np.int64(n), stride, dilation, kernel_size)
 
 
 # ------------------------------------------------------------------------------------- Python wrappers

@@ -68,7 +68,7 @@ def max_pool2d_row(x, out, argmax, block, kernel_size, stride, padding, dilation
 def max_pool2d_kernel(x, out, argmax, kernel_size, stride, padding, dilation):
     """Max pooling of x (N, H, W, C) into out and argmax (N, OH, OW, C), one (n, oh) row per iteration."""
     for block in prange(out.shape[0] * out.shape[1]):
-        max_pool2d_row(x, out, argmax, int(block), kernel_size, stride, padding, dilation)
+        max_pool2d_row(x, out, argmax, np.int64(block), kernel_size, stride, padding, dilation)
 
 
 @numba.njit(cache=True)
@@ -87,7 +87,7 @@ def max_pool2d_backward_sample(grad, argmax, out, n):
 def max_pool2d_backward_kernel(grad, argmax, out):
     """The gradient of max pooling into out (N, H, W, C), zeroed; one sample per iteration."""
     for n in prange(grad.shape[0]):
-        max_pool2d_backward_sample(grad, argmax, out, int(n))
+        max_pool2d_backward_sample(grad, argmax, out, np.int64(n))
 
 
 @numba.njit(cache=True)
@@ -121,7 +121,7 @@ def max_pool2d_backward_tiled_sample(grad, argmax, covered, out, n, kernel_size,
 def max_pool2d_backward_tiled_kernel(grad, argmax, covered, out, kernel_size, stride):
     """The gradient of max pooling with non-overlapping windows into out (N, H, W, C), not zeroed beforehand."""
     for n in prange(grad.shape[0]):
-        max_pool2d_backward_tiled_sample(grad, argmax, covered, out, int(n), kernel_size, stride)
+        max_pool2d_backward_tiled_sample(grad, argmax, covered, out, np.int64(n), kernel_size, stride)
 
 
 @numba.njit(cache=True)
@@ -153,7 +153,7 @@ def avg_pool2d_row(x, out, divisor, block, kernel_size, stride, padding):
 def avg_pool2d_kernel(x, out, divisor, kernel_size, stride, padding):
     """Average pooling of x (N, H, W, C) into out (N, OH, OW, C), one (n, oh) row per iteration."""
     for block in prange(out.shape[0] * out.shape[1]):
-        avg_pool2d_row(x, out, divisor, int(block), kernel_size, stride, padding)
+        avg_pool2d_row(x, out, divisor, np.int64(block), kernel_size, stride, padding)
 
 
 @numba.njit(cache=True)
@@ -179,7 +179,7 @@ def avg_pool2d_backward_sample(grad, divisor, out, n, kernel_size, stride, paddi
 def avg_pool2d_backward_kernel(grad, divisor, out, kernel_size, stride, padding):
     """The gradient of average pooling into out (N, H, W, C), zeroed; one sample per iteration."""
     for n in prange(grad.shape[0]):
-        avg_pool2d_backward_sample(grad, divisor, out, int(n), kernel_size, stride, padding)
+        avg_pool2d_backward_sample(grad, divisor, out, np.int64(n), kernel_size, stride, padding)
 
 
 # ------------------------------------------------------------------------------------- Python wrappers
