@@ -282,6 +282,16 @@ def lstm_steps(array: Any) -> tuple[Any, Any]:
     return lstm.step_forward, lstm.step_backward
 
 
+def lstm_loops(array: Any) -> tuple[Any, Any] | None:
+    """(forward_loop, backward_loop) of lstm.py, the whole time loop in one kernel call, where they serve
+    ``array`` (float32 on the Numba kernels, NumPy's BLAS an OpenBLAS); None otherwise."""
+    if is_gpu(array) or _current == "numpy":
+        return None
+    from . import lstm
+
+    return (lstm.forward_loop, lstm.backward_loop) if lstm.loops_available(array) else None
+
+
 def row_blocks(array: Any, rows: int, work_per_row: int = 1) -> list[tuple[int, int]]:
     """How to share out ``rows`` independent rows of a loop of small products (threads.row_blocks): one block
     per kernel thread for NumPy arrays on the Numba kernels, a single block otherwise (CuPy, the reference)."""

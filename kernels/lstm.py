@@ -14,6 +14,10 @@ Backward, per step, with dh and dc what reaches h_t and c_t (from the output and
     dz_i = dc ⊙ g ⊙ i(1 − i),   dz_f = dc ⊙ c_{t−1} ⊙ f(1 − f),   dz_g = dc ⊙ i ⊙ (1 − g²),
     dz_o = dh ⊙ tanh(c_t) ⊙ o(1 − o),   and step t − 1 receives dc ⊙ f (and dz W_hh, a product outside)
 
+``forward_loop`` and ``backward_loop`` run the whole time loop for a block of batch rows in one call, float32 on
+OpenBLAS: the product of each step is a cblas_sgemm called from the kernel (blas.py), so a thread runs its
+loop without taking the GIL (ops/rnn.py runs the Python loop, product by product, otherwise).
+
 The nonlinearities are one tanh: σ(z) = ½ + ½ tanh(z/2). In float32 the kernels compute it with the vectorised
 exponential of attention.py, tanh|x| = (1 − e^{−2|x|}) / (1 + e^{−2|x|}) (and a short odd polynomial near 0, where
 that quotient loses digits); in float64 with ``math.tanh``.
@@ -29,7 +33,7 @@ import numpy as np
 
 from tinygrad_edu.backend import get_array_module
 
-from . import threads
+from . import blas, threads
 from .attention import _FASTMATH, _exp_nonpositive_float32
 
 threads.configure()
@@ -144,3 +148,54 @@ def _step_backward(grad_out, grad_h, grad_c, gates, c_previous, tanh_c, grad_z):
             grad_z[b, 2 * hidden + j] = dc * i * (1 - g * g)
             grad_z[b, 3 * hidden + j] = dh * t * o * (1 - o)
             grad_c[b, j] = dc * f
+
+
+# ------------------------------------------------------------------------------ the time loops, float32, OpenBLAS
+
+
+def loops_available(array: Any) -> bool:
+    """Whether ``forward_loop``/``backward_loop`` serve this array: float32 NumPy, with an OpenBLAS sgemm."""
+    return isinstance(array, np.ndarray) and array.dtype == np.float32 and blas.sgemm() is not None
+
+
+def forward_loop(w_hh: Any, projected: Any, gates: Any, states: Any, tanh_c: Any, start: int, stop: int) -> None:
+    """The forward time loop for batch rows start … stop − 1. ``states`` (T + 1, B, 2H) holds [h_t, c_t] with
+    [h₀, c₀] at t = 0 and receives the others; ``projected``, ``gates`` (T, B, 4H) and ``tanh_c`` (T, B, H) as
+    in ``step_forward``."""
+    _forward_loop(blas.sgemm(), w_hh, projected, gates, states, tanh_c, start, stop)
+
+
+def backward_loop(w_hh: Any, grad: Any, gates: Any, states: Any, tanh_c: Any, grad_z: Any, grad_h: Any,
+                  grad_c: Any, start: int, stop: int) -> None:
+    """Backward through time for batch rows start … stop − 1: ``step_backward`` then dh_{t−1} = dz_t W_hh per
+    step; ``grad_h``, ``grad_c`` (B, H) end as the gradients at h₀, c₀."""
+    _backward_loop(blas.sgemm(), w_hh, grad, gates, states, tanh_c, grad_z, grad_h, grad_c, start, stop)
+
+
+@numba.njit(cache=True, nogil=True)
+def _forward_loop(gemm, w_hh, projected, gates, states, tanh_c, start, stop):  # pragma: no cover
+    steps, _, width = projected.shape
+    hidden = width // 4
+    rows = stop - start
+    recurrent = np.empty((rows, width), dtype=np.float32)
+    for t in range(steps):
+        previous, current = states[t, start:stop], states[t + 1, start:stop]
+        # recurrent = h_{t−1} W_hhᵀ: h_{t−1} is the first H of each row of ``previous`` (row stride 2H)
+        gemm(blas.ROW_MAJOR, blas.NO_TRANS, blas.TRANS, rows, width, hidden, np.float32(1), previous.ctypes.data,
+             states.strides[1] // 4, w_hh.ctypes.data, hidden, np.float32(0), recurrent.ctypes.data, width)
+        _step_forward(recurrent, projected[t, start:stop], previous[:, hidden:], gates[t, start:stop],
+                      current[:, hidden:], current[:, :hidden], tanh_c[t, start:stop], True)
+
+
+@numba.njit(cache=True, nogil=True)
+def _backward_loop(gemm, w_hh, grad, gates, states, tanh_c, grad_z, grad_h, grad_c, start, stop):  # pragma: no cover
+    steps, _, width = gates.shape
+    hidden = width // 4
+    rows = stop - start
+    for t in range(steps - 1, -1, -1):
+        _step_backward(grad[t, start:stop], grad_h[start:stop], grad_c[start:stop], gates[t, start:stop],
+                       states[t, start:stop, hidden:], tanh_c[t, start:stop], grad_z[t, start:stop])
+        # dh_{t−1} = dz_t W_hh (it replaces grad_h: step_backward has added what it held)
+        gemm(blas.ROW_MAJOR, blas.NO_TRANS, blas.NO_TRANS, rows, hidden, width, np.float32(1),
+             grad_z[t, start:stop].ctypes.data, width, w_hh.ctypes.data, hidden, np.float32(0),
+             grad_h[start:stop].ctypes.data, hidden)

@@ -133,8 +133,8 @@ _BLAS_SUFFIXES = ("", "64_")  # the 64-bit-integer builds (NumPy's own) export o
 
 
 @cache
-def _openblas() -> tuple[Any, Any] | None:
-    """(set_num_threads, get_num_threads) of the OpenBLAS that NumPy loaded, or None (another BLAS, or not found)."""
+def openblas_library() -> Any | None:
+    """The OpenBLAS that NumPy loaded, as a ctypes library, or None (another BLAS, or not found)."""
     import numpy  # noqa: F401  (loads its BLAS)
 
     paths = set()
@@ -145,16 +145,25 @@ def _openblas() -> tuple[Any, Any] | None:
         return None
     for path in sorted(paths):
         try:
-            library = ctypes.CDLL(path)
+            return ctypes.CDLL(path)
         except OSError:
             continue
-        for prefix in ("openblas", "scipy_openblas"):
-            for suffix in _BLAS_SUFFIXES:
-                setter = getattr(library, f"{prefix}_set_num_threads{suffix}", None)
-                getter = getattr(library, f"{prefix}_get_num_threads{suffix}", None)
-                if setter is not None and getter is not None:
-                    setter.argtypes, getter.restype = [ctypes.c_int], ctypes.c_int
-                    return setter, getter
+    return None
+
+
+@cache
+def _openblas() -> tuple[Any, Any] | None:
+    """(set_num_threads, get_num_threads) of the OpenBLAS that NumPy loaded, or None (another BLAS, or not found)."""
+    library = openblas_library()
+    if library is None:
+        return None
+    for prefix in ("openblas", "scipy_openblas"):
+        for suffix in _BLAS_SUFFIXES:
+            setter = getattr(library, f"{prefix}_set_num_threads{suffix}", None)
+            getter = getattr(library, f"{prefix}_get_num_threads{suffix}", None)
+            if setter is not None and getter is not None:
+                setter.argtypes, getter.restype = [ctypes.c_int], ctypes.c_int
+                return setter, getter
     return None
 
 

@@ -6,11 +6,16 @@ twins to rounding. tests/nn/test_lstm.py checks the whole op (gradcheck, PyTorch
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import numpy as np
-from hypothesis import given
+import pytest
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tinygrad_edu.kernels import lstm
+import tinygrad_edu as tg
+from tinygrad_edu import ops
+from tinygrad_edu.kernels import dispatch, lstm
 
 
 def step_inputs(batch, hidden, dtype, seed, spread):
@@ -47,3 +52,42 @@ def test_float32_tanh_is_accurate():
     expected = np.tanh(x.astype(np.float64))
     np.testing.assert_allclose(actual, expected, rtol=5e-7, atol=1e-7)
     assert actual[0] == -1 and actual[-1] == 1 and actual[200_000] == 0
+
+
+@contextmanager
+def loop_choice(use_loops, split):
+    """The op with or without the whole-loop kernels, its rows in one block or shared out in two (as on two
+    threads, whatever the problem's size)."""
+    original = dispatch.lstm_loops
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(dispatch, "lstm_loops", original if use_loops else (lambda array: None))
+        if split:
+            patch.setattr(dispatch, "row_blocks", lambda array, rows, work_per_row=1:
+                          [(0, rows // 2), (rows // 2, rows)] if rows > 1 else [(0, rows)])
+        yield
+
+
+@pytest.mark.skipif(not lstm.loops_available(np.zeros(1, np.float32)),
+                    reason="NumPy's BLAS is not an OpenBLAS with a 64-bit cblas_sgemm: the LSTM keeps its Python loop")
+@given(steps=st.integers(1, 6), batch=st.integers(1, 7), hidden=st.integers(1, 24), seed=st.integers(0, 2**16),
+       split=st.booleans())
+@settings(max_examples=25, deadline=None)
+def test_whole_loop_kernels_equal_the_python_loop(steps, batch, hidden, seed, split):
+    """The op with forward_loop/backward_loop (sgemm called from the kernel, rows shared out between threads)
+    gives the numbers of its Python loop (NumPy's product, then the step kernel) to rounding: the products are
+    the same BLAS routine, the order of their operands may differ."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((steps, batch, 3)).astype(np.float32)
+    h0, c0 = (rng.standard_normal((batch, hidden)).astype(np.float32) for _ in range(2))
+    w_ih = (0.5 * rng.standard_normal((4 * hidden, 3))).astype(np.float32)
+    w_hh = (0.5 * rng.standard_normal((4 * hidden, hidden))).astype(np.float32)
+    seed_grad = rng.standard_normal((steps, batch, 2 * hidden)).astype(np.float32)
+    results = []
+    for loops in (True, False):
+        with loop_choice(loops, split):
+            inputs = [tg.tensor(a, requires_grad=True) for a in (x, h0, c0, w_ih, w_hh)]
+            out = ops.LSTMSequence.apply(*inputs)
+            out.backward(seed_grad)
+            results.append([out.numpy()] + [t.grad.numpy() for t in inputs])
+    for name, with_loops, python_loop in zip(("out", "x", "h0", "c0", "w_ih", "w_hh"), *results, strict=True):
+        np.testing.assert_allclose(with_loops, python_loop, rtol=1e-5, atol=1e-5, err_msg=name)

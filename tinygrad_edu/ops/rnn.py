@@ -135,50 +135,62 @@ class LSTMSequence(Function):
         _check_state("h_0", h0, x.shape[1], hidden)
         _check_state("c_0", c0, x.shape[1], hidden)
         projected = _input_projection(x, w_ih, b_ih, b_hh)
-        step_forward, _ = dispatch.lstm_steps(x)  # one fused pass per step (kernels/lstm.py)
+        steps, batch = x.shape[:2]
         gates = xp.empty(projected.shape, dtype=x.dtype)  # i, f, g, o after their nonlinearities
-        states = xp.empty(x.shape[:2] + (2 * hidden,), dtype=x.dtype)  # [h_t, c_t]
-        tanh_c = xp.empty(x.shape[:2] + (hidden,), dtype=x.dtype)  # kept for the backward pass
+        states = xp.empty((steps + 1, batch, 2 * hidden), dtype=x.dtype)  # [h_t, c_t], [h₀, c₀] first
+        states[0, :, :hidden], states[0, :, hidden:] = h0, c0
+        tanh_c = xp.empty((steps, batch, hidden), dtype=x.dtype)  # kept for the backward pass
+        loops = dispatch.lstm_loops(x)
+        w_hh = xp.ascontiguousarray(w_hh)
+        if loops is not None:  # the whole loop in one kernel call per thread (kernels/lstm.py)
+            def run(start: int, stop: int) -> None:
+                loops[0](w_hh, projected, gates, states, tanh_c, start, stop)
+        else:
+            step_forward, _ = dispatch.lstm_steps(x)  # one fused pass per step (kernels/lstm.py)
 
-        def run(start: int, stop: int) -> None:  # the time loop for batch rows start … stop − 1
-            recurrent = xp.empty((stop - start, projected.shape[2]), dtype=x.dtype)
-            h, c = h0[start:stop], c0[start:stop]
-            for t in range(x.shape[0]):
-                xp.matmul(h, w_hh.T, out=recurrent)  # the only product inside the loop: h_{t−1} W_hhᵀ
-                c_previous, c, h = c, states[t, start:stop, hidden:], states[t, start:stop, :hidden]
-                step_forward(recurrent, projected[t, start:stop], c_previous, gates[t, start:stop], c, h,
-                             tanh_c[t, start:stop])
+            def run(start: int, stop: int) -> None:  # the time loop for batch rows start … stop − 1
+                recurrent = xp.empty((stop - start, projected.shape[2]), dtype=x.dtype)
+                for t in range(steps):
+                    previous, current = states[t, start:stop], states[t + 1, start:stop]
+                    xp.matmul(previous[:, :hidden], w_hh.T, out=recurrent)  # the only product in the loop
+                    step_forward(recurrent, projected[t, start:stop], previous[:, hidden:], gates[t, start:stop],
+                                 current[:, hidden:], current[:, :hidden], tanh_c[t, start:stop])
 
         # one small product per step: OpenBLAS on one thread (kernels/threads.py); each batch row has its own
         # recurrence, so the rows are shared out between threads that each run the whole time loop
         with dispatch.small_products():
-            work = x.shape[0] * w_hh.size  # multiply-adds of one batch row's recurrent products
-            dispatch.run_blocks(dispatch.row_blocks(x, x.shape[1], work_per_row=work), run)
+            work = steps * w_hh.size  # multiply-adds of one batch row's recurrent products
+            dispatch.run_blocks(dispatch.row_blocks(x, batch, work_per_row=work), run)
         self.tanh_c = tanh_c
-        self.save_for_backward(x, h0, c0, w_ih, w_hh, gates, states)
-        return states
+        self.save_for_backward(x, w_ih, w_hh, gates, states)
+        return states[1:]
 
     def backward(self, grad: Any) -> tuple[Any, ...]:
-        x, h0, c0, w_ih, w_hh, gates, states = self.saved
+        x, w_ih, w_hh, gates, states = self.saved
         xp = get_array_module(grad)
         steps, batch, _ = grad.shape
         hidden = w_hh.shape[1]
-        _, step_backward = dispatch.lstm_steps(grad)
         grad = xp.ascontiguousarray(grad, dtype=gates.dtype)
         grad_z = xp.empty(gates.shape, dtype=gates.dtype)
-        grad_h, grad_c = xp.zeros_like(h0), xp.zeros_like(c0)
+        grad_h = xp.zeros((batch, hidden), dtype=gates.dtype)
+        grad_c = xp.zeros((batch, hidden), dtype=gates.dtype)
+        loops = dispatch.lstm_loops(grad)
+        if loops is not None:
+            def run(start: int, stop: int) -> None:
+                loops[1](w_hh, grad, gates, states, self.tanh_c, grad_z, grad_h, grad_c, start, stop)
+        else:
+            _, step_backward = dispatch.lstm_steps(grad)
 
-        def run(start: int, stop: int) -> None:  # backward through time for batch rows start … stop − 1
-            rows = slice(start, stop)
-            for t in range(steps - 1, -1, -1):
-                c_previous = states[t - 1, rows, hidden:] if t else c0[rows]
-                step_backward(grad[t, rows], grad_h[rows], grad_c[rows], gates[t, rows], c_previous,
-                              self.tanh_c[t, rows], grad_z[t, rows])
-                xp.matmul(grad_z[t, rows], w_hh, out=grad_h[rows])  # dh_{t−1} = dz_t W_hh (+ the output's, inside)
+            def run(start: int, stop: int) -> None:  # backward through time for batch rows start … stop − 1
+                rows = slice(start, stop)
+                for t in range(steps - 1, -1, -1):
+                    step_backward(grad[t, rows], grad_h[rows], grad_c[rows], gates[t, rows], states[t, rows, hidden:],
+                                  self.tanh_c[t, rows], grad_z[t, rows])
+                    xp.matmul(grad_z[t, rows], w_hh, out=grad_h[rows])  # dh_{t−1} = dz_t W_hh (+ the output's, inside)
 
         with dispatch.small_products():
             dispatch.run_blocks(dispatch.row_blocks(grad, batch, work_per_row=steps * w_hh.size), run)
-        previous_h = _previous_hidden(xp, h0, states[:, :, :hidden])
+        previous_h = states[:-1, :, :hidden]  # h_{t−1} for t = 1..T: h₀ followed by h₁..h_{T−1}
         grad_x, grad_w_ih, grad_w_hh, grad_b = _weight_grads(grad_z, x, w_ih, previous_h, self.needs_input_grad[0])
         grads = (grad_x, grad_h, grad_c, grad_w_ih, grad_w_hh)
         return grads + (grad_b, grad_b) if len(self.needs_input_grad) > 5 else grads
