@@ -124,7 +124,7 @@ def max_pool2d_backward_tiled_kernel(grad, argmax, covered, out, kernel_size, st
         max_pool2d_backward_tiled_sample(grad, argmax, covered, out, np.int64(n), kernel_size, stride)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")  # no ZeroDivisionError check: the division loop vectorises
 def avg_pool2d_row(x, out, divisor, block, kernel_size, stride, padding):
     """Outputs (n, oh, ·, ·): (Σ of the window's pixels inside the image) / divisor[oh, ow], summed in (i, j)
     order in the input's precision (as the reference)."""
@@ -156,7 +156,7 @@ def avg_pool2d_kernel(x, out, divisor, kernel_size, stride, padding):
         avg_pool2d_row(x, out, divisor, np.int64(block), kernel_size, stride, padding)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")  # no ZeroDivisionError check: the division loop vectorises
 def avg_pool2d_backward_sample(grad, divisor, out, n, kernel_size, stride, padding):
     """out[n, h, w, c] += grad[n, oh, ow, c] / divisor[oh, ow] for every pixel (h, w) of window (oh, ow), the
     windows in (oh, ow) order (as the reference's col2im)."""
