@@ -6,7 +6,7 @@ kernels read their input through an (N, H, W, C) view that is 'A' for an NCHW ar
 one and 'F' for others, and each parallel kernel takes 3–6 s to compile: on a fresh machine the test suite's
 own process spent 527 s compiling, most of it on versions that differ only in layout, in the length of the
 window's offset tuples (im2col.taps now passes arrays outside float32) or in the signedness of the parallel
-loop's index (the kernels cast it). After these changes: 249 s, and the whole suite 1018 → 780 s.
+loop's index (the kernels cast it). After these changes: 249 s.
 
 ``call(kernel, args, strided)`` types the arrays at the positions ``strided`` as 'A' whatever their layout, so
 one version serves them all. Those arrays are only read element by element (the convolution kernels copy each
