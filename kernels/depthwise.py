@@ -187,11 +187,6 @@ def _geometry(shape: tuple[int, ...], kernel_size: Pair, stride: Pair, padding: 
     return h_taps, w_taps, _pads(shape, kernel_size, stride, padding, dilation, out_size)
 
 
-def _strided(image: np.ndarray, position: int) -> tuple[int, ...]:
-    """The input's position among a kernel's arguments if it is not channels-last: typed 'A' (versions.py)."""
-    return () if image.flags.c_contiguous else (position,)
-
-
 def _channels_last_view(x: np.ndarray) -> tuple[np.ndarray, bool]:
     """The (N, H, W, C) view of an (N, C, H, W) array, and whether its channels are the fastest axis."""
     image = x.transpose(0, 2, 3, 1)
@@ -207,7 +202,7 @@ def forward(x: np.ndarray, weight: np.ndarray, stride: Pair, padding: Pair, dila
     weights = np.ascontiguousarray(weight[:, 0].transpose(1, 2, 0))  # (kh, kw, C)
     args = (image, weights, pads, channels_fastest, h_taps, w_taps, pair(stride), pair(out_size))
     with numba.parallel_chunksize(threads.chunk_size(x.shape[0])):
-        out = versions.call(forward_kernel, args, strided=_strided(image, 0))
+        out = versions.call(forward_kernel, args, strided=(0,))
     return out.transpose(0, 3, 1, 2)
 
 
@@ -233,7 +228,7 @@ def backward_weight(grad: np.ndarray, x: np.ndarray, kernel_size: Pair, stride: 
     args = (np.ascontiguousarray(grad.transpose(0, 2, 3, 1)), image, pads, channels_fastest, h_taps, w_taps,
             pair(stride))
     with numba.parallel_chunksize(threads.chunk_size(x.shape[0])):
-        partial = versions.call(backward_weight_kernel, args, strided=_strided(image, 1))
+        partial = versions.call(backward_weight_kernel, args, strided=(1,))
     return partial.sum(axis=0).transpose(2, 0, 1)[:, None].copy()
 
 

@@ -163,8 +163,8 @@ def im2col(x: np.ndarray, kernel_size: Pair, stride: Pair, padding: Pair, dilati
     pads = _pads(x.shape, kernel_size, stride, padding, dilation, out_size)
     args = (image, pads, channels_fastest, float(pad_value), h_taps, w_taps, pair(stride), pair(out_size),
             tap_major)
-    with numba.parallel_chunksize(threads.chunk_size(x.shape[0])):  # a channels-last x keeps its C version
-        return versions.call(im2col_kernel, args, strided=() if image.flags.c_contiguous else (0,))
+    with numba.parallel_chunksize(threads.chunk_size(x.shape[0])):
+        return versions.call(im2col_kernel, args, strided=(0,))
 
 
 def col2im(cols: np.ndarray, input_shape: tuple[int, int, int, int], kernel_size: Pair, stride: Pair,

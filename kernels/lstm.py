@@ -181,8 +181,9 @@ def _forward_loop(gemm, w_hh, projected, gates, states, tanh_c, start, stop):  #
     for t in range(steps):
         previous, current = states[t, start:stop], states[t + 1, start:stop]
         # recurrent = h_{t−1} W_hhᵀ: h_{t−1} is the first H of each row of ``previous`` (row stride 2H)
+        row_stride = states.strides[1] // states.itemsize
         gemm(blas.ROW_MAJOR, blas.NO_TRANS, blas.TRANS, rows, width, hidden, np.float32(1), previous.ctypes.data,
-             states.strides[1] // 4, w_hh.ctypes.data, hidden, np.float32(0), recurrent.ctypes.data, width)
+             row_stride, w_hh.ctypes.data, hidden, np.float32(0), recurrent.ctypes.data, width)
         _step_forward(recurrent, projected[t, start:stop], previous[:, hidden:], gates[t, start:stop],
                       current[:, hidden:], current[:, :hidden], tanh_c[t, start:stop], True)
 
