@@ -35,7 +35,7 @@ from numba import prange
 from tinygrad_edu.backend import get_array_module
 
 from . import reference, threads, versions
-from .im2col import _pads, copy_into_padded, pair, taps
+from .im2col import _pads, copy_into_padded, pair, tap_offsets
 
 threads.configure()
 
@@ -144,7 +144,10 @@ def backward_input_kernel(grad, taps, out, pads, h_taps, w_taps, stride):
                         column = ow * stride[1] + w_taps[j]
                         for c in range(channels):
                             padded[row, column, c] += taps[i, j, c] * grad[n, oh, ow, c]
-        out[n] = padded[top:top + height, left:left + width]
+        for h in range(height):  # element by element: a slice assignment would compile Numba's shape-mismatch
+            for w in range(width):  # error formatting (seconds per process)
+                for c in range(channels):
+                    out[n, h, w, c] = padded[top + h, left + w, c]
 
 
 @numba.njit(cache=True)
@@ -180,10 +183,13 @@ def backward_weight_kernel(grad, image, pads, channels_fastest, h_taps, w_taps, 
 
 
 def _geometry(shape: tuple[int, ...], kernel_size: Pair, stride: Pair, padding: Pair, dilation: Pair,
-              out_size: Pair, dtype: Any) -> tuple[Any, Any, tuple[int, int, int, int]]:
-    """The taps' row and column offsets (im2col.taps: tuples in float32, so Numba unrolls the window loops) and
-    the four paddings."""
-    h_taps, w_taps = taps(kernel_size, dilation, dtype)
+              out_size: Pair) -> tuple[np.ndarray, np.ndarray, tuple[int, int, int, int]]:
+    """The taps' row and column offsets and the four paddings. The offsets are arrays in every dtype (im2col
+    unrolls float32 windows with tuples, one compiled version per kernel size): here the inner loops run along
+    the channels, so unrolling the window gained nothing measurable (MobileNet's 3×3 on (32, 64, 56, 56) and
+    (32, 256, 14, 14): within the run-to-run noise), while each extra version of these three parallel kernels
+    cost 4–8 s of compiling."""
+    h_taps, w_taps = tap_offsets(kernel_size, dilation)
     return h_taps, w_taps, _pads(shape, kernel_size, stride, padding, dilation, out_size)
 
 
@@ -197,7 +203,7 @@ def forward(x: np.ndarray, weight: np.ndarray, stride: Pair, padding: Pair, dila
             out_size: Pair) -> np.ndarray:
     """The depthwise convolution of ``x`` (N, C, H, W) with ``weight`` (C, 1, kh, kw): (N, C, OH, OW)."""
     kernel_size = weight.shape[2:]
-    h_taps, w_taps, pads = _geometry(x.shape, kernel_size, stride, padding, dilation, out_size, x.dtype)
+    h_taps, w_taps, pads = _geometry(x.shape, kernel_size, stride, padding, dilation, out_size)
     image, channels_fastest = _channels_last_view(x)
     weights = np.ascontiguousarray(weight[:, 0].transpose(1, 2, 0))  # (kh, kw, C)
     args = (image, weights, pads, channels_fastest, h_taps, w_taps, pair(stride), pair(out_size))
@@ -210,8 +216,7 @@ def backward_input(grad: np.ndarray, weight: np.ndarray, input_shape: tuple[int,
                    padding: Pair, dilation: Pair, out_size: Pair) -> np.ndarray:
     """∂L/∂x (N, C, H, W), stored channels-last, from ∂L/∂y (N, C, OH, OW)."""
     batch, channels, height, width = input_shape
-    h_taps, w_taps, pads = _geometry(input_shape, weight.shape[2:], stride, padding, dilation, out_size,
-                                     grad.dtype)
+    h_taps, w_taps, pads = _geometry(input_shape, weight.shape[2:], stride, padding, dilation, out_size)
     weights = np.ascontiguousarray(weight[:, 0].transpose(1, 2, 0))
     out = np.empty((batch, height, width, channels), dtype=grad.dtype)
     args = (np.ascontiguousarray(grad.transpose(0, 2, 3, 1)), weights, out, pads, h_taps, w_taps, pair(stride))
@@ -223,7 +228,7 @@ def backward_input(grad: np.ndarray, weight: np.ndarray, input_shape: tuple[int,
 def backward_weight(grad: np.ndarray, x: np.ndarray, kernel_size: Pair, stride: Pair, padding: Pair,
                     dilation: Pair, out_size: Pair) -> np.ndarray:
     """∂L/∂W (C, 1, kh, kw) from ∂L/∂y (N, C, OH, OW) and the input x."""
-    h_taps, w_taps, pads = _geometry(x.shape, kernel_size, stride, padding, dilation, out_size, x.dtype)
+    h_taps, w_taps, pads = _geometry(x.shape, kernel_size, stride, padding, dilation, out_size)
     image, channels_fastest = _channels_last_view(x)
     args = (np.ascontiguousarray(grad.transpose(0, 2, 3, 1)), image, pads, channels_fastest, h_taps, w_taps,
             pair(stride))

@@ -61,7 +61,10 @@ def forward_sample(padded, taps, bias, out, n, stride, dilation, kernel_size, ac
     """out[n] = bias + Σ_taps x · W for every output pixel of sample n, one output row (oh) at a time."""
     for oh in range(out.shape[1]):
         conv_row(padded[n], taps, bias, oh, stride, dilation, kernel_size, acc)
-        out[n, oh] = acc
+        target = out[n, oh]
+        for ow in range(acc.shape[0]):  # element by element: a slice assignment `out[n, oh] = acc` would compile
+            for o in range(acc.shape[1]):  # Numba's shape-mismatch error formatting (seconds per process)
+                target[ow, o] = acc[ow, o]
 
 
 @numba.njit(cache=True)
@@ -138,8 +141,10 @@ def backward_sample(padded, grad, partial_w, partial_b, n, stride, dilation, ker
                 acc = sum_w[i * kernel_size[1] + j]
                 for o in range(channels):
                     acc[o] += row[o]
-    partial_w[n] = sum_w
-    partial_b[n] = sum_b
+    for o in range(channels):  # element by element, as in forward_sample
+        partial_b[n, o] = sum_b[o]
+        for tap in range(sum_w.shape[0]):
+            partial_w[n, tap, o] = sum_w[tap, o]
 
 
 @numba.njit(parallel=True, cache=True)

@@ -193,10 +193,16 @@ def taps(kernel_size: Pair, dilation: Pair, dtype: Any) -> tuple[Any, Any]:
     version per kernel size, with the loops over the window unrolled (col2im of (64, 32, 13, 13), 3×3:
     0.98 → 0.69 ms). For other dtypes (float64 is for gradient checks) as arrays: one version for every
     kernel size, each one saving the 3–6 s a parallel kernel takes to compile."""
-    offsets = [np.arange(kernel_size[a], dtype=np.int64) * int(dilation[a]) for a in range(2)]
+    rows, columns = tap_offsets(kernel_size, dilation)
     if np.dtype(dtype) == np.float32:
-        return tuple(offsets[0].tolist()), tuple(offsets[1].tolist())
-    return offsets[0], offsets[1]
+        return tuple(rows.tolist()), tuple(columns.tolist())
+    return rows, columns
+
+
+def tap_offsets(kernel_size: Pair, dilation: Pair) -> tuple[np.ndarray, np.ndarray]:
+    """The window's row and column offsets as int64 arrays: one compiled version for every kernel size."""
+    return (np.arange(kernel_size[0], dtype=np.int64) * int(dilation[0]),
+            np.arange(kernel_size[1], dtype=np.int64) * int(dilation[1]))
 
 
 def _pads(shape: tuple[int, ...], kernel_size: Pair, stride: Pair, padding: Pair, dilation: Pair,
