@@ -22,7 +22,8 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.mark.skipif(STAND_IN, reason="this is the run on the stand-in itself")
 def test_the_gpu_tests_pass_on_the_cupy_stand_in():
     env = {**os.environ, "TINYGRAD_EDU_GPU_STAND_IN": "1", "NUMBA_ENABLE_CUDASIM": "1"}
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "gpu", "tests/gpu"]
+    # -n 0: this test already runs in one of the suite's worker processes; the stand-in run stays in one process
+    command = [sys.executable, "-m", "pytest", "-q", "-n", "0", "-p", "no:cacheprovider", "-m", "gpu", "tests/gpu"]
     result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
     summary = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else result.stderr[-2000:]
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
