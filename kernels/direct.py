@@ -143,7 +143,8 @@ def backward_sample(padded, grad, partial_w, partial_b, n, stride, dilation, ker
                     acc[o] += row[o]
     for o in range(channels):  # element by element, as in forward_sample
         partial_b[n, o] = sum_b[o]
-        for tap in range(sum_w.shape[0]):
+    for tap in range(sum_w.shape[0]):
+        for o in range(channels):
             partial_w[n, tap, o] = sum_w[tap, o]
 
 
