@@ -178,10 +178,10 @@ def _forward_loop(gemm, w_hh, projected, gates, states, tanh_c, start, stop):  #
     hidden = width // 4
     rows = stop - start
     recurrent = np.empty((rows, width), dtype=np.float32)
+    row_stride = states.strides[1] // states.itemsize  # of ``previous`` below, in elements (2H)
     for t in range(steps):
         previous, current = states[t, start:stop], states[t + 1, start:stop]
-        # recurrent = h_{t−1} W_hhᵀ: h_{t−1} is the first H of each row of ``previous`` (row stride 2H)
-        row_stride = states.strides[1] // states.itemsize
+        # recurrent = h_{t−1} W_hhᵀ: h_{t−1} is the first H of each row of ``previous``
         gemm(blas.ROW_MAJOR, blas.NO_TRANS, blas.TRANS, rows, width, hidden, np.float32(1), previous.ctypes.data,
              row_stride, w_hh.ctypes.data, hidden, np.float32(0), recurrent.ctypes.data, width)
         _step_forward(recurrent, projected[t, start:stop], previous[:, hidden:], gates[t, start:stop],
