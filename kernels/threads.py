@@ -25,8 +25,9 @@ Large products (a convolution's, a linear layer's over a whole batch) keep all o
 product, OpenBLAS's idle threads spin for ``2^OPENBLAS_THREAD_TIMEOUT`` cycles before they sleep: 2²⁸ by default,
 about 0.1 s, longer than most of our Numba kernels, which then run with one core taken by a spinning thread
 (the LSTM's time loop on two threads: 17 ms alone, 28 ms after one two-thread product). ``import tinygrad_edu``
-sets the variable to 18 (about 0.1 ms, still enough for back-to-back products) when NumPy, which loads OpenBLAS
-and reads it once, has not been imported before; ``describe()`` shows whether it took effect. OpenBLAS's
+sets the variable to 18 (about 0.1 ms, still enough for back-to-back products) unless you set it; where NumPy
+was imported first, OpenBLAS has read it already, so ``apply_openblas_thread_timeout()`` makes it read it again;
+``describe()`` shows the value OpenBLAS uses. OpenBLAS's
 thread count is set through its C API (``openblas_set_num_threads``), found with ctypes in the loaded library;
 with another BLAS (MKL, Accelerate) ``small_products()`` does nothing.
 
@@ -124,7 +125,7 @@ def describe() -> str:
     layer = numba.threading_layer() if _threads_started() else "not started"
     return (f"policy={_configured or 'unconfigured'}, layer={layer}, threads={numba.get_num_threads()}, "
             f"BLAS threads={blas_threads()}, small products={small_blas_policy()}, "
-            f"OPENBLAS_THREAD_TIMEOUT={os.environ.get('OPENBLAS_THREAD_TIMEOUT', 'unset')}")
+            f"OpenBLAS thread timeout={openblas_thread_timeout()}")
 
 
 # ------------------------------------------------------------------------------------------------ OpenBLAS
@@ -180,6 +181,37 @@ def set_blas_threads(count: int) -> None:
     functions = _openblas()
     if functions is not None:
         functions[0](count)
+
+
+def openblas_thread_timeout() -> int | None:
+    """The ``OPENBLAS_THREAD_TIMEOUT`` OpenBLAS has read (its idle threads spin 2^n cycles; 0: its default, 2²⁸),
+    or None when NumPy's BLAS is not an OpenBLAS we can ask."""
+    library = openblas_library()
+    getter = getattr(library, "openblas_thread_timeout", None) if library is not None else None
+    if getter is None:
+        return None
+    getter.restype = ctypes.c_int
+    return int(getter())
+
+
+def apply_openblas_thread_timeout() -> bool:
+    """Make an already-loaded OpenBLAS obey ``OPENBLAS_THREAD_TIMEOUT`` as it is now in ``os.environ``.
+
+    OpenBLAS reads its environment once, when it loads (with NumPy), and its threads take the timeout when they
+    start. ``import tinygrad_edu`` after ``import numpy`` calls this: OpenBLAS re-reads its environment
+    (``openblas_read_env``) and stops its threads (``blas_thread_shutdown_``, what it does itself before a
+    fork); the next product that wants them starts them again, with the new timeout. Without it, the LSTM step
+    took 48–51 ms instead of 31–34 ms (a spinning BLAS thread held a core through the time loop). Returns whether
+    it could; call it while no other thread is inside OpenBLAS.
+    """
+    library = openblas_library()
+    read_env = getattr(library, "openblas_read_env", None) if library is not None else None
+    shutdown = getattr(library, "blas_thread_shutdown_", None) if library is not None else None
+    if read_env is None or shutdown is None:
+        return False
+    read_env()
+    shutdown()
+    return True
 
 
 def small_blas_policy() -> str:

@@ -17,14 +17,21 @@ modules below the train layer import the modules they need, never ``tinygrad_edu
 """
 
 import os as _os
+import sys as _sys
 
-# Before NumPy loads OpenBLAS, which reads it once: how long OpenBLAS's idle threads spin before they sleep
-# (2^18 cycles, about 0.1 ms, instead of 2^28, about 0.1 s). A spinning BLAS thread takes a core from the Numba
-# kernel that follows a matrix product (kernels/threads.py has the measurements). With NumPy imported first,
-# OpenBLAS keeps its default; setting the variable yourself wins.
+# How long OpenBLAS's idle threads spin before they sleep: 2^18 cycles, about 0.1 ms, instead of 2^28, about
+# 0.1 s. A spinning BLAS thread takes a core from the Numba kernel that follows a matrix product
+# (kernels/threads.py has the measurements). OpenBLAS reads the variable when NumPy loads it; where NumPy was
+# imported first, it is told to read it again. Setting the variable yourself wins.
+_reread_blas_timeout = "numpy" in _sys.modules and "OPENBLAS_THREAD_TIMEOUT" not in _os.environ
 _os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "18")
 
 import numpy as _np  # noqa: E402
+
+if _reread_blas_timeout:
+    from .kernels import threads as _threads
+
+    _threads.apply_openblas_thread_timeout()
 
 # tg.autograd.grad and tg.optim.SGD resolve after `import tinygrad_edu as tg`, as after `import torch`;
 # tensor_methods binds the long tail of Tensor methods

@@ -94,6 +94,25 @@ def test_small_products_run_openblas_on_one_thread_and_restore_it():
     assert wrong.returncode != 0 and "TINYGRAD_EDU_SMALL_BLAS='some' is not a policy" in wrong.stderr
 
 
+@pytest.mark.slow  # three fresh processes
+def test_openblas_thread_timeout_applies_whichever_is_imported_first():
+    """``import tinygrad_edu`` gives OpenBLAS's idle threads a short spin (2^18 cycles) whether NumPy was imported
+    before it or not; a value set in the environment stays; products are right after OpenBLAS's threads restart."""
+    check = ("import numpy as np; import tinygrad_edu; from tinygrad_edu.kernels import threads; "
+             "a = np.arange(90000, dtype=np.float32).reshape(300, 300) % 7; "
+             "exact = (a.astype(np.int64) @ a.astype(np.int64)).astype(np.float32); "
+             "print(threads.openblas_thread_timeout(), np.array_equal(a @ a, exact))")
+    tinygrad_first = check.replace("import numpy as np; import tinygrad_edu;", "import tinygrad_edu; import numpy as np;")
+    numpy_first = run_python(check, OPENBLAS_NUM_THREADS="2")
+    assert numpy_first.returncode == 0, numpy_first.stderr
+    if numpy_first.stdout.split()[0] == "None":
+        pytest.skip("NumPy's BLAS here is not an OpenBLAS that threads.py can ask")
+    assert numpy_first.stdout.split() == ["18", "True"]
+    assert run_python(tinygrad_first, OPENBLAS_NUM_THREADS="2").stdout.split() == ["18", "True"]
+    own = run_python(check, OPENBLAS_NUM_THREADS="2", OPENBLAS_THREAD_TIMEOUT="22")
+    assert own.stdout.split() == ["22", "True"], own.stderr
+
+
 def test_set_blas_threads_refuses_zero():
     from tinygrad_edu.kernels import threads
 
