@@ -214,6 +214,17 @@ def apply_openblas_thread_timeout() -> bool:
     return True
 
 
+def sync_openblas_thread_timeout() -> bool:
+    """``apply_openblas_thread_timeout()`` where the value OpenBLAS read differs from ``OPENBLAS_THREAD_TIMEOUT``
+    in ``os.environ`` (NumPy imported before the variable was set). Returns whether it acted."""
+    try:
+        wanted = int(os.environ.get("OPENBLAS_THREAD_TIMEOUT", ""))
+    except ValueError:
+        return False
+    current = openblas_thread_timeout()
+    return current is not None and current != wanted and apply_openblas_thread_timeout()
+
+
 def small_blas_policy() -> str:
     """``TINYGRAD_EDU_SMALL_BLAS``: "serial" (default) or "parallel"."""
     policy = os.environ.get(SMALL_BLAS_ENV_VAR, "serial").strip().lower()

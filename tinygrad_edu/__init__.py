@@ -17,21 +17,14 @@ modules below the train layer import the modules they need, never ``tinygrad_edu
 """
 
 import os as _os
-import sys as _sys
 
 # How long OpenBLAS's idle threads spin before they sleep: 2^18 cycles, about 0.1 ms, instead of 2^28, about
 # 0.1 s. A spinning BLAS thread takes a core from the Numba kernel that follows a matrix product
 # (kernels/threads.py has the measurements). OpenBLAS reads the variable when NumPy loads it; where NumPy was
-# imported first, it is told to read it again. Setting the variable yourself wins.
-_reread_blas_timeout = "numpy" in _sys.modules and "OPENBLAS_THREAD_TIMEOUT" not in _os.environ
+# imported first, it is told to read it again (at the end of the imports). Setting the variable yourself wins.
 _os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "18")
 
 import numpy as _np  # noqa: E402
-
-if _reread_blas_timeout:
-    from .kernels import threads as _threads
-
-    _threads.apply_openblas_thread_timeout()
 
 # tg.autograd.grad and tg.optim.SGD resolve after `import tinygrad_edu as tg`, as after `import torch`;
 # tensor_methods binds the long tail of Tensor methods
@@ -160,6 +153,11 @@ from .ops.linalg import (
                          trace,
                          vdot,
 )
+
+# isort: split
+from .kernels import threads as _threads
+
+_threads.sync_openblas_thread_timeout()  # NumPy imported first: OpenBLAS has read its environment already
 
 __version__ = "0.1.0"
 

@@ -102,7 +102,8 @@ def test_openblas_thread_timeout_applies_whichever_is_imported_first():
              "a = np.arange(90000, dtype=np.float32).reshape(300, 300) % 7; "
              "exact = (a.astype(np.int64) @ a.astype(np.int64)).astype(np.float32); "
              "print(threads.openblas_thread_timeout(), np.array_equal(a @ a, exact))")
-    tinygrad_first = check.replace("import numpy as np; import tinygrad_edu;", "import tinygrad_edu; import numpy as np;")
+    tinygrad_first = check.replace("import numpy as np; import tinygrad_edu;",
+                                   "import tinygrad_edu; import numpy as np;")
     numpy_first = run_python(check, OPENBLAS_NUM_THREADS="2")
     assert numpy_first.returncode == 0, numpy_first.stderr
     if numpy_first.stdout.split()[0] == "None":

@@ -221,3 +221,20 @@ def test_errors_name_the_layer_and_the_fix():
         nn.RNN(4, 5, nonlinearity="sigmoid")
     with pytest.raises(ValueError, match=r"RNNCell\(4, 5\) got input of shape \(3, 2\)"):
         nn.RNNCell(4, 5)(tg.randn(3, 2))
+
+
+@pytest.mark.parametrize("kind", ["RNN", "GRU", "LSTM"])
+def test_float32_input_meets_float64_weights_at_float64(kind):
+    """Mixed dtypes meet at the promoted dtype, as in ``nn.Linear``: the output equals the all-float64 run, and the
+    float32 input's gradient comes back in float32. (The LSTM's float32 kernels once read the float64 weights as
+    float32 words: the output was off by up to 0.6.)"""
+    rng = np.random.default_rng(0)
+    layer = getattr(nn, kind)(4, 5).double()
+    x = rng.standard_normal((3, 2, 4))
+    x32 = tg.tensor(x.astype(np.float32), requires_grad=True)
+    mixed = layer(x32)[0]
+    assert mixed.dtype == np.float64
+    exact = layer(tg.tensor(x.astype(np.float32).astype(np.float64)))[0]
+    np.testing.assert_allclose(mixed.numpy(), exact.numpy(), rtol=0, atol=1e-12)
+    mixed.sum().backward()
+    assert x32.grad.dtype == np.float32 and np.isfinite(x32.grad.numpy()).all()

@@ -69,6 +69,8 @@ class RNNSequence(Function):
         dW_ih = Σ_t dz_tᵀ x_t,   dW_hh = Σ_t dz_tᵀ h_{t−1},   db_ih = db_hh = Σ_t Σ_batch dz_t,   dx_t = dz_t W_ih
     """
 
+    promotes = "same"  # float32 input, float64 weights: both float64, as Linear (the kernels need one dtype)
+
     def forward(self, x: Any, h0: Any, w_ih: Any, w_hh: Any, b_ih: Any = None, b_hh: Any = None,
                 nonlinearity: str = "tanh") -> Any:
         xp = get_array_module(x)
@@ -128,6 +130,8 @@ class LSTMSequence(Function):
 
     and the weight gradients are summed over time as for ``RNNSequence``.
     """
+
+    promotes = "same"  # float32 input, float64 weights: both float64, as Linear (the kernels need one dtype)
 
     def forward(self, x: Any, h0: Any, c0: Any, w_ih: Any, w_hh: Any, b_ih: Any = None, b_hh: Any = None) -> Any:
         xp = get_array_module(x)
@@ -208,6 +212,8 @@ class GRUSequence(Function):
         dn̂ = dh ⊙ (1 − z) ⊙ (1 − n²),   dẑ = dh ⊙ (h_{t−1} − n) ⊙ z(1 − z),   dr̂ = dn̂ ⊙ a ⊙ r(1 − r)
         input side: [dr̂, dẑ, dn̂];  hidden side: [dr̂, dẑ, dn̂ ⊙ r];  step t − 1 receives dh ⊙ z + (hidden side) W_hh
     """
+
+    promotes = "same"  # float32 input, float64 weights: both float64, as Linear (the kernels need one dtype)
 
     def forward(self, x: Any, h0: Any, w_ih: Any, w_hh: Any, b_ih: Any = None, b_hh: Any = None) -> Any:
         xp = get_array_module(x)
