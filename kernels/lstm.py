@@ -2,7 +2,7 @@
 the hidden state (forward), or all four gate gradients and the cell gradient (backward). A NumPy reference twin
 of each (``*_reference``) writes the same lines with whole-array operations; the tests check the two agree.
 
-Forward, per step (z = x_t W_ihᵀ + b_ih + b_hh precomputed for all steps, ops/rnn.py):
+Forward, per step (x_t W_ihᵀ + b_ih + b_hh precomputed for all steps by ops/rnn.py, or by the loop kernel):
 
     [z_i, z_f, z_g, z_o] = z_t + h_{t−1} W_hhᵀ
     i = σ(z_i),  f = σ(z_f),  g = tanh(z_g),  o = σ(z_o)
@@ -15,8 +15,11 @@ Backward, per step, with dh and dc what reaches h_t and c_t (from the output and
     dz_o = dh ⊙ tanh(c_t) ⊙ o(1 − o),   and step t − 1 receives dc ⊙ f (and dz W_hh, a product outside)
 
 ``forward_loop`` and ``backward_loop`` run the whole time loop for a block of batch rows in one call, float32 on
-OpenBLAS: the product of each step is a cblas_sgemm called from the kernel (blas.py), so a thread runs its
-loop without taking the GIL (ops/rnn.py runs the Python loop, product by product, otherwise).
+OpenBLAS: the products of each step are cblas_sgemm called from the kernel (blas.py), so a thread runs its
+loop without taking the GIL (ops/rnn.py runs the Python loop, product by product, otherwise). The forward loop
+computes x_t W_ihᵀ at each step as well, into the buffer that receives h_{t−1} W_hhᵀ, rather than reading a
+(T, B, 4H) projection made before the loop: the step's input side is then still in the cache, and the pass that
+wrote the whole projection and added the biases to it is gone (the forward 14.6–15.1 → 12.7 ms, 2 threads).
 
 The nonlinearities are one tanh: σ(z) = ½ + ½ tanh(z/2). In float32 the kernels compute it with the vectorised
 exponential of attention.py, tanh|x| = (1 − e^{−2|x|}) / (1 + e^{−2|x|}) (and a short odd polynomial near 0, where
@@ -158,40 +161,52 @@ def loops_available(array: Any) -> bool:
     return isinstance(array, np.ndarray) and array.dtype == np.float32 and blas.sgemm() is not None
 
 
-def forward_loop(w_hh: Any, projected: Any, gates: Any, states: Any, tanh_c: Any, start: int, stop: int) -> None:
-    """The forward time loop for batch rows start … stop − 1. ``states`` (T + 1, B, 2H) holds [h_t, c_t] with
-    [h₀, c₀] at t = 0 and receives the others; ``projected``, ``gates`` (T, B, 4H) and ``tanh_c`` (T, B, H) as
-    in ``step_forward``."""
-    _forward_loop(blas.sgemm(), w_hh, projected, gates, states, tanh_c, start, stop)
+def forward_loop(x: Any, w_ih: Any, w_hh: Any, bias: Any, gates: Any, states: Any, tanh_c: Any, start: int,
+                 stop: int) -> None:
+    """The forward time loop for batch rows start … stop − 1: z = x_t W_ihᵀ + h_{t−1} W_hhᵀ + bias, then
+    ``step_forward``. ``x`` (T, B, I), ``w_ih`` and ``w_hh`` C-contiguous; ``bias`` (4H,) is b_ih + b_hh (zeros
+    without biases). ``states`` (T + 1, B, 2H) holds [h_t, c_t] with [h₀, c₀] at t = 0 and receives the others;
+    ``gates`` (T, B, 4H) and ``tanh_c`` (T, B, H) as in ``step_forward``."""
+    _forward_loop(blas.sgemm(), x, w_ih, w_hh, bias, gates, states, tanh_c, start, stop)
 
 
-def backward_loop(w_hh: Any, grad: Any, gates: Any, states: Any, tanh_c: Any, grad_z: Any, grad_h: Any,
-                  grad_c: Any, start: int, stop: int) -> None:
+def backward_loop(w_ih: Any, w_hh: Any, grad: Any, gates: Any, states: Any, tanh_c: Any, grad_z: Any, grad_h: Any,
+                  grad_c: Any, grad_x: Any, start: int, stop: int) -> None:
     """Backward through time for batch rows start … stop − 1: ``step_backward`` then dh_{t−1} = dz_t W_hh per
-    step; ``grad_h``, ``grad_c`` (B, H) end as the gradients at h₀, c₀."""
-    _backward_loop(blas.sgemm(), w_hh, grad, gates, states, tanh_c, grad_z, grad_h, grad_c, start, stop)
+    step, and dx_t = dz_t W_ih into ``grad_x`` (T, B, I) unless it is empty (the input needs no gradient);
+    ``grad_h``, ``grad_c`` (B, H) end as the gradients at h₀, c₀."""
+    _backward_loop(blas.sgemm(), w_ih, w_hh, grad, gates, states, tanh_c, grad_z, grad_h, grad_c, grad_x, start, stop)
 
 
 @numba.njit(cache=True, nogil=True)
-def _forward_loop(gemm, w_hh, projected, gates, states, tanh_c, start, stop):  # pragma: no cover
-    steps, _, width = projected.shape
+def _forward_loop(gemm, x, w_ih, w_hh, bias, gates, states, tanh_c, start, stop):  # pragma: no cover
+    steps, _, width = gates.shape
+    features = x.shape[2]
     hidden = width // 4
     rows = stop - start
-    recurrent = np.empty((rows, width), dtype=np.float32)
+    z = np.empty((rows, width), dtype=np.float32)
+    bias_rows = np.empty((rows, width), dtype=np.float32)  # the bias in every row: step_forward adds it to z
+    for r in range(rows):
+        for j in range(width):
+            bias_rows[r, j] = bias[j]
     row_stride = states.strides[1] // states.itemsize  # of ``previous`` below, in elements (2H)
     for t in range(steps):
         previous, current = states[t, start:stop], states[t + 1, start:stop]
-        # recurrent = h_{t−1} W_hhᵀ: h_{t−1} is the first H of each row of ``previous``
+        # z = x_t W_ihᵀ, then z += h_{t−1} W_hhᵀ: h_{t−1} is the first H of each row of ``previous``
+        gemm(blas.ROW_MAJOR, blas.NO_TRANS, blas.TRANS, rows, width, features, np.float32(1),
+             x[t, start:stop].ctypes.data, features, w_ih.ctypes.data, features, np.float32(0), z.ctypes.data, width)
         gemm(blas.ROW_MAJOR, blas.NO_TRANS, blas.TRANS, rows, width, hidden, np.float32(1), previous.ctypes.data,
-             row_stride, w_hh.ctypes.data, hidden, np.float32(0), recurrent.ctypes.data, width)
-        _step_forward(recurrent, projected[t, start:stop], previous[:, hidden:], gates[t, start:stop],
-                      current[:, hidden:], current[:, :hidden], tanh_c[t, start:stop], True)
+             row_stride, w_hh.ctypes.data, hidden, np.float32(1), z.ctypes.data, width)
+        _step_forward(z, bias_rows, previous[:, hidden:], gates[t, start:stop], current[:, hidden:],
+                      current[:, :hidden], tanh_c[t, start:stop], True)
 
 
 @numba.njit(cache=True, nogil=True)
-def _backward_loop(gemm, w_hh, grad, gates, states, tanh_c, grad_z, grad_h, grad_c, start, stop):  # pragma: no cover
+def _backward_loop(gemm, w_ih, w_hh, grad, gates, states, tanh_c, grad_z, grad_h, grad_c, grad_x, start,
+                   stop):  # pragma: no cover
     steps, _, width = gates.shape
     hidden = width // 4
+    features = w_ih.shape[1]
     rows = stop - start
     for t in range(steps - 1, -1, -1):
         _step_backward(grad[t, start:stop], grad_h[start:stop], grad_c[start:stop], gates[t, start:stop],
@@ -200,3 +215,7 @@ def _backward_loop(gemm, w_hh, grad, gates, states, tanh_c, grad_z, grad_h, grad
         gemm(blas.ROW_MAJOR, blas.NO_TRANS, blas.NO_TRANS, rows, hidden, width, np.float32(1),
              grad_z[t, start:stop].ctypes.data, width, w_hh.ctypes.data, hidden, np.float32(0),
              grad_h[start:stop].ctypes.data, hidden)
+        if grad_x.shape[0]:  # dx_t = dz_t W_ih while dz_t is in the cache (one product after the loop otherwise)
+            gemm(blas.ROW_MAJOR, blas.NO_TRANS, blas.NO_TRANS, rows, features, width, np.float32(1),
+                 grad_z[t, start:stop].ctypes.data, width, w_ih.ctypes.data, features, np.float32(0),
+                 grad_x[t, start:stop].ctypes.data, features)

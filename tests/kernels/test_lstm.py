@@ -70,24 +70,26 @@ def loop_choice(use_loops, split):
 @pytest.mark.skipif(not lstm.loops_available(np.zeros(1, np.float32)),
                     reason="NumPy's BLAS is not an OpenBLAS with a 64-bit cblas_sgemm: the LSTM keeps its Python loop")
 @given(steps=st.integers(1, 6), batch=st.integers(1, 7), hidden=st.integers(1, 24), seed=st.integers(0, 2**16),
-       split=st.booleans())
+       split=st.booleans(), biases=st.booleans(), x_grad=st.booleans())
 @settings(max_examples=25, deadline=None)
-def test_whole_loop_kernels_equal_the_python_loop(steps, batch, hidden, seed, split):
-    """The op with forward_loop/backward_loop (sgemm called from the kernel, rows shared out between threads)
-    gives the numbers of its Python loop (NumPy's product, then the step kernel) to rounding: the products are
-    the same BLAS routine, the order of their operands may differ."""
+def test_whole_loop_kernels_equal_the_python_loop(steps, batch, hidden, seed, split, biases, x_grad):
+    """The op with forward_loop/backward_loop (sgemm called from the kernel, rows shared out between threads; the
+    input's projection and its gradient inside the loops) gives the numbers of its Python loop (NumPy's products,
+    then the step kernel) to rounding: the products are the same BLAS routine, their operands grouped otherwise."""
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((steps, batch, 3)).astype(np.float32)
     h0, c0 = (rng.standard_normal((batch, hidden)).astype(np.float32) for _ in range(2))
     w_ih = (0.5 * rng.standard_normal((4 * hidden, 3))).astype(np.float32)
     w_hh = (0.5 * rng.standard_normal((4 * hidden, hidden))).astype(np.float32)
+    bias = [rng.standard_normal(4 * hidden).astype(np.float32) for _ in range(2)] if biases else []
     seed_grad = rng.standard_normal((steps, batch, 2 * hidden)).astype(np.float32)
     results = []
     for loops in (True, False):
         with loop_choice(loops, split):
-            inputs = [tg.tensor(a, requires_grad=True) for a in (x, h0, c0, w_ih, w_hh)]
+            inputs = [tg.tensor(a, requires_grad=k > 0 or x_grad) for k, a in enumerate((x, h0, c0, w_ih, w_hh, *bias))]
             out = ops.LSTMSequence.apply(*inputs)
             out.backward(seed_grad)
-            results.append([out.numpy()] + [t.grad.numpy() for t in inputs])
-    for name, with_loops, python_loop in zip(("out", "x", "h0", "c0", "w_ih", "w_hh"), *results, strict=True):
+            results.append([out.numpy()] + [t.grad.numpy() if t.requires_grad else 0 for t in inputs])
+    names = ("out", "x", "h0", "c0", "w_ih", "w_hh", "b_ih", "b_hh")[:len(results[0])]
+    for name, with_loops, python_loop in zip(names, *results, strict=True):
         np.testing.assert_allclose(with_loops, python_loop, rtol=1e-5, atol=1e-5, err_msg=name)

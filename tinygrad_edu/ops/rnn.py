@@ -21,16 +21,26 @@ from ..kernels import dispatch
 from .activation import stable_sigmoid
 
 
+def _check_features(x: Any, w_ih: Any) -> None:
+    if x.shape[2] != w_ih.shape[1]:
+        raise ValueError(f"the input has {x.shape[2]} features per step but the layer's input_size is "
+                         f"{w_ih.shape[1]}: the last axis of the input must be {w_ih.shape[1]}")
+
+
+def _summed_biases(*biases: Any) -> Any:
+    """b_ih + b_hh (or the one present), None without biases."""
+    present = [bias for bias in biases if bias is not None]
+    return sum(present[1:], present[0]) if present else None
+
+
 def _input_projection(x: Any, w_ih: Any, *biases: Any) -> Any:
     """x_t W_ihᵀ (+ the biases) for every step at once: one (T·B, I) × (I, G·H) product."""
     steps, batch, features = x.shape
-    if features != w_ih.shape[1]:
-        raise ValueError(f"the input has {features} features per step but the layer's input_size is "
-                         f"{w_ih.shape[1]}: the last axis of the input must be {w_ih.shape[1]}")
+    _check_features(x, w_ih)
     projected = (x.reshape(steps * batch, features) @ w_ih.T).reshape(steps, batch, w_ih.shape[0])
-    present = [bias for bias in biases if bias is not None]
-    if present:  # b_ih + b_hh first (one short vector), then one pass over the (T, B, G·H) projection
-        projected += present[0] if len(present) == 1 else sum(present[1:], present[0])
+    bias = _summed_biases(*biases)
+    if bias is not None:  # b_ih + b_hh first (one short vector), then one pass over the (T, B, G·H) projection
+        projected += bias
     return projected
 
 
@@ -41,13 +51,14 @@ def _check_state(name: str, state: Any, batch: int, hidden: int) -> None:
 
 def _weight_grads(grad_gates: Any, x: Any, w_ih: Any, previous_h: Any,
                   need_x: bool) -> tuple[Any, Any, Any, Any]:
-    """dx = dZ W_ih, dW_ih = Σ_t dZ_tᵀ x_t, dW_hh = Σ_t dZ_tᵀ h_{t−1}, db = Σ_t Σ_batch dZ_t: one product each."""
+    """dx = dZ W_ih, dW_ih = Σ_t dZ_tᵀ x_t, dW_hh = Σ_t dZ_tᵀ h_{t−1}, db = Σ_t Σ_batch dZ_t: one product each
+    (db too: 1ᵀ dZ, a third of the time of NumPy's column sums of a (3200, 512) dZ)."""
     steps, batch, gates = grad_gates.shape
     flat = grad_gates.reshape(steps * batch, gates)
     grad_x = (flat @ w_ih).reshape(x.shape) if need_x else None
     grad_w_ih = flat.T @ x.reshape(steps * batch, -1)
     grad_w_hh = flat.T @ previous_h.reshape(steps * batch, -1)
-    grad_b = flat.sum(axis=0)
+    grad_b = get_array_module(flat).ones(steps * batch, dtype=flat.dtype) @ flat
     return grad_x, grad_w_ih, grad_w_hh, grad_b
 
 
@@ -138,18 +149,23 @@ class LSTMSequence(Function):
         hidden = w_hh.shape[1]
         _check_state("h_0", h0, x.shape[1], hidden)
         _check_state("c_0", c0, x.shape[1], hidden)
-        projected = _input_projection(x, w_ih, b_ih, b_hh)
         steps, batch = x.shape[:2]
-        gates = xp.empty(projected.shape, dtype=x.dtype)  # i, f, g, o after their nonlinearities
+        gates = xp.empty((steps, batch, w_hh.shape[0]), dtype=x.dtype)  # i, f, g, o after their nonlinearities
         states = xp.empty((steps + 1, batch, 2 * hidden), dtype=x.dtype)  # [h_t, c_t], [h₀, c₀] first
         states[0, :, :hidden], states[0, :, hidden:] = h0, c0
         tanh_c = xp.empty((steps, batch, hidden), dtype=x.dtype)  # kept for the backward pass
         loops = dispatch.lstm_loops(x)
         w_hh = xp.ascontiguousarray(w_hh)
-        if loops is not None:  # the whole loop in one kernel call per thread (kernels/lstm.py)
+        if loops is not None:  # the whole loop, x_t W_ihᵀ included, in one kernel call per thread (kernels/lstm.py)
+            _check_features(x, w_ih)
+            inputs, w_ih = xp.ascontiguousarray(x), xp.ascontiguousarray(w_ih)
+            bias = _summed_biases(b_ih, b_hh)
+            bias = xp.zeros(w_hh.shape[0], dtype=x.dtype) if bias is None else bias
+
             def run(start: int, stop: int) -> None:
-                loops[0](w_hh, projected, gates, states, tanh_c, start, stop)
+                loops[0](inputs, w_ih, w_hh, bias, gates, states, tanh_c, start, stop)
         else:
+            projected = _input_projection(x, w_ih, b_ih, b_hh)
             step_forward, _ = dispatch.lstm_steps(x)  # one fused pass per step (kernels/lstm.py)
 
             def run(start: int, stop: int) -> None:  # the time loop for batch rows start … stop − 1
@@ -179,9 +195,13 @@ class LSTMSequence(Function):
         grad_h = xp.zeros((batch, hidden), dtype=gates.dtype)
         grad_c = xp.zeros((batch, hidden), dtype=gates.dtype)
         loops = dispatch.lstm_loops(grad)
+        grad_x = None  # dx_t = dz_t W_ih inside the loop, where the loop kernels run and the input needs it
         if loops is not None:
+            buffer = xp.empty(x.shape if self.needs_input_grad[0] else (0, 0, 0), dtype=gates.dtype)
+            grad_x = buffer if self.needs_input_grad[0] else None
+
             def run(start: int, stop: int) -> None:
-                loops[1](w_hh, grad, gates, states, self.tanh_c, grad_z, grad_h, grad_c, start, stop)
+                loops[1](w_ih, w_hh, grad, gates, states, self.tanh_c, grad_z, grad_h, grad_c, buffer, start, stop)
         else:
             _, step_backward = dispatch.lstm_steps(grad)
 
@@ -195,8 +215,9 @@ class LSTMSequence(Function):
         with dispatch.small_products():
             dispatch.run_blocks(dispatch.row_blocks(grad, batch, work_per_row=steps * w_hh.size), run)
         previous_h = states[:-1, :, :hidden]  # h_{t−1} for t = 1..T: h₀ followed by h₁..h_{T−1}
-        grad_x, grad_w_ih, grad_w_hh, grad_b = _weight_grads(grad_z, x, w_ih, previous_h, self.needs_input_grad[0])
-        grads = (grad_x, grad_h, grad_c, grad_w_ih, grad_w_hh)
+        need_x = self.needs_input_grad[0] and grad_x is None
+        product_x, grad_w_ih, grad_w_hh, grad_b = _weight_grads(grad_z, x, w_ih, previous_h, need_x)
+        grads = (product_x if grad_x is None else grad_x, grad_h, grad_c, grad_w_ih, grad_w_hh)
         return grads + (grad_b, grad_b) if len(self.needs_input_grad) > 5 else grads
 
 
