@@ -32,14 +32,14 @@ import numpy as np
 from .fair import peak_rss_mib as peak_rss_of_this_process_mib
 
 
-def torch_documents_cnn(torch: Any) -> Any:
+def torch_documents_cnn(torch: Any, classes: int = 10) -> Any:
     """``models.DocumentsCNN`` written with ``torch.nn``: the same layers, so the same ``state_dict`` keys."""
     t = torch.nn
     return t.Sequential(
         t.Conv2d(1, 32, 3), t.ReLU(), t.MaxPool2d(2),
         t.Conv2d(32, 64, 3), t.ReLU(), t.MaxPool2d(2),
         t.Conv2d(64, 64, 3), t.ReLU(),
-        t.Flatten(), t.Linear(576, 64), t.ReLU(), t.Linear(64, 10),
+        t.Flatten(), t.Linear(576, 64), t.ReLU(), t.Linear(64, classes),
     )
 
 

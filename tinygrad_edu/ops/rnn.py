@@ -3,7 +3,9 @@ time (BPTT) in ``backward``.
 
 Why one op for the whole sequence rather than a graph of per-step ops: the input projection x_t W_ihᵀ of every
 step is one big matrix product before the loop, and the weight gradients Σ_t dz_tᵀ x_t and Σ_t dz_tᵀ h_{t−1}
-are one big product after it; only h_{t−1} W_hhᵀ and its transpose stay inside the loop. The per-step graph
+are one big product after it; only h_{t−1} W_hhᵀ and its transpose stay inside the loop. (The LSTM's float32
+loop kernels take x_t W_ihᵀ and dz_t W_ih into the loop after all, where the step's rows are in the cache:
+kernels/lstm.py has the measurement.) The per-step graph
 (``nn.rnn.lstm_cell_composed``, the readable version) computes the same numbers: the tests check it, and
 docs/sequence-models.md has the timings.
 

@@ -31,6 +31,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -204,25 +205,29 @@ def _rank() -> int:
     return distributed.rank()
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Parse ``argv``, build model, data and optimizer, call ``fit``; returns the exit status (2: no dataset)."""
-    args = parse_args(argv)
-    backend.use(args.device)
+@dataclass
+class Recipe:
+    """What ``main`` trains: the model, its data and its optimizer, built from the command line's arguments."""
+
+    model: nn.Module
+    train_set: Any
+    test_set: Any
+    augmentation: Any  # transforms.RandomAffine, or None
+    loader: DataLoader
+    optimizer: Any
+    scheduler: Any
+
+
+def build_recipe(args: argparse.Namespace, ranks: int = 1) -> Recipe:
+    """Seed, data, model, augmentation, loader, optimizer and schedule, in the order that fixes every random draw
+    (bench/mnist_race.py builds PyTorch's side through it too, for the same weights, batches and augmentations).
+    Raises ``DatasetMissing``."""
     backend.manual_seed(args.seed)
-    try:
-        train_set, test_set = load_dataset(args.dataset, args.data_dir, args.limit, args.seed, args.download)
-    except DatasetMissing as error:
-        print(f"{PROG}: error: {error}", file=sys.stderr)
-        return 2
+    train_set, test_set = load_dataset(args.dataset, args.data_dir, args.limit, args.seed, args.download)
     classes = 5 if args.dataset == "shapes" else 10
     model = MODELS[args.model](classes)
     augment = args.dataset == "mnist" and args.model == "cnn" and not args.no_augment
     augmentation = transforms.RandomAffine(degrees=8, translate=0.07, zoom=0.07) if augment else None
-    ranks = _world_size() if args.distributed or "OMPI_COMM_WORLD_SIZE" in os.environ or "PMI_SIZE" in os.environ else 1
-    if args.batch_size % ranks:
-        print(f"{PROG}: error: --batch-size {args.batch_size} is the global batch: it must divide among the "
-              f"{ranks} ranks", file=sys.stderr)
-        return 2
     loader = DataLoader(train_set, batch_size=args.batch_size // ranks, shuffle=True, transform=augmentation)
     if ranks > 1:
         loader = parallel.shard_train_loader(loader)  # before the schedule: len(loader) counts one rank's steps
@@ -231,6 +236,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         optimizer = optim.SGD(model.parameters(), lr=0.05 if args.lr is None else args.lr, momentum=0.9)
     scheduler = optim.lr_scheduler.LambdaLR(optimizer, one_cycle(args.epochs * len(loader)))
+    return Recipe(model, train_set, test_set, augmentation, loader, optimizer, scheduler)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse ``argv``, build model, data and optimizer, call ``fit``; returns the exit status (2: no dataset)."""
+    args = parse_args(argv)
+    backend.use(args.device)
+    ranks = _world_size() if args.distributed or "OMPI_COMM_WORLD_SIZE" in os.environ or "PMI_SIZE" in os.environ else 1
+    if args.batch_size % ranks:
+        print(f"{PROG}: error: --batch-size {args.batch_size} is the global batch: it must divide among the "
+              f"{ranks} ranks", file=sys.stderr)
+        return 2
+    try:
+        recipe = build_recipe(args, ranks)
+    except DatasetMissing as error:
+        print(f"{PROG}: error: {error}", file=sys.stderr)
+        return 2
+    model, test_set, augmentation, loader = recipe.model, recipe.test_set, recipe.augmentation, recipe.loader
+    optimizer, scheduler = recipe.optimizer, recipe.scheduler
     timer = EpochTimer()
     callbacks: list[Callback] = [timer]
     if args.checkpoint:
