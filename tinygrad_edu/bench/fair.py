@@ -180,20 +180,16 @@ def child_environment(threads: int, malloc: bool = False) -> dict[str, str]:
     return env
 
 
-class Side:
-    """One child process and the parent's end of its line protocol."""
+class ChildProcess:
+    """A child process and the parent's end of a line protocol: a command line in, one JSON line out."""
 
-    def __init__(self, registry: str, name: str, side: str, seed: int, threads: int, warmup: int,
-                 min_block_s: float, malloc: bool = False) -> None:
-        command = [sys.executable, "-m", "tinygrad_edu.bench.fair", "--child", name, "--side", side,
-                   "--registry", registry, "--seed", str(seed), "--threads", str(threads), "--warmup", str(warmup),
-                   "--min-block-s", str(min_block_s)]
+    def __init__(self, side: str, command: list[str], env: dict[str, str]) -> None:
         self.side = side
         self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                        stderr=subprocess.PIPE, text=True, env=child_environment(threads, malloc))
+                                        stderr=subprocess.PIPE, text=True, env=env)
 
-    def ask(self, command: str | None = None) -> dict[str, float]:
-        """Send ``command`` (or nothing: a memory child answers by itself) and read the one-line answer."""
+    def ask(self, command: str | None = None) -> dict[str, Any]:
+        """Send ``command`` (or nothing: a child that speaks first, as a memory child) and read the answer."""
         assert self.process.stdin is not None and self.process.stdout is not None
         if command is not None:
             self.process.stdin.write(command + "\n")
@@ -206,21 +202,36 @@ class Side:
         return json.loads(line)
 
     def close(self) -> None:
+        """Ask the child to quit (if it still runs), wait for it and close the three pipes."""
         if self.process.poll() is None:
             try:
                 assert self.process.stdin is not None
                 self.process.stdin.write("quit\n")
-                self.process.stdin.close()
+                self.process.stdin.flush()
             except (BrokenPipeError, OSError):
                 pass
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        for stream in (self.process.stdout, self.process.stderr):
+        for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
             if stream is not None:
-                stream.close()
+                try:
+                    stream.close()
+                except (BrokenPipeError, OSError):
+                    pass
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+class Side(ChildProcess):
+    """One workload's child process of ``measure`` (the line protocol of the module docstring)."""
+
+    def __init__(self, registry: str, name: str, side: str, seed: int, threads: int, warmup: int,
+                 min_block_s: float, malloc: bool = False) -> None:
+        command = [sys.executable, "-m", "tinygrad_edu.bench.fair", "--child", name, "--side", side,
+                   "--registry", registry, "--seed", str(seed), "--threads", str(threads), "--warmup", str(warmup),
+                   "--min-block-s", str(min_block_s)]
+        super().__init__(side, command, child_environment(threads, malloc))
 
 
 def measure(name: str, rounds: int = 15, threads: int | None = None, seed: int = 0, warmup: int = 3,

@@ -42,7 +42,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -219,52 +218,21 @@ def time_to_target(history: Sequence[dict[str, Any]], target: float) -> float | 
     return None
 
 
-class _Side:
-    def __init__(self, side: str, options: argparse.Namespace, seed: int) -> None:
-        from .fair import child_environment
+def _start(side: str, options: argparse.Namespace, seed: int) -> Any:
+    """The ``side`` child for ``seed`` (bench.fair's ChildProcess: a command line in, one JSON line out)."""
+    from .fair import ChildProcess, child_environment
 
-        command = [sys.executable, "-m", "tinygrad_edu.bench.mnist_race", "--child", side, "--dataset",
-                   options.dataset, "--epochs", str(options.epochs), "--seed", str(seed), "--segment",
-                   str(options.segment), "--threads", str(options.threads)]
-        command += ["--data-dir", options.data_dir] if options.data_dir else []
-        command += ["--limit", str(options.limit)] if options.limit else []
-        self.side = side
-        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                        text=True, env=child_environment(options.threads))
-
-    def train(self) -> dict[str, Any]:
-        return self.ask("train")
-
-    def ask(self, command: str | None) -> dict[str, Any]:
-        """Send ``command`` (None: only read the next line, as the child's ``ready``) and read the answer."""
-        assert self.process.stdin is not None and self.process.stdout is not None
-        if command is not None:
-            self.process.stdin.write(command + "\n")
-            self.process.stdin.flush()
-        line = self.process.stdout.readline()
-        if not line:
-            self.process.wait()
-            error = self.process.stderr.read() if self.process.stderr else ""
-            raise RuntimeError(f"the {self.side} process stopped (exit {self.process.returncode}): {error[-1500:]}")
-        return json.loads(line)
-
-    def close(self) -> None:
-        if self.process.poll() is None:
-            try:
-                assert self.process.stdin is not None
-                self.process.stdin.write("quit\n")
-                self.process.stdin.close()
-            except OSError:
-                pass
-            self.process.wait(timeout=60)
-        for stream in (self.process.stdout, self.process.stderr):
-            if stream is not None:
-                stream.close()
+    command = [sys.executable, "-m", "tinygrad_edu.bench.mnist_race", "--child", side, "--dataset", options.dataset,
+               "--epochs", str(options.epochs), "--seed", str(seed), "--segment", str(options.segment),
+               "--threads", str(options.threads)]
+    command += ["--data-dir", options.data_dir] if options.data_dir else []
+    command += ["--limit", str(options.limit)] if options.limit else []
+    return ChildProcess(side, command, child_environment(options.threads))
 
 
 def race(options: argparse.Namespace, seed: int, pause_s: float = 0.5) -> dict[str, Any]:
     """One seed: both sides to the end of the run in alternating segments; every segment kept."""
-    sides = {name: _Side(name, options, seed) for name in SIDES}
+    sides = {name: _start(name, options, seed) for name in SIDES}
     history: dict[str, list[dict[str, Any]]] = {name: [] for name in SIDES}
     try:
         ready = {name: side.ask(None) for name, side in sides.items()}
@@ -272,7 +240,7 @@ def race(options: argparse.Namespace, seed: int, pause_s: float = 0.5) -> dict[s
         while not finished:  # ours, PyTorch, PyTorch, ours, ours, …: neither always follows the other
             for name in SIDES if len(history["ours"]) % 2 == 0 else SIDES[::-1]:
                 time.sleep(pause_s)
-                history[name].append(sides[name].train())
+                history[name].append(sides[name].ask("train"))
             finished = all(history[name][-1]["done"] for name in SIDES)
     finally:
         for side in sides.values():

@@ -107,7 +107,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with open(args.json_file) as f:
         section = render(json.load(f))
-    document = None if args.print else open(args.doc).read()
+    document = None
+    if not args.print:
+        with open(args.doc) as f:
+            document = f.read()
     begin, end = markers(args.section)
     if document is None or begin not in document or end not in document:
         print(section)
