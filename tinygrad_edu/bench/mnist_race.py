@@ -23,7 +23,7 @@ augmentations, so which of them needs a third epoch to pass 99% depends on the s
 3. a side's time to the target is the sum of its training seconds up to the first evaluation at or above it.
 
 Before the clock starts each side runs one step of a copy of its model and one evaluation: that loads our
-compiled kernels from Numba's cache (1.2–1.7 s), as importing PyTorch loads its own; the ``ready`` line reports it.
+compiled kernels from Numba's cache (1.5–4 s here), as importing PyTorch loads its own; the ``ready`` line reports it.
 
 The two still part ways: their rounding differs, and the gap grows over the steps, so the two accuracy curves
 are close but not equal; evaluating every ``segment`` steps (a quarter epoch by default) rather than once an
@@ -40,6 +40,7 @@ Benchmark code: it needs PyTorch (its side imports it) and the MNIST files (or `
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import statistics
 import sys
@@ -49,6 +50,14 @@ from typing import Any
 
 import numpy as np
 
+from .. import backend, optim
+from ..nn import functional as F
+from ..tensor import Tensor
+from ..train import cli
+from ..train.fit import evaluate
+from .fair import ChildProcess, child_environment
+from .kernels import torch_documents_cnn
+
 SIDES = ("ours", "torch")
 
 
@@ -56,8 +65,6 @@ SIDES = ("ours", "torch")
 
 
 def _recipe_args(dataset: str, data_dir: str | None, epochs: int, seed: int, limit: int | None) -> argparse.Namespace:
-    from ..train import cli
-
     argv = ["--model", "cnn", "--dataset", dataset, "--epochs", str(epochs), "--seed", str(seed), "--quiet"]
     argv += ["--data-dir", data_dir] if data_dir else []
     argv += ["--limit", str(limit)] if limit else []
@@ -66,8 +73,6 @@ def _recipe_args(dataset: str, data_dir: str | None, epochs: int, seed: int, lim
 
 def _batches(loader: Any, epochs: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Every training batch of the run as NumPy arrays, epoch after epoch (each epoch reshuffles)."""
-    from .. import backend
-
     for _ in range(epochs):
         for images, labels in loader:
             yield backend.to_numpy(images.data), backend.to_numpy(labels.data)
@@ -75,13 +80,9 @@ def _batches(loader: Any, epochs: int) -> Iterator[tuple[np.ndarray, np.ndarray]
 
 class _OurTrainer:
     def __init__(self, recipe: Any) -> None:
-        from ..nn import functional as F
-
         self.recipe, self.loss = recipe, F.cross_entropy
 
     def step(self, images: np.ndarray, labels: np.ndarray) -> None:
-        from ..tensor import Tensor
-
         recipe = self.recipe
         recipe.optimizer.zero_grad()
         self.loss(recipe.model(Tensor(images)), Tensor(labels)).backward()
@@ -91,11 +92,6 @@ class _OurTrainer:
     def warm_up(self) -> None:
         """One step of a copy of the model on a batch of zeros: loads the compiled kernels (Numba's cache) before
         the clock starts, as ``import torch`` loads PyTorch's, and draws no random number."""
-        import copy
-
-        from .. import optim
-        from ..tensor import Tensor
-
         model = copy.deepcopy(self.recipe.model)
         optimizer = optim.Adam(model.parameters())
         batch = self.recipe.loader.batch_size
@@ -104,8 +100,6 @@ class _OurTrainer:
         self.accuracy()
 
     def accuracy(self) -> float:
-        from ..train.fit import evaluate
-
         return float(evaluate(self.recipe.model, self.recipe.test_set)["accuracy"])
 
 
@@ -113,18 +107,13 @@ class _TorchTrainer:
     def __init__(self, recipe: Any, threads: int, total_steps: int, lr: float) -> None:
         import torch
 
-        from .. import backend
-        from ..train.cli import one_cycle
-        from .kernels import torch_documents_cnn
-
         torch.set_num_threads(threads)
-        self.torch = torch
-        classes = recipe.model.state_dict()[next(reversed(recipe.model.state_dict()))].shape[0]
-        self.model = torch_documents_cnn(torch, classes)
-        self.model.load_state_dict({name: torch.from_numpy(np.array(backend.to_numpy(value.data)))
-                                    for name, value in recipe.model.state_dict().items()})
+        self.torch, self.batch = torch, recipe.loader.batch_size
+        state = {name: np.array(backend.to_numpy(value.data)) for name, value in recipe.model.state_dict().items()}
+        self.model = torch_documents_cnn(torch, classes=state[list(state)[-1]].shape[0])  # the last bias
+        self.model.load_state_dict({name: torch.from_numpy(value) for name, value in state.items()})
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=lr)
-        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, one_cycle(total_steps))
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, cli.one_cycle(total_steps))
         images, labels = recipe.test_set.get_batch(np.arange(len(recipe.test_set)))
         self.test = torch.from_numpy(backend.to_numpy(images)), torch.from_numpy(backend.to_numpy(labels))
 
@@ -138,12 +127,10 @@ class _TorchTrainer:
 
     def warm_up(self) -> None:
         """As ``_OurTrainer.warm_up``: one step of a copy, one evaluation."""
-        import copy
-
         torch = self.torch
         model = copy.deepcopy(self.model)
         optimizer = torch.optim.Adam(model.parameters())
-        images, labels = torch.zeros(64, 1, 28, 28), torch.zeros(64, dtype=torch.int64)
+        images, labels = torch.zeros(self.batch, 1, 28, 28), torch.zeros(self.batch, dtype=torch.int64)
         torch.nn.functional.cross_entropy(model(images), labels).backward()
         optimizer.step()
         self.accuracy()
@@ -162,9 +149,6 @@ class _TorchTrainer:
 def child(side: str, dataset: str, data_dir: str | None, epochs: int, seed: int, limit: int | None,
           segment: int, threads: int, stdin: Any = sys.stdin, stdout: Any = sys.stdout) -> None:
     """Build the recipe and train ``segment`` steps per ``train`` command (the module docstring's protocol)."""
-    from .. import backend
-    from ..train import cli
-
     args = _recipe_args(dataset, data_dir, epochs, seed, limit)
     recipe = cli.build_recipe(args)
     total = epochs * len(recipe.loader)
@@ -220,8 +204,6 @@ def time_to_target(history: Sequence[dict[str, Any]], target: float) -> float | 
 
 def _start(side: str, options: argparse.Namespace, seed: int) -> Any:
     """The ``side`` child for ``seed`` (bench.fair's ChildProcess: a command line in, one JSON line out)."""
-    from .fair import ChildProcess, child_environment
-
     command = [sys.executable, "-m", "tinygrad_edu.bench.mnist_race", "--child", side, "--dataset", options.dataset,
                "--epochs", str(options.epochs), "--seed", str(seed), "--segment", str(options.segment),
                "--threads", str(options.threads)]
