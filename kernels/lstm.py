@@ -2,7 +2,8 @@
 the hidden state (forward), or all four gate gradients and the cell gradient (backward). A NumPy reference twin
 of each (``*_reference``) writes the same lines with whole-array operations; the tests check the two agree.
 
-Forward, per step (x_t W_ihᵀ + b_ih + b_hh precomputed for all steps by ops/rnn.py, or by the loop kernel):
+Forward, per step (z_t = x_t W_ihᵀ + b_ih + b_hh: precomputed for all steps by ops/rnn.py, or per step by the
+loop kernel):
 
     [z_i, z_f, z_g, z_o] = z_t + h_{t−1} W_hhᵀ
     i = σ(z_i),  f = σ(z_f),  g = tanh(z_g),  o = σ(z_o)

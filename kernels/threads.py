@@ -26,7 +26,7 @@ product, OpenBLAS's idle threads spin for ``2^OPENBLAS_THREAD_TIMEOUT`` cycles b
 about 0.1 s, longer than most of our Numba kernels, which then run with one core taken by a spinning thread
 (the LSTM's time loop on two threads: 17 ms alone, 28 ms after one two-thread product). ``import tinygrad_edu``
 sets the variable to 18 (about 0.1 ms, still enough for back-to-back products) unless you set it; where NumPy
-was imported first, OpenBLAS has read it already, so ``apply_openblas_thread_timeout()`` makes it read it again;
+was imported first, OpenBLAS has read it already, so ``sync_openblas_thread_timeout()`` makes it read it again;
 ``describe()`` shows the value OpenBLAS uses. OpenBLAS's
 thread count is set through its C API (``openblas_set_num_threads``), found with ctypes in the loaded library;
 with another BLAS (MKL, Accelerate) ``small_products()`` does nothing.
@@ -183,11 +183,16 @@ def set_blas_threads(count: int) -> None:
         functions[0](count)
 
 
+def _openblas_function(name: str) -> Any | None:
+    """The function ``name`` of the OpenBLAS that NumPy loaded (unprefixed: OpenBLAS's internals), or None."""
+    library = openblas_library()
+    return None if library is None else getattr(library, name, None)
+
+
 def openblas_thread_timeout() -> int | None:
     """The ``OPENBLAS_THREAD_TIMEOUT`` OpenBLAS has read (its idle threads spin 2^n cycles; 0: its default, 2²⁸),
     or None when NumPy's BLAS is not an OpenBLAS we can ask."""
-    library = openblas_library()
-    getter = getattr(library, "openblas_thread_timeout", None) if library is not None else None
+    getter = _openblas_function("openblas_thread_timeout")
     if getter is None:
         return None
     getter.restype = ctypes.c_int
@@ -201,12 +206,10 @@ def apply_openblas_thread_timeout() -> bool:
     start. ``import tinygrad_edu`` after ``import numpy`` calls this: OpenBLAS re-reads its environment
     (``openblas_read_env``) and stops its threads (``blas_thread_shutdown_``, what it does itself before a
     fork); the next product that wants them starts them again, with the new timeout. Without it, the LSTM step
-    took 48–51 ms instead of 31–34 ms (a spinning BLAS thread held a core through the time loop). Returns whether
+    took 47–51 ms instead of 31–32 ms (a spinning BLAS thread held a core through the time loop). Returns whether
     it could; call it while no other thread is inside OpenBLAS.
     """
-    library = openblas_library()
-    read_env = getattr(library, "openblas_read_env", None) if library is not None else None
-    shutdown = getattr(library, "blas_thread_shutdown_", None) if library is not None else None
+    read_env, shutdown = _openblas_function("openblas_read_env"), _openblas_function("blas_thread_shutdown_")
     if read_env is None or shutdown is None:
         return False
     read_env()
