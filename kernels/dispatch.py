@@ -292,6 +292,13 @@ def lstm_loops(array: Any) -> tuple[Any, Any] | None:
     return (lstm.forward_loop, lstm.backward_loop) if lstm.loops_available(array) else None
 
 
+def lstm_stacked_weights(w_ih: Any, w_hh: Any, bias: Any) -> Any:
+    """The right operand of ``lstm_loops``' one product per step, [W_ihᵀ; W_hhᵀ; bᵀ] (lstm.py)."""
+    from . import lstm
+
+    return lstm.stacked_weights(w_ih, w_hh, bias)
+
+
 def row_blocks(array: Any, rows: int, work_per_row: int = 1) -> list[tuple[int, int]]:
     """How to share out ``rows`` independent rows of a loop of small products (threads.row_blocks): one block
     per kernel thread for NumPy arrays on the Numba kernels, a single block otherwise (CuPy, the reference)."""

@@ -221,6 +221,8 @@ def test_errors_name_the_layer_and_the_fix():
         nn.RNN(4, 5, nonlinearity="sigmoid")
     with pytest.raises(ValueError, match=r"RNNCell\(4, 5\) got input of shape \(3, 2\)"):
         nn.RNNCell(4, 5)(tg.randn(3, 2))
+    with pytest.raises(ValueError, match=r"\(2, 0, 4\): a sequence needs at least one time step \(axis 1 is 0\)"):
+        nn.LSTM(4, 5, batch_first=True)(tg.randn(2, 0, 4))
 
 
 @pytest.mark.parametrize("kind", ["RNN", "GRU", "LSTM"])

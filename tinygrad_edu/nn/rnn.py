@@ -81,6 +81,10 @@ class _RNNBase(Module):
         if input.shape[-1] != self.input_size:
             raise ValueError(f"{name} got input of shape {tuple(input.shape)}: the last axis (features per step) "
                              f"must be {self.input_size}")
+        steps_axis = 1 if self.batch_first and input.ndim == 3 else 0
+        if input.shape[steps_axis] == 0:  # PyTorch refuses it too: there is no h_T to return
+            raise ValueError(f"{name} got input of shape {tuple(input.shape)}: a sequence needs at least one time "
+                             f"step (axis {steps_axis} is 0)")
         unbatched = input.ndim == 2
         if unbatched:
             return input.unsqueeze(1), True

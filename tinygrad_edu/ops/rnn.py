@@ -4,10 +4,10 @@ time (BPTT) in ``backward``.
 Why one op for the whole sequence rather than a graph of per-step ops: the input projection x_t W_ihᵀ of every
 step is one big matrix product before the loop, and the weight gradients Σ_t dz_tᵀ x_t and Σ_t dz_tᵀ h_{t−1}
 are one big product after it; only h_{t−1} W_hhᵀ and its transpose stay inside the loop. (The LSTM's float32
-loop kernels take x_t W_ihᵀ and dz_t W_ih into the loop after all, where the step's rows are in the cache:
-kernels/lstm.py has the measurement.) The per-step graph
-(``nn.rnn.lstm_cell_composed``, the readable version) computes the same numbers: the tests check it, and
-docs/sequence-models.md has the timings.
+loop kernels take x_t W_ihᵀ and dz_t W_ih into the loop after all, where the step's rows are in the cache, and
+each thread computes its rows' share of the weight gradients: kernels/lstm.py has the measurements.) The
+per-step graph (``nn.rnn.lstm_cell_composed``, the readable version) computes the same numbers: the tests
+check it, and docs/sequence-models.md has the timings.
 
 Layout: x is (T, B, I) (time first), h₀ and c₀ are (B, H), weights have PyTorch's layout: W_ih (G·H, I),
 W_hh (G·H, H), biases (G·H,), with the G gate blocks stacked in PyTorch's order.
@@ -16,6 +16,8 @@ W_hh (G·H, H), biases (G·H,), with the G gate blocks stacked in PyTorch's orde
 from __future__ import annotations
 
 from typing import Any
+
+import numpy as np
 
 from ..autograd import Function
 from ..backend import get_array_module
@@ -158,14 +160,17 @@ class LSTMSequence(Function):
         tanh_c = xp.empty((steps, batch, hidden), dtype=x.dtype)  # kept for the backward pass
         loops = dispatch.lstm_loops(x)
         w_hh = xp.ascontiguousarray(w_hh)
+        operand = None
         if loops is not None:  # the whole loop, x_t W_ihᵀ included, in one kernel call per thread (kernels/lstm.py)
             _check_features(x, w_ih)
-            inputs, w_ih = xp.ascontiguousarray(x), xp.ascontiguousarray(w_ih)
+            inputs, w_ih = xp.ascontiguousarray(x), xp.ascontiguousarray(w_ih)  # the backward loop's too
             bias = _summed_biases(b_ih, b_hh)
-            bias = xp.zeros(w_hh.shape[0], dtype=x.dtype) if bias is None else bias
+            weights = dispatch.lstm_stacked_weights(w_ih, w_hh, xp.zeros(w_hh.shape[0], x.dtype) if bias is None
+                                                    else bias)
+            operand = xp.empty((steps * batch, weights.shape[0]), dtype=x.dtype)  # [x_t, h_{t−1}, 1] rows
 
             def run(start: int, stop: int) -> None:
-                loops[0](inputs, w_ih, w_hh, bias, gates, states, tanh_c, start, stop)
+                loops[0](inputs, weights, gates, states, tanh_c, operand, start, stop)
         else:
             projected = _input_projection(x, w_ih, b_ih, b_hh)
             step_forward, _ = dispatch.lstm_steps(x)  # one fused pass per step (kernels/lstm.py)
@@ -180,10 +185,12 @@ class LSTMSequence(Function):
 
         # one small product per step: OpenBLAS on one thread (kernels/threads.py); each batch row has its own
         # recurrence, so the rows are shared out between threads that each run the whole time loop
+        work = steps * w_hh.size  # multiply-adds of one batch row's recurrent products
+        blocks = dispatch.row_blocks(x, batch, work_per_row=work)
         with dispatch.small_products():
-            work = steps * w_hh.size  # multiply-adds of one batch row's recurrent products
-            dispatch.run_blocks(dispatch.row_blocks(x, batch, work_per_row=work), run)
-        self.tanh_c = tanh_c
+            dispatch.run_blocks(blocks, run)
+        # the backward loops take the same blocks: the operand's rows are laid out block after block
+        self.tanh_c, self.operand, self.blocks = tanh_c, operand, blocks
         self.save_for_backward(x, w_ih, w_hh, gates, states)
         return states[1:]
 
@@ -193,34 +200,55 @@ class LSTMSequence(Function):
         steps, batch, _ = grad.shape
         hidden = w_hh.shape[1]
         grad = xp.ascontiguousarray(grad, dtype=gates.dtype)
-        grad_z = xp.empty(gates.shape, dtype=gates.dtype)
         grad_h = xp.zeros((batch, hidden), dtype=gates.dtype)
         grad_c = xp.zeros((batch, hidden), dtype=gates.dtype)
         loops = dispatch.lstm_loops(grad)
-        grad_x = None  # dx_t = dz_t W_ih inside the loop, where the loop kernels run and the input needs it
-        if loops is not None:
-            buffer = xp.empty(x.shape if self.needs_input_grad[0] else (0, 0, 0), dtype=gates.dtype)
-            grad_x = buffer if self.needs_input_grad[0] else None
+        if loops is not None and self.operand is not None:  # the forward ran them too: dx, dW and db inside
+            return self._backward_loops(loops[1], grad, grad_h, grad_c, self.blocks)
+        grad_z = xp.empty(gates.shape, dtype=gates.dtype)
+        _, step_backward = dispatch.lstm_steps(grad)
 
-            def run(start: int, stop: int) -> None:
-                loops[1](w_ih, w_hh, grad, gates, states, self.tanh_c, grad_z, grad_h, grad_c, buffer, start, stop)
-        else:
-            _, step_backward = dispatch.lstm_steps(grad)
-
-            def run(start: int, stop: int) -> None:  # backward through time for batch rows start … stop − 1
-                rows = slice(start, stop)
-                for t in range(steps - 1, -1, -1):
-                    step_backward(grad[t, rows], grad_h[rows], grad_c[rows], gates[t, rows], states[t, rows, hidden:],
-                                  self.tanh_c[t, rows], grad_z[t, rows])
-                    xp.matmul(grad_z[t, rows], w_hh, out=grad_h[rows])  # dh_{t−1} = dz_t W_hh (+ the output's, inside)
+        def run(start: int, stop: int) -> None:  # backward through time for batch rows start … stop − 1
+            rows = slice(start, stop)
+            for t in range(steps - 1, -1, -1):
+                step_backward(grad[t, rows], grad_h[rows], grad_c[rows], gates[t, rows], states[t, rows, hidden:],
+                              self.tanh_c[t, rows], grad_z[t, rows])
+                xp.matmul(grad_z[t, rows], w_hh, out=grad_h[rows])  # dh_{t−1} = dz_t W_hh (+ the output's, inside)
 
         with dispatch.small_products():
-            dispatch.run_blocks(dispatch.row_blocks(grad, batch, work_per_row=steps * w_hh.size), run)
+            dispatch.run_blocks(self.blocks, run)
         previous_h = states[:-1, :, :hidden]  # h_{t−1} for t = 1..T: h₀ followed by h₁..h_{T−1}
-        need_x = self.needs_input_grad[0] and grad_x is None
-        product_x, grad_w_ih, grad_w_hh, grad_b = _weight_grads(grad_z, x, w_ih, previous_h, need_x)
-        grads = (product_x if grad_x is None else grad_x, grad_h, grad_c, grad_w_ih, grad_w_hh)
+        grad_x, grad_w_ih, grad_w_hh, grad_b = _weight_grads(grad_z, x, w_ih, previous_h, self.needs_input_grad[0])
+        grads = (grad_x, grad_h, grad_c, grad_w_ih, grad_w_hh)
         return grads + (grad_b, grad_b) if len(self.needs_input_grad) > 5 else grads
+
+    def _backward_loops(self, loop: Any, grad: Any, grad_h: Any, grad_c: Any,
+                        blocks: list[tuple[int, int]]) -> tuple[Any, ...]:
+        """``backward`` with kernels/lstm.py's loop, one call per block of batch rows: the block's dx_t inside
+        the loop, its share of [dW_ih, dW_hh, db] = Σ_t dz_tᵀ [x_t, h_{t−1}, 1] after it, on the block's own
+        thread."""
+        x, w_ih, w_hh, gates, states = self.saved
+        steps, batch, width = gates.shape
+        features, hidden = w_ih.shape[1], w_hh.shape[1]
+        grad_z = np.empty((steps * batch, width), dtype=gates.dtype)  # in the order of the forward's operand
+        grad_x = np.empty(x.shape if self.needs_input_grad[0] else (0, 0, 0), dtype=gates.dtype)
+        shares = np.empty((len(blocks), width, self.operand.shape[1]), dtype=gates.dtype)
+        index = {start: k for k, (start, _) in enumerate(blocks)}
+
+        def run(start: int, stop: int) -> None:
+            loop(w_ih, w_hh, grad, gates, states, self.tanh_c, self.operand, grad_z, grad_h, grad_c, grad_x,
+                 shares[index[start]], start, stop)
+
+        with dispatch.small_products():
+            dispatch.run_blocks(blocks, run)
+        total = shares.sum(axis=0)  # the blocks' shares added: [dW_ih, dW_hh, db]
+        grad_w_ih, grad_w_hh = (np.ascontiguousarray(total[:, a:b]) for a, b in
+                                ((0, features), (features, features + hidden)))
+        grads = (grad_x if self.needs_input_grad[0] else None, grad_h, grad_c, grad_w_ih, grad_w_hh)
+        if len(self.needs_input_grad) <= 5:
+            return grads
+        grad_b = np.ascontiguousarray(total[:, -1])
+        return grads + (grad_b, grad_b)
 
 
 class GRUSequence(Function):
