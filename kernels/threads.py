@@ -1,12 +1,22 @@
 """How the parallel kernels get their threads, chosen so that they do not fight OpenBLAS for the cores.
 
 A training step alternates Numba kernels (im2col, pooling, col2im) with OpenBLAS matrix products. Both keep a
-pool of threads, one per core. With Numba's OpenMP layer, its threads spin for a while after each kernel,
-waiting for more work, exactly when OpenBLAS's threads want the same cores: on a 2-core machine an OpenMP kernel
-followed by a BLAS product ran 3.6× slower than the two apart. Threads that sleep when idle avoid it.
+pool of threads, one per core. Threads that spin long after a kernel, waiting for more work, take the cores
+OpenBLAS's threads want next: with OpenMP's default spin (300,000 pauses, milliseconds) an OpenMP kernel followed
+by a BLAS product ran 3.6× slower than the two apart on a 2-core machine. Threads that sleep at once pay for it
+at the next kernel, which must wake them: on this project's virtual machine a sleeping core takes 0.1–1 ms to
+wake (a tiny parallel kernel: 62 µs back to back with Numba's workqueue pool, 206 µs after 5 ms idle; the CNN's
+training step starts about 12 parallel kernels).
 
-    TINYGRAD_EDU_THREADING=workqueue   (default) Numba's own simple thread pool, whose idle threads sleep
-    TINYGRAD_EDU_THREADING=omp         OpenMP, with OMP_WAIT_POLICY=PASSIVE (idle threads sleep) unless set
+    TINYGRAD_EDU_THREADING=workqueue   (default) Numba's own simple thread pool, whose idle threads sleep at once
+    TINYGRAD_EDU_THREADING=omp         OpenMP whose idle threads spin ``SPIN_COUNT`` = 3000 pauses (about 0.1 ms,
+                                       as OpenBLAS's below), then sleep (``GOMP_SPINCOUNT``, set only while GNU
+                                       OpenMP starts; a GOMP_SPINCOUNT or OMP_WAIT_POLICY of yours is obeyed):
+                                       4 µs per kernel back to back, and the CNN step 0.67–0.93× the workqueue
+                                       pool's (five pairs of processes in turn, 2026-12-07). Not the default
+                                       because GNU OpenMP is not fork-safe: a child of ``multiprocessing``'s
+                                       "fork" that runs a parallel kernel is terminated by Numba ("fork() called
+                                       from a process already using GNU OpenMP")
     TINYGRAD_EDU_THREADING=tbb         Intel TBB (needs the tbb package)
     TINYGRAD_EDU_THREADING=serial      the kernels run on one thread; BLAS keeps all cores
     TINYGRAD_EDU_THREADING=numba       leave it to Numba (NUMBA_THREADING_LAYER, else its default order)
@@ -53,6 +63,7 @@ SMALL_BLAS_ENV_VAR = "TINYGRAD_EDU_SMALL_BLAS"
 SMALL_BLAS_CHOICES = ("serial", "parallel")
 DEFAULT = "workqueue"
 CHOICES = ("workqueue", "omp", "tbb", "serial", "numba")
+SPIN_COUNT = 3000  # pause instructions an idle OpenMP thread spins before it sleeps: about 0.1 ms (see omp_spin)
 
 _configured: str | None = None
 
@@ -87,14 +98,34 @@ def configure() -> str:
     if _threads_started():
         policy = "numba"  # some other parallel Numba code ran first: its threads are already running
     elif policy in ("workqueue", "omp", "tbb"):
-        if policy == "omp":
-            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # read when libgomp loads, at the first kernel
         numba.config.THREADING_LAYER = policy
+        if policy == "omp":
+            try:  # a user's GOMP_SPINCOUNT or OMP_WAIT_POLICY is obeyed
+                _start_omp_threads(spin="GOMP_SPINCOUNT" not in os.environ and "OMP_WAIT_POLICY" not in os.environ)
+            except (ImportError, ValueError):
+                raise ValueError(f"{ENV_VAR}=omp: Numba's OpenMP layer does not load here (no libgomp?): "
+                                 "choose workqueue") from None
     elif policy == "serial":
         numba.config.THREADING_LAYER = "workqueue"
         numba.set_num_threads(1)
     _configured = policy
     return policy
+
+
+def _start_omp_threads(spin: bool) -> None:
+    """Start Numba's OpenMP threads; with ``spin``, idle threads spin ``SPIN_COUNT`` pauses, then sleep.
+
+    GNU OpenMP reads ``GOMP_SPINCOUNT`` once, when the library loads (here): the variable is set for that moment
+    only and then restored, so an OpenMP runtime loaded later (PyTorch's own copy) keeps its defaults."""
+    from numba.np.ufunc import parallel
+
+    if spin:
+        os.environ["GOMP_SPINCOUNT"] = str(SPIN_COUNT)
+    try:
+        parallel._launch_threads()
+    finally:
+        if spin:
+            del os.environ["GOMP_SPINCOUNT"]
 
 
 def chunk_size(iterations: int) -> int:

@@ -60,6 +60,11 @@ def test_environment_variable_selects_the_kernels():
     assert result.returncode != 0 and "TINYGRAD_EDU_KERNELS='cython' is not a kernel choice" in result.stderr
 
 
+def _numba_omp_loads() -> bool:
+    result = run_python("from numba.np.ufunc import omppool")
+    return result.returncode == 0
+
+
 @pytest.mark.slow
 def test_threading_policy_default_and_override():
     run_kernel = ("import numpy as np; from tinygrad_edu.kernels import im2col, threads; "
@@ -68,6 +73,11 @@ def test_threading_policy_default_and_override():
     default = run_python(run_kernel)
     assert default.returncode == 0, default.stderr
     assert "policy=workqueue, layer=workqueue" in default.stdout
+    if _numba_omp_loads():  # OpenMP's short spin is set for libgomp's start only, not left to later libraries
+        omp = run_python(run_kernel + "; import os; print('GOMP_SPINCOUNT' in os.environ)",
+                         TINYGRAD_EDU_THREADING="omp")
+        assert omp.returncode == 0, omp.stderr
+        assert "policy=omp, layer=omp" in omp.stdout and omp.stdout.split()[-1] == "False"
     serial = run_python(run_kernel, TINYGRAD_EDU_THREADING="serial")
     assert serial.returncode == 0, serial.stderr
     assert "policy=serial" in serial.stdout and "threads=1" in serial.stdout
