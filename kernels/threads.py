@@ -6,18 +6,21 @@ OpenBLAS's threads want next: with OpenMP's default spin (300,000 pauses, millis
 by a BLAS product ran 3.6× slower than the two apart on a 2-core machine. Threads that sleep at once pay for it
 at the next kernel, which must wake them: on this project's virtual machine a sleeping core takes 0.1–1 ms to
 wake (a tiny parallel kernel: 62 µs back to back with Numba's workqueue pool, 206 µs after 5 ms idle; the CNN's
-training step starts about 12 parallel kernels).
+training step starts about 12 parallel kernels). Intel TBB's threads spin briefly before they sleep, and it is
+fork-safe: 5 µs back to back, and the CNN step 0.72–0.85× the workqueue pool's (four pairs of processes in
+turn, 2026-12-07). So:
 
-    TINYGRAD_EDU_THREADING=workqueue   (default) Numba's own simple thread pool, whose idle threads sleep at once
+    TINYGRAD_EDU_THREADING=tbb         (default where it loads: the ``tbb`` package, in the dev and fast extras)
+                                       Intel TBB
+    TINYGRAD_EDU_THREADING=workqueue   (default otherwise) Numba's own simple thread pool, whose idle threads
+                                       sleep at once
     TINYGRAD_EDU_THREADING=omp         OpenMP whose idle threads spin ``SPIN_COUNT`` = 3000 pauses (about 0.1 ms,
                                        as OpenBLAS's below), then sleep (``GOMP_SPINCOUNT``, set only while GNU
                                        OpenMP starts; a GOMP_SPINCOUNT or OMP_WAIT_POLICY of yours is obeyed):
-                                       4 µs per kernel back to back, and the CNN step 0.67–0.93× the workqueue
-                                       pool's (five pairs of processes in turn, 2026-12-07). Not the default
-                                       because GNU OpenMP is not fork-safe: a child of ``multiprocessing``'s
-                                       "fork" that runs a parallel kernel is terminated by Numba ("fork() called
-                                       from a process already using GNU OpenMP")
-    TINYGRAD_EDU_THREADING=tbb         Intel TBB (needs the tbb package)
+                                       4 µs per kernel back to back, the CNN step 0.67–0.93× workqueue's. Not
+                                       fork-safe: a child of ``multiprocessing``'s "fork" that runs a parallel
+                                       kernel is terminated by Numba ("fork() called from a process already using
+                                       GNU OpenMP")
     TINYGRAD_EDU_THREADING=serial      the kernels run on one thread; BLAS keeps all cores
     TINYGRAD_EDU_THREADING=numba       leave it to Numba (NUMBA_THREADING_LAYER, else its default order)
 
@@ -61,8 +64,7 @@ from typing import Any
 ENV_VAR = "TINYGRAD_EDU_THREADING"
 SMALL_BLAS_ENV_VAR = "TINYGRAD_EDU_SMALL_BLAS"
 SMALL_BLAS_CHOICES = ("serial", "parallel")
-DEFAULT = "workqueue"
-CHOICES = ("workqueue", "omp", "tbb", "serial", "numba")
+CHOICES = ("tbb", "workqueue", "omp", "serial", "numba")
 SPIN_COUNT = 3000  # pause instructions an idle OpenMP thread spins before it sleeps: about 0.1 ms (see omp_spin)
 
 _configured: str | None = None
@@ -74,6 +76,16 @@ def _threads_started() -> bool:
     return bool(getattr(parallel, "_is_initialized", False))
 
 
+def chosen_policy() -> str:
+    """The policy ``configure()`` applies: ``TINYGRAD_EDU_THREADING``, else "numba" where NUMBA_THREADING_LAYER is
+    set, else "tbb" where it loads, else "workqueue"."""
+    if ENV_VAR in os.environ:
+        return os.environ[ENV_VAR].strip().lower()
+    if "NUMBA_THREADING_LAYER" in os.environ:
+        return "numba"
+    return "tbb" if tbb_loads() else "workqueue"
+
+
 def configure() -> str:
     """Apply the threading policy (once) and return its name."""
     global _configured
@@ -81,20 +93,12 @@ def configure() -> str:
         return _configured
     import numba
 
-    if ENV_VAR in os.environ:
-        policy = os.environ[ENV_VAR].strip().lower()
-    elif "NUMBA_THREADING_LAYER" in os.environ:
-        policy = "numba"
-    else:
-        policy = DEFAULT
+    policy = chosen_policy()
     if policy not in CHOICES:
         raise ValueError(f"{ENV_VAR}={policy!r} is not a threading policy: use one of {', '.join(CHOICES)}")
-    if policy == "tbb":
-        try:
-            from numba.np.ufunc import tbbpool  # noqa: F401
-        except ImportError as error:
-            raise ValueError(f"{ENV_VAR}=tbb needs Intel TBB, which is not installed ({error}): "
-                             "pip install tbb, or choose workqueue or omp") from None
+    if policy == "tbb" and not tbb_loads():
+        raise ValueError(f"{ENV_VAR}=tbb needs Intel TBB, which does not load here ({_tbb_error}): "
+                         "pip install tbb, or choose workqueue or omp")
     if _threads_started():
         policy = "numba"  # some other parallel Numba code ran first: its threads are already running
     elif policy in ("workqueue", "omp", "tbb"):
@@ -110,6 +114,34 @@ def configure() -> str:
         numba.set_num_threads(1)
     _configured = policy
     return policy
+
+
+_tbb_error = ""
+
+
+@cache
+def tbb_loads() -> bool:
+    """Whether Numba's TBB layer loads. The ``tbb`` package puts libtbb.so.12 in the environment's lib/ folder,
+    where the dynamic loader does not look: it is loaded from there first (by its full path), and Numba's layer,
+    which needs it, then finds it loaded."""
+    global _tbb_error
+    import site
+    import sys
+
+    for folder in dict.fromkeys((sys.prefix, sys.base_prefix, site.USER_BASE or "")):
+        path = os.path.join(folder, "lib", "libtbb.so.12")
+        if folder and os.path.exists(path):
+            try:
+                ctypes.CDLL(path, mode=ctypes.RTLD_GLOBAL)
+            except OSError:
+                continue
+            break
+    try:
+        from numba.np.ufunc import tbbpool  # noqa: F401
+    except ImportError as error:
+        _tbb_error = str(error)
+        return False
+    return True
 
 
 def _start_omp_threads(spin: bool) -> None:

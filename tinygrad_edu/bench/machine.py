@@ -43,6 +43,8 @@ def machine_facts(load_torch: bool = True) -> dict[str, Any]:
     from its package metadata instead of importing it (the fair benchmark's parent process stays torch-free)."""
     import numba
 
+    from tinygrad_edu.kernels import threads
+
     facts: dict[str, Any] = {
         "cpu": _cpu_name(),
         "cores": os.cpu_count(),
@@ -53,7 +55,7 @@ def machine_facts(load_torch: bool = True) -> dict[str, Any]:
         "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE", "(unset)"),
         "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "(unset)"),
         "numba threads": numba.config.NUMBA_NUM_THREADS,
-        "numba threading layer": numba.config.THREADING_LAYER,
+        "threading policy": threads.chosen_policy(),  # kernels/threads.py: the layer our kernels run on
         "kernels": os.environ.get("TINYGRAD_EDU_KERNELS", "numba (default)"),
         "load average (1, 5, 15 min)": _load_average(),
     }
