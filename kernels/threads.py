@@ -65,7 +65,7 @@ ENV_VAR = "TINYGRAD_EDU_THREADING"
 SMALL_BLAS_ENV_VAR = "TINYGRAD_EDU_SMALL_BLAS"
 SMALL_BLAS_CHOICES = ("serial", "parallel")
 CHOICES = ("tbb", "workqueue", "omp", "serial", "numba")
-SPIN_COUNT = 3000  # pause instructions an idle OpenMP thread spins before it sleeps: about 0.1 ms (see omp_spin)
+SPIN_COUNT = 3000  # pause instructions an idle OpenMP thread spins before it sleeps: about 0.1 ms
 
 _configured: str | None = None
 
@@ -137,8 +137,10 @@ def tbb_loads() -> bool:
                 continue
             break
     try:
-        from numba.np.ufunc import tbbpool  # noqa: F401
-    except ImportError as error:
+        from numba.np.ufunc import parallel, tbbpool  # noqa: F401
+
+        parallel._check_tbb_version_compatible()  # Numba's own check: TBB 2021.6 or later
+    except (ImportError, ValueError, OSError) as error:
         _tbb_error = str(error)
         return False
     return True
