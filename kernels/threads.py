@@ -97,7 +97,7 @@ def configure() -> str:
     if policy not in CHOICES:
         raise ValueError(f"{ENV_VAR}={policy!r} is not a threading policy: use one of {', '.join(CHOICES)}")
     if policy == "tbb" and not tbb_loads():
-        raise ValueError(f"{ENV_VAR}=tbb needs Intel TBB, which does not load here ({_tbb_error}): "
+        raise ValueError(f"{ENV_VAR}=tbb needs Intel TBB, which does not load here ({tbb_problem()}): "
                          "pip install tbb, or choose workqueue or omp")
     if _threads_started():
         policy = "numba"  # some other parallel Numba code ran first: its threads are already running
@@ -116,15 +116,16 @@ def configure() -> str:
     return policy
 
 
-_tbb_error = ""
+def tbb_loads() -> bool:
+    """Whether Numba's TBB layer loads here (``tbb_problem()`` says why not)."""
+    return tbb_problem() is None
 
 
 @cache
-def tbb_loads() -> bool:
-    """Whether Numba's TBB layer loads. The ``tbb`` package puts libtbb.so.12 in the environment's lib/ folder,
-    where the dynamic loader does not look: it is loaded from there first (by its full path), and Numba's layer,
-    which needs it, then finds it loaded."""
-    global _tbb_error
+def tbb_problem() -> str | None:
+    """Why Numba's TBB layer does not load, or None when it does. The ``tbb`` package puts libtbb.so.12 in the
+    environment's lib/ folder, where the dynamic loader does not look: it is loaded from there first (by its full
+    path), and Numba's layer, which needs it, then finds it loaded."""
     import site
     import sys
 
@@ -141,9 +142,8 @@ def tbb_loads() -> bool:
 
         parallel._check_tbb_version_compatible()  # Numba's own check: TBB 2021.6 or later
     except (ImportError, ValueError, OSError) as error:
-        _tbb_error = str(error)
-        return False
-    return True
+        return str(error)
+    return None
 
 
 def _start_omp_threads(spin: bool) -> None:

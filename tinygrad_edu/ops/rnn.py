@@ -242,8 +242,8 @@ class LSTMSequence(Function):
         with dispatch.small_products():
             dispatch.run_blocks(blocks, run)
         total = shares.sum(axis=0)  # the blocks' shares added: [dW_ih, dW_hh, db]
-        grad_w_ih, grad_w_hh = (np.ascontiguousarray(total[:, a:b]) for a, b in
-                                ((0, features), (features, features + hidden)))
+        grad_w_ih = np.ascontiguousarray(total[:, :features])
+        grad_w_hh = np.ascontiguousarray(total[:, features : features + hidden])
         grads = (grad_x if self.needs_input_grad[0] else None, grad_h, grad_c, grad_w_ih, grad_w_hh)
         if len(self.needs_input_grad) <= 5:
             return grads
