@@ -54,7 +54,7 @@ import numpy as np
 
 from tinygrad_edu.backend import get_array_module
 
-from . import threads
+from . import blas, threads
 from .reference import (  # noqa: F401  (the reference lives with the other references; tests read it here too)
     attention_backward_reference,
     attention_forward_reference,
@@ -90,6 +90,15 @@ def attention_forward(q: Any, k: Any, v: Any, bias: Any = None, causal: bool = F
     keep_all = None if keep is None else _expand(keep, batch, lq, lk)
     fast_exp = q.dtype == np.float32
 
+    gemm = blas.sgemm() if q.dtype == np.float32 else None
+    keep3, keep_group = _compact(keep, batch, lq, lk, q.dtype)
+
+    if gemm is not None:
+        with threads.small_products():
+            _short_forward_heads(gemm, q3, k3, v3, probs, out, bias3, bias_group, keep3, keep_group, causal, scale,
+                                 0, n)
+        return out.reshape(batch + out.shape[1:]), probs.reshape(batch + probs.shape[1:])
+
     def heads(a: int, b: int) -> None:  # the heads a … b − 1, on one thread (threads.run_blocks)
         for g, h in _head_groups(a, b, lq * lk):  # a few heads at a time: their S stays in the cache until P V
             np.matmul(q3[g:h], k3[g:h].transpose(0, 2, 1), out=probs[g:h])  # S without its scale: the pass applies it
@@ -120,7 +129,17 @@ def attention_backward(grad_out: Any, q: Any, k: Any, v: Any, probs: Any, out: A
         delta = np.empty((0, 0), dtype=q.dtype)
     else:
         delta = np.einsum("nic,nic->ni", grad_out3, out.reshape(n, lq, v3.shape[2]))  # D = rowsum(dO ⊙ O)
-    grad_q, grad_k, grad_v = np.empty_like(q3), np.empty_like(k3), np.empty_like(v3)
+    # the gradients in their final shapes (arrays of their own: the engine need not copy them), written as (N, L, d)
+    grads = np.empty(q.shape, q.dtype), np.empty(k.shape, q.dtype), np.empty(v.shape, q.dtype)
+    grad_q, grad_k, grad_v = (g.reshape(a.shape) for g, a in zip(grads, (q3, k3, v3), strict=True))
+
+    gemm = blas.sgemm() if q.dtype == np.float32 else None
+
+    if gemm is not None:
+        with threads.small_products():
+            _short_backward_heads(gemm, grad_out3, q3, k3, v3, probs3, keep3, keep_group, delta, scale, grad_q,
+                                  grad_k, grad_v, 0, n)
+        return grads
 
     def heads(a: int, b: int) -> None:  # the heads a … b − 1, on one thread (threads.run_blocks)
         groups = _head_groups(a, b, lq * lk)
@@ -137,7 +156,7 @@ def attention_backward(grad_out: Any, q: Any, k: Any, v: Any, probs: Any, out: A
     with threads.small_products():
         blocks = threads.row_blocks(n, work_per_row=4 * lq * lk * q3.shape[2])
         threads.run_blocks(blocks, heads)
-    return grad_q.reshape(q.shape), grad_k.reshape(k.shape), grad_v.reshape(v.shape)
+    return grads
 
 
 # ------------------------------------------------------------------------------------------- the flash path
@@ -370,6 +389,64 @@ def _softmax_backward_rows(grad_scores, probs, first, keep, keep_group, delta, s
                 row_delta = _dot(grad_row, row)
             for j in range(lk):
                 grad_row[j] = row[j] * (grad_row[j] - row_delta) * scale
+
+
+# The short path's loop over heads as one kernel per thread: float32, the products by the cblas_sgemm of blas.py
+# (MKL's where installed), called through its address as the LSTM's loops do; no GIL, no NumPy call per product.
+
+
+@numba.njit(cache=True, fastmath=_FASTMATH, parallel=True)
+def _short_forward_heads(gemm, q, k, v, probs, out, bias, bias_group, keep, keep_group, causal, scale, start,
+                         stop):  # pragma: no cover
+    """Heads start … stop − 1: S = Q Kᵀ into probs[h], P = softmax(s · S + B) in place, O = (P ⊙ M) V."""
+    _, lq, d = q.shape
+    lk, dv = k.shape[1], v.shape[2]
+    for h in numba.prange(start, stop):
+        weights = np.empty((lq, lk) if keep.shape[0] > 0 else (0, 0), dtype=q.dtype)
+        scores = probs[h]
+        gemm(blas.ROW_MAJOR, blas.NO_TRANS, blas.TRANS, lq, lk, d, np.float32(1), q[h].ctypes.data, d,
+             k[h].ctypes.data, d, np.float32(0), scores.ctypes.data, lk)
+        _softmax_rows(probs[h : h + 1], h, bias, bias_group, causal, scale, True)
+        if keep.shape[0] > 0:
+            _times_keep(scores, keep, keep_group, h, weights)
+            scores = weights
+        gemm(blas.ROW_MAJOR, blas.NO_TRANS, blas.NO_TRANS, lq, dv, lk, np.float32(1), scores.ctypes.data, lk,
+             v[h].ctypes.data, dv, np.float32(0), out[h].ctypes.data, dv)
+
+
+@numba.njit(cache=True, fastmath=_FASTMATH, parallel=True)
+def _short_backward_heads(gemm, grad_out, q, k, v, probs, keep, keep_group, delta, scale, grad_q, grad_k, grad_v,
+                          start, stop):  # pragma: no cover
+    """Heads start … stop − 1: dV = (P ⊙ M)ᵀ dO, dP = dO Vᵀ, s · dS = s · P ⊙ (dP ⊙ M − D), dQ = s dS K,
+    dK = s dSᵀ Q (the module docstring's formulas)."""
+    _, lq, d = q.shape
+    lk, dv = k.shape[1], v.shape[2]
+    for h in numba.prange(start, stop):
+        grad_scores = np.empty((1, lq, lk), dtype=q.dtype)
+        weights = np.empty((lq, lk) if keep.shape[0] > 0 else (0, 0), dtype=q.dtype)
+        masked = probs[h]
+        if keep.shape[0] > 0:
+            _times_keep(probs[h], keep, keep_group, h, weights)
+            masked = weights
+        gemm(blas.ROW_MAJOR, blas.TRANS, blas.NO_TRANS, lk, dv, lq, np.float32(1), masked.ctypes.data, lk,
+             grad_out[h].ctypes.data, dv, np.float32(0), grad_v[h].ctypes.data, dv)
+        gemm(blas.ROW_MAJOR, blas.NO_TRANS, blas.TRANS, lq, lk, dv, np.float32(1), grad_out[h].ctypes.data, dv,
+             v[h].ctypes.data, dv, np.float32(0), grad_scores.ctypes.data, lk)
+        _softmax_backward_rows(grad_scores, probs[h : h + 1], h, keep, keep_group, delta, scale)
+        gemm(blas.ROW_MAJOR, blas.NO_TRANS, blas.NO_TRANS, lq, d, lk, np.float32(1), grad_scores.ctypes.data, lk,
+             k[h].ctypes.data, d, np.float32(0), grad_q[h].ctypes.data, d)
+        gemm(blas.ROW_MAJOR, blas.TRANS, blas.NO_TRANS, lk, d, lq, np.float32(1), grad_scores.ctypes.data, lk,
+             q[h].ctypes.data, d, np.float32(0), grad_k[h].ctypes.data, d)
+
+
+@numba.njit(cache=True, fastmath=_FASTMATH, nogil=True)
+def _times_keep(probs, keep, keep_group, pair, weights):  # pragma: no cover
+    """weights (Lq, Lk) ← P ⊙ M for the (batch, head) pair ``pair`` of the compacted keep mask (``_compact``)."""
+    mask = keep[pair // keep_group]
+    for i in range(probs.shape[0]):
+        keep_row = mask[min(i, mask.shape[0] - 1)]
+        for j in range(probs.shape[1]):
+            weights[i, j] = probs[i, j] * keep_row[j]
 
 
 @numba.njit(parallel=True, cache=True, fastmath=_FASTMATH)

@@ -1,4 +1,5 @@
-"""Matrix products called from inside Numba kernels: the ``cblas_sgemm`` of the OpenBLAS that NumPy loaded.
+"""Matrix products called from inside Numba kernels: a ``cblas_sgemm`` found with ctypes, Intel MKL's where the
+``mkl`` package is installed, else the one of the OpenBLAS that NumPy loaded.
 
 A loop of small products written in Python (the LSTM's one product per time step) pays NumPy's call at every
 product and holds the GIL between products; with two threads each running such a loop (threads.run_blocks),
@@ -6,10 +7,17 @@ they hand the GIL back and forth twice per step: the LSTM's forward loop took 9.
 each, against 6.2 ms for one thread alone. A kernel that calls sgemm itself runs the whole loop with the GIL
 released.
 
-The function is found with ctypes (threads.openblas_library) and passed to the kernel as an argument: Numba
-then calls it through its address, read at each call, and the kernel stays cacheable (a function pointer among
-its globals would not be). ``sgemm()`` is None where NumPy's BLAS is not an OpenBLAS exporting a 64-bit-integer
-cblas_sgemm (MKL, Accelerate, other builds): the callers keep NumPy's products there.
+The function is found with ctypes and passed to the kernel as an argument: Numba then calls it through its
+address, read at each call, and the kernel stays cacheable (a function pointer among its globals would not be).
+Both libraries' functions take 64-bit integers (MKL's ``cblas_sgemm_64``, NumPy's OpenBLAS ``…sgemm64_``), so
+the kernel is compiled once for either. ``sgemm()`` is None where neither is found (NumPy on Accelerate, a
+32-bit-integer OpenBLAS): the callers keep NumPy's products there.
+
+Why MKL when it is there: on the small products these loops make (16 × 161 × 512 for an LSTM step, a head of
+attention) OpenBLAS 0.3.31 reaches 70–105 GFLOP/s on one core of an AVX-512 Xeon, MKL 2026.2 115–165 (the
+LSTM's step product 34 µs → 19 µs) — and PyTorch's CPU build, which we race, runs on MKL too. MKL is loaded
+with its *sequential* threading layer: the callers run it on their own threads (threads.run_blocks), one core
+each, so its threads never meet ours. ``TINYGRAD_EDU_BLAS=openblas`` keeps OpenBLAS.
 
     C = α · op(A) · op(B) + β · C     (row-major; op(X) = X or Xᵀ; lda, ldb, ldc the row strides in elements)
 """
@@ -17,10 +25,20 @@ cblas_sgemm (MKL, Accelerate, other builds): the callers keep NumPy's products t
 from __future__ import annotations
 
 import ctypes
+import glob
+import os
+import sys
 from functools import cache
 from typing import Any
 
+import numpy as np
+
 from . import threads
+
+ENV_VAR = "TINYGRAD_EDU_BLAS"
+CHOICES = ("mkl", "openblas")
+_MKL_SEQUENTIAL, _MKL_TBB = 1, 4  # MKL_Set_Threading_Layer's values for its one-thread and its TBB layers
+_MKL_CBWR_AUTO = 2  # conditional numerical reproducibility: the same bits run after run on this machine
 
 ROW_MAJOR, NO_TRANS, TRANS = 101, 111, 112  # CBLAS's enum values
 
@@ -30,18 +48,118 @@ _SYMBOLS = (("scipy_cblas_sgemm64_", ctypes.c_int64), ("cblas_sgemm64_", ctypes.
 
 
 @cache
+def choice() -> str:
+    """The library asked for: ``TINYGRAD_EDU_BLAS`` if set, else "mkl" (used only where it loads)."""
+    name = os.environ.get(ENV_VAR, "mkl").strip().lower() or "mkl"
+    if name not in CHOICES:
+        raise ValueError(f"{ENV_VAR}={name!r}: choose one of {', '.join(CHOICES)}")
+    return name
+
+
+@cache
+def mkl_library() -> Any | None:
+    """Intel MKL's single dynamic library from the ``mkl`` package (``<prefix>/lib/libmkl_rt.so.*``), or None
+    where it is not installed, does not load, or ``TINYGRAD_EDU_BLAS=openblas``.
+
+    Threads: MKL's TBB layer where TBB loads (threads.py: Numba's kernels run on the same TBB workers, so the
+    two never oversubscribe the cores; a product starts its threads in microseconds), its sequential layer
+    otherwise. Either way in conditional-numerical-reproducibility mode, so a seeded run gives the same bits
+    every time (checked by tests/kernels/test_blas.py)."""
+    if choice() != "mkl" or sys.platform != "linux":
+        return None
+    for path in sorted(glob.glob(os.path.join(sys.prefix, "lib", "libmkl_rt.so*")), reverse=True):
+        try:
+            library = ctypes.CDLL(path)
+            layer = _MKL_TBB if threads.chosen_policy() == "tbb" else _MKL_SEQUENTIAL
+            library.MKL_Set_Threading_Layer.argtypes = [ctypes.c_int]
+            library.MKL_Set_Threading_Layer(layer)  # before any other MKL call: MKL chooses once
+            library.MKL_CBWR_Set.argtypes = [ctypes.c_int]
+            library.MKL_CBWR_Set(_MKL_CBWR_AUTO)
+            library.MKL_Set_Num_Threads.argtypes = [ctypes.c_int]
+            library.MKL_Get_Max_Threads.restype = ctypes.c_int
+            library.MKL_Set_Num_Threads(threads.num_threads())
+            return library
+        except (OSError, AttributeError):
+            continue
+    return None
+
+
+def mkl_threads() -> int | None:
+    """How many threads MKL's products may use now (None without MKL)."""
+    library = mkl_library()
+    return None if library is None else int(library.MKL_Get_Max_Threads())
+
+
+def set_mkl_threads(count: int) -> None:
+    """Set MKL's thread count for the products that follow (nothing happens without MKL)."""
+    library = mkl_library()
+    if library is not None:
+        library.MKL_Set_Num_Threads(count)
+
+
+def _typed(function: Any, integer: Any) -> Any:
+    address = ctypes.c_void_p
+    function.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int, integer, integer, integer, ctypes.c_float,
+                         address, integer, address, integer, ctypes.c_float, address, integer]
+    function.restype = None
+    return function
+
+
+@cache
 def sgemm() -> Any | None:
     """cblas_sgemm(order, trans_a, trans_b, m, n, k, α, A, lda, B, ldb, β, C, ldc) as a ctypes function (A, B, C
-    passed as addresses), or None."""
+    passed as addresses, integers 64-bit), or None."""
+    mkl = mkl_library()
+    if mkl is not None and hasattr(mkl, "cblas_sgemm_64"):
+        return _typed(mkl.cblas_sgemm_64, ctypes.c_int64)
     library = threads.openblas_library()
     if library is None:
         return None
     for name, integer in _SYMBOLS:
         function = getattr(library, name, None)
         if function is not None:
-            address = ctypes.c_void_p
-            function.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int, integer, integer, integer, ctypes.c_float,
-                                 address, integer, address, integer, ctypes.c_float, address, integer]
-            function.restype = None
-            return function
+            return _typed(function, integer)
     return None
+
+
+def describe() -> str:
+    """Which library the kernels' products call, for the benchmark's machine facts."""
+    function = sgemm()
+    if function is None:
+        return "none (NumPy's products)"
+    library = mkl_library()
+    if library is None:
+        return "OpenBLAS (NumPy's)"
+    text = ctypes.create_string_buffer(256)
+    library.MKL_Get_Version_String(text, 256)
+    version = text.value.decode(errors="replace").split(" for ")[0].replace("Intel(R) oneAPI Math Kernel Library", "MKL")
+    layer = "TBB threads" if threads.chosen_policy() == "tbb" else "sequential"
+    return f"{version.strip()} ({layer}; NumPy's own products: OpenBLAS)"
+
+
+def _operand(a: Any) -> tuple[Any, int, int]:
+    """(array, transposed flag, leading dimension) for a 2-D float32 operand that is C-contiguous or the
+    transpose of one (no copy), else a C-contiguous copy."""
+    if a.flags.c_contiguous:
+        return a, NO_TRANS, max(a.shape[1], 1)
+    if a.flags.f_contiguous:
+        return a, TRANS, max(a.shape[0], 1)
+    return np.ascontiguousarray(a), NO_TRANS, max(a.shape[1], 1)
+
+
+def matmul(a: Any, b: Any, out: Any = None) -> Any:
+    """a @ b, by MKL's sgemm for float32 NumPy matrices where MKL is loaded, by NumPy otherwise (other dtypes,
+    CuPy, stacks of matrices). ``out``: a C-contiguous float32 (M, N) array to write into."""
+    function = sgemm() if mkl_library() is not None else None
+    if (function is None or not isinstance(a, np.ndarray) or not isinstance(b, np.ndarray) or a.ndim != 2
+            or b.ndim != 2 or a.dtype != np.float32 or b.dtype != np.float32 or a.shape[1] != b.shape[0]
+            or 0 in a.shape or 0 in b.shape or (out is not None and not out.flags.c_contiguous)):
+        return np.matmul(a, b) if out is None else np.matmul(a, b, out=out)
+    rows, inner, cols = a.shape[0], a.shape[1], b.shape[1]
+    if out is None:
+        out = np.empty((rows, cols), dtype=np.float32)
+    a, trans_a, lda = _operand(a)
+    b, trans_b, ldb = _operand(b)
+    function(ROW_MAJOR, trans_a, trans_b, rows, cols, inner, 1.0, a.ctypes.data, lda, b.ctypes.data, ldb, 0.0,
+             out.ctypes.data, max(cols, 1))
+    return out

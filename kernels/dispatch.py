@@ -262,6 +262,20 @@ def attention_backward(path: str, grad: Any, q: Any, k: Any, v: Any, out: Any, s
 default_attention_scale = reference.default_scale
 
 
+# ---------------------------------------------------------------------------------------- matrix products
+
+
+def matmul(a: Any, b: Any, out: Any = None) -> Any:
+    """a @ b for the layers' big products (Linear, the convolutions' im2col products): Intel MKL's sgemm for
+    float32 NumPy matrices where the ``mkl`` package is installed (blas.py), NumPy's (OpenBLAS) or CuPy's
+    otherwise, and always under ``TINYGRAD_EDU_KERNELS=numpy``."""
+    if _current == "numpy" or is_gpu(a) or a.dtype != np.float32:
+        return a @ b if out is None else np.matmul(a, b, out=out)
+    from . import blas
+
+    return blas.matmul(a, b, out)
+
+
 # ------------------------------------------------------------------------------------------------- LSTM
 
 

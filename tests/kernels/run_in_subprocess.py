@@ -12,7 +12,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 SETTINGS = ("TINYGRAD_EDU_KERNELS", "TINYGRAD_EDU_THREADING", "NUMBA_THREADING_LAYER", "NUMBA_ENABLE_CUDASIM",
-            "NUMBA_DISABLE_JIT", "TINYGRAD_EDU_SMALL_BLAS", "TINYGRAD_EDU_MALLOC", "OPENBLAS_THREAD_TIMEOUT")
+            "NUMBA_DISABLE_JIT", "TINYGRAD_EDU_SMALL_BLAS", "TINYGRAD_EDU_MALLOC", "OPENBLAS_THREAD_TIMEOUT",
+            "TINYGRAD_EDU_BLAS")
 
 
 def run_python(code: str, timeout: float = 120, **env: str) -> subprocess.CompletedProcess:

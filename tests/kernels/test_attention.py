@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tinygrad_edu.kernels import attention as kernel
@@ -175,3 +175,15 @@ def test_vectorised_row_max_is_the_maximum(values):
     ±∞, ±0 and subnormals included."""
     row = np.array(values, dtype=np.float32)
     assert kernel._row_max(row) == row.max()
+
+
+@given(attention_case())
+@settings(max_examples=20, deadline=None)
+def test_short_backward_without_the_output_computes_d_itself(case):
+    """Without O the short path's backward takes D = rowsum(dP ⊙ M ⊙ P) from P: the same gradients."""
+    q, k, v, grad_out, bias, causal, keep = make_inputs(case)
+    out, probs = kernel.attention_forward(q, k, v, bias, causal, keep=keep)
+    with_out = kernel.attention_backward(grad_out, q, k, v, probs, out, causal, keep=keep)
+    without = kernel.attention_backward(grad_out, q, k, v, probs, None, causal, keep=keep)
+    for name, e, a in zip(("dq", "dk", "dv"), with_out, without, strict=True):
+        np.testing.assert_allclose(a, e, rtol=1e-5, atol=1e-5, err_msg=name)

@@ -159,7 +159,7 @@ def per_group_matmul(a: Any, b: Any, groups: int) -> Any:
     xp = get_array_module(a)
     rows, inner = a.shape[0], a.shape[1] // groups
     if groups == 1:
-        return a @ b[0]
+        return kernels.matmul(a, b[0])
     per_group = a.reshape(rows, groups, inner).transpose(1, 0, 2)  # (G, M, K), a view
     if xp is not np:  # CuPy: let it choose the layout, then interleave the groups
         return xp.matmul(per_group, b).transpose(1, 0, 2).reshape(rows, groups * b.shape[2])
@@ -224,7 +224,8 @@ class Conv2d(Function):
         if needs[1]:
             if groups == 1:  # ∂L/∂Wᵀ = colsᵀ · Ȳ, rows (i, j, c) (see _weight_rows): to PyTorch's (O, C, kh, kw)
                 kernel_h, kernel_w = geometry.kernel_size  # (OpenBLAS: 7–9% faster than Ȳᵀ · cols on the CNN's shapes)
-                grad_w = (cols.T @ grad_rows).reshape(kernel_h, kernel_w, -1, out_channels).transpose(3, 2, 0, 1)
+                grad_w = kernels.matmul(cols.T, grad_rows).reshape(kernel_h, kernel_w, -1, out_channels).transpose(
+                    3, 2, 0, 1)
             else:
                 grad_w = _weight_grad(grad_rows, cols, groups)
             grad_w = get_array_module(grad_w).ascontiguousarray(grad_w).reshape(weight.shape)

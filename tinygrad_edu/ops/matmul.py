@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import Function, OpError
+from ..kernels import dispatch
 from . import backward_math as bm
 from .broadcast import unbroadcast
 
@@ -76,7 +77,7 @@ class Linear(Function):
                 f"{x.shape}: the last axis must be {weight.shape[1]}{hint}"
             )
         self.save_for_backward(x, weight)
-        out = x @ weight.T
+        out = dispatch.matmul(x.reshape(-1, x.shape[-1]), weight.T).reshape(x.shape[:-1] + (weight.shape[0],))
         if bias is not None:
             out += bias
         return out
@@ -84,12 +85,12 @@ class Linear(Function):
     def backward(self, grad: Any) -> tuple[Any, ...]:
         x, weight = self.saved
         needs = self.needs_input_grad
-        grad_x = grad @ weight if needs[0] else None
+        rows = grad.reshape(-1, grad.shape[-1])
+        grad_x = dispatch.matmul(rows, weight).reshape(x.shape) if needs[0] else None
         grad_w = grad_b = None
         if needs[1]:
-            rows = grad.reshape(-1, grad.shape[-1])
-            grad_w = rows.T @ x.reshape(-1, x.shape[-1])
+            grad_w = dispatch.matmul(rows.T, x.reshape(-1, x.shape[-1]))
         if len(needs) > 2 and needs[2]:
-            grad_b = grad.reshape(-1, grad.shape[-1]).sum(axis=0)
+            grad_b = rows.sum(axis=0)
         return grad_x, grad_w, grad_b
 
