@@ -132,7 +132,8 @@ def describe() -> str:
         return "OpenBLAS (NumPy's)"
     text = ctypes.create_string_buffer(256)
     library.MKL_Get_Version_String(text, 256)
-    version = text.value.decode(errors="replace").split(" for ")[0].replace("Intel(R) oneAPI Math Kernel Library", "MKL")
+    version = text.value.decode(errors="replace").split(" for ")[0]
+    version = version.replace("Intel(R) oneAPI Math Kernel Library", "MKL")
     layer = "TBB threads" if threads.chosen_policy() == "tbb" else "sequential"
     return f"{version.strip()} ({layer}; NumPy's own products: OpenBLAS)"
 
