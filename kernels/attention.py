@@ -351,22 +351,36 @@ def _compact(mask: Any, batch: tuple[int, ...], lq: int, lk: int, dtype: Any) ->
 @numba.njit(cache=True, fastmath=_FASTMATH, nogil=True)
 def _softmax_rows(scores, first, bias, bias_group, causal, scale, fast_exp):  # pragma: no cover
     """scores (N, Lq, Lk) ← softmax(s · scores + B) row by row, 0 above the diagonal when causal. scores[n] is
-    pair first + n of the compacted mask's numbering (``_compact``)."""
+    pair first + n of the compacted mask's numbering (``_compact``).
+
+    float32 without a bias takes four passes over a row instead of seven: for s > 0 the maximum of s · S is s
+    times the maximum of S, so the scale is applied inside the exponential, e^{s (S_j − max S)}, whose pass
+    also sums the row."""
     n_pairs, lq, lk = scores.shape
     exponents = np.empty(lk, dtype=np.int32)
+    fused = fast_exp and bias.shape[0] == 0 and scale > 0
     for n in range(n_pairs):
         for i in range(lq):
             stop = min(i + 1, lk) if causal else lk  # keys this query may see
             row = scores[n, i, :stop]
-            if bias.shape[0] > 0:
-                bias_row = bias[(first + n) // bias_group, min(i, bias.shape[1] - 1)]
-                for j in range(stop):
-                    row[j] = row[j] * scale + bias_row[j]
+            if fused:
+                row_max = _row_max(row)
+                if row_max == -np.inf:
+                    row[:] = 0  # every key masked: P = 0
+                else:
+                    inv_total = 1 / _exp_scaled_sum(row, row_max, scale, exponents)
+                    for j in range(stop):
+                        row[j] *= inv_total
             else:
-                for j in range(stop):
-                    row[j] *= scale
-            if not _softmax_inplace(row, exponents, fast_exp):
-                row[:] = 0  # every key masked: P = 0
+                if bias.shape[0] > 0:
+                    bias_row = bias[(first + n) // bias_group, min(i, bias.shape[1] - 1)]
+                    for j in range(stop):
+                        row[j] = row[j] * scale + bias_row[j]
+                else:
+                    for j in range(stop):
+                        row[j] *= scale
+                if not _softmax_inplace(row, exponents, fast_exp):
+                    row[:] = 0  # every key masked: P = 0
             for j in range(stop, lk):
                 scores[n, i, j] = 0
 
@@ -632,17 +646,24 @@ def _exp_nonpositive(x, exponents, fast_exp):  # pragma: no cover
 
 @numba.njit(cache=True, fastmath=_FASTMATH)
 def _exp_nonpositive_float32(x, exponents):  # pragma: no cover
-    """x ← eˣ for float32 x ≤ 0, in loops the compiler can vectorise (a loop calling ``math.exp`` cannot be,
-    which made it the slowest part of the kernel).
+    """x ← eˣ for float32 x ≤ 0 (``_exp_scaled_sum`` with no shift and no scale)."""
+    _exp_scaled_sum(x, np.float32(0), np.float32(1), exponents)
 
-    Cephes' method: eˣ = 2ⁿ · eʳ with n = round(x / ln 2) and r = x − n ln 2 ∈ [−½ ln 2, ½ ln 2], where eʳ is a
+
+@numba.njit(cache=True, fastmath=_FASTMATH)
+def _exp_scaled_sum(x, shift, scale, exponents):  # pragma: no cover
+    """x ← e^{(x − shift)·scale} for float32 arguments ≤ 0, in loops the compiler can vectorise (a loop calling
+    ``math.exp`` cannot be, which made it the slowest part of the kernel); returns the sum of the results.
+
+    Cephes' method: eʸ = 2ⁿ · eʳ with n = round(y / ln 2) and r = y − n ln 2 ∈ [−½ ln 2, ½ ln 2], where eʳ is a
     degree-7 polynomial accurate to float32 rounding, and 2ⁿ is built directly from its bits (exponent field
-    n + 127). Below x = −87.3, eˣ < 1.2·10⁻³⁸ is under float32's normal range and becomes 0 (so does a masked −∞).
+    n + 127). Below y = −87.3, eʸ < 1.2·10⁻³⁸ is under float32's normal range and becomes 0 (so does a masked −∞).
     """
     powers_of_two = exponents.view(np.float32)
     for j in range(x.shape[0]):
-        underflow = x[j] < np.float32(-87.3)
-        value = max(x[j], np.float32(-87.3))
+        y = (x[j] - shift) * scale
+        underflow = y < np.float32(-87.3)
+        value = max(y, np.float32(-87.3))
         n = np.floor(value * np.float32(1.4426950408889634) + np.float32(0.5))
         r = value - n * np.float32(0.693359375) - n * np.float32(-2.12194440e-4)  # ln 2 in two parts
         p = np.float32(1.9875691500e-4)
@@ -653,8 +674,11 @@ def _exp_nonpositive_float32(x, exponents):  # pragma: no cover
         p = p * r + np.float32(5.0000001201e-1)
         x[j] = p * r * r + r + np.float32(1.0)
         exponents[j] = 0 if underflow else (np.int32(n) + np.int32(127)) << 23
+    total = np.float32(0)
     for j in range(x.shape[0]):
         x[j] *= powers_of_two[j]
+        total += x[j]
+    return total
 
 
 @numba.njit(cache=True, fastmath=_FASTMATH)
