@@ -13,6 +13,11 @@ training step, whose median fell from 75 to 39 ms with the policy below (docs/be
                                  step's arrays reuse pages already mapped
     TINYGRAD_EDU_MALLOC=system   leave glibc's defaults alone
 
+Arrays of 32 MiB or more always get a fresh mapping from glibc. The few a step makes again and again (the
+attention probabilities P of 32 heads × 512 × 512 keys: exactly 32 MiB, whose page faults took 6–8 ms of a
+24 ms step) come from ``empty()`` below, which keeps up to two such arrays per shape and hands one out again
+once nothing else refers to it.
+
 The cost: the process keeps what it freed, up to 1 GiB (its resident memory stays near its peak, which is
 what a training loop reaches every step anyway). It is a setting of the process's C library through
 ``mallopt(3)``: it covers NumPy's, Numba's and any other library's allocations. With another C library (macOS,
@@ -25,7 +30,13 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import math
 import os
+import sys
+import threading
+from typing import Any
+
+import numpy as np
 
 ENV_VAR = "TINYGRAD_EDU_MALLOC"
 CHOICES = ("reuse", "system")
@@ -38,6 +49,11 @@ TRIM_THRESHOLD = 1024 * 1024 * 1024
 ENVIRONMENT = {"MALLOC_MMAP_THRESHOLD_": str(MMAP_THRESHOLD), "MALLOC_TRIM_THRESHOLD_": str(TRIM_THRESHOLD)}
 
 _configured: str | None = None
+
+KEPT_PER_SHAPE = 2  # large arrays ``empty`` keeps per (shape, dtype)
+_kept: dict[tuple[tuple[int, ...], str], list[np.ndarray]] = {}
+_kept_lock = threading.Lock()
+_UNHELD = 3  # an array's reference count when only _kept holds it: the list, the loop's name, getrefcount's own
 
 
 def _mallopt() -> ctypes._CFuncPtr | None:
@@ -68,3 +84,23 @@ def configure() -> str:
             policy = "unavailable"
     _configured = policy
     return policy
+
+
+def empty(shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+    """``np.empty(shape, dtype)`` for an array a training step allocates again at every step. Below
+    ``MMAP_THRESHOLD`` (or with the "system" policy) it is exactly that; a larger array is one kept from an
+    earlier call whose pages are mapped already, when nothing refers to it any more (no array, view or saved
+    tensor: CPython's reference count says so), else a new one, kept if fewer than ``KEPT_PER_SHAPE`` are."""
+    dtype = np.dtype(dtype)
+    if configure() != "reuse" or math.prod(shape) * dtype.itemsize < MMAP_THRESHOLD:
+        return np.empty(shape, dtype)
+    key = (tuple(shape), dtype.str)
+    with _kept_lock:
+        kept = _kept.setdefault(key, [])
+        for array in kept:
+            if sys.getrefcount(array) == _UNHELD:
+                return array
+        array = np.empty(shape, dtype)
+        if len(kept) < KEPT_PER_SHAPE:
+            kept.append(array)
+        return array

@@ -54,7 +54,7 @@ import numpy as np
 
 from tinygrad_edu.backend import get_array_module
 
-from . import blas, threads
+from . import allocator, blas, threads
 from .reference import (  # noqa: F401  (the reference lives with the other references; tests read it here too)
     attention_backward_reference,
     attention_forward_reference,
@@ -85,7 +85,7 @@ def attention_forward(q: Any, k: Any, v: Any, bias: Any = None, causal: bool = F
     scale = q.dtype.type(default_scale(q) if scale is None else scale)
     bias3, bias_group = _compact(bias, batch, lq, lk, q.dtype)
     n = q3.shape[0]
-    probs = np.empty((n, lq, lk), dtype=q.dtype)
+    probs = allocator.empty((n, lq, lk), q.dtype)  # kept from step to step when 32 MiB or more (allocator.py)
     out = np.empty((n, lq, v3.shape[2]), dtype=q.dtype)
     keep_all = None if keep is None else _expand(keep, batch, lq, lk)
     fast_exp = q.dtype == np.float32

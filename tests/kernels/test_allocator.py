@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import sys
 
+import numpy as np
 import pytest
 
 from tests.kernels.run_in_subprocess import run_python
+from tinygrad_edu.kernels import allocator
 
 # Allocate and free 8 MiB (the size of the CNN's im2col columns), then count the minor page faults of a second
 # allocation of the same size written in full.
@@ -52,3 +54,22 @@ def test_system_policy_leaves_glibc_alone() -> None:
 def test_an_unknown_policy_is_refused_by_name() -> None:
     result = run_python("import tinygrad_edu", TINYGRAD_EDU_MALLOC="fast")
     assert result.returncode != 0 and "TINYGRAD_EDU_MALLOC='fast'" in result.stderr and "reuse" in result.stderr
+
+
+def test_large_arrays_are_handed_out_again_once_nothing_holds_them():
+    """allocator.empty keeps arrays of MMAP_THRESHOLD bytes or more (glibc maps those afresh every time) and
+    gives one out again only when no array, view or name refers to it."""
+    if allocator.configure() != "reuse":
+        pytest.skip(f"the allocation policy here is {allocator.configure()!r}: empty() is plain np.empty")
+    shape = (allocator.MMAP_THRESHOLD // 4 + 1,)
+    first = allocator.empty(shape, np.float32)
+    view = first[::2]
+    second = allocator.empty(shape, np.float32)
+    assert second is not first  # first is still held
+    first_id = id(first)
+    del first
+    assert allocator.empty(shape, np.float32) is not second  # a view still holds the first one
+    del view
+    assert id(allocator.empty(shape, np.float32)) == first_id  # nothing holds it now: the same pages again
+    small = allocator.empty((10,), np.float32)
+    assert small.shape == (10,) and ((10,), "<f4") not in allocator._kept
