@@ -20,10 +20,12 @@ Backward, from ∂L/∂O (written dO, and likewise for the others):
 all masked has no softmax (0/0); like PyTorch's ``scaled_dot_product_attention`` it gets P = 0, hence O = 0 and
 no gradient.
 
-**The short path** (``attention_forward`` / ``attention_backward``): the four products by BLAS, the softmax
-(scale, bias, causal mask, exponentials, normalisation) as one Numba pass over S, and dS = s · P ⊙ (dP ⊙ M − D)
-as one more, all run a group of heads at a time (about 1 MiB of scores: S is still in the cache when the next step
-reads it). It keeps P (Lq × Lk per head) for the backward pass: fastest while P is small.
+**The short path** (``attention_forward`` / ``attention_backward``): for each head the products by the
+cblas_sgemm of blas.py (MKL's where installed), called from one parallel Numba kernel that shares the heads out
+between the threads, and between them the softmax (scale, bias, causal mask, exponentials, normalisation) as
+one pass over S, and dS = s · P ⊙ (dP ⊙ M − D) as one more. It keeps P (Lq × Lk per head) for the backward pass:
+fastest while P is small. Without an sgemm to call, NumPy's products run a group of heads at a time (about 1 MiB
+of scores, so S is still in the cache when the next step reads it).
 
 **The flash kernel** (``flash_attention_forward`` / ``flash_attention_backward``) never holds more than one tile
 of S. The forward pass walks over the keys in tiles of ``KEY_TILE`` and keeps, per query row, a running maximum m,

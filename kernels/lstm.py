@@ -103,7 +103,7 @@ def _tanh_inplace(x, scratch, exponents, fast):  # pragma: no cover
         return
     for j in range(x.shape[0]):
         scratch[j] = np.float32(-2) * abs(x[j])
-    _exp_nonpositive_float32(scratch, exponents)
+    _exp_nonpositive_float32(scratch[: x.shape[0]], exponents)
     for j in range(x.shape[0]):
         value = x[j]
         e = scratch[j]
@@ -196,19 +196,31 @@ def forward_loop(x: Any, weights: Any, gates: Any, states: Any, tanh_c: Any, ope
 
 
 def backward_loop(w_ih: Any, w_hh: Any, grad: Any, gates: Any, states: Any, tanh_c: Any, operand: Any,
-                  grad_z: Any, grad_h: Any, grad_c: Any, grad_x: Any, grad_weights: Any, start: int,
-                  stop: int) -> None:
-    """Backward through time for batch rows start … stop − 1: ``step_backward`` then dh_{t−1} = dz_t W_hh per
-    step, and dx_t = dz_t W_ih into ``grad_x`` (T, B, I) unless it is empty (the input needs no gradient);
-    ``grad_h``, ``grad_c`` (B, H) end as the gradients at h₀, c₀.
+                  grad_h: Any, grad_c: Any, grad_x: Any, grad_weights: Any, start: int, stop: int) -> None:
+    """Backward through time for batch rows start … stop − 1: ``step_backward`` then, per step, one product
+    [dx_t, dh_{t−1}] = dz_t [W_ih, W_hh] (dx_t into ``grad_x`` (T, B, I)), or dh_{t−1} = dz_t W_hh alone when
+    ``grad_x`` is empty (the input needs no gradient); ``grad_h``, ``grad_c`` (B, H) end as the gradients at
+    h₀, c₀.
 
-    Then the block's share of the weight gradients, one product on the block's own thread:
-    ``grad_weights`` (4H, I + H + 1) ← Σ_t dz_tᵀ [x_t, h_{t−1}, 1] = [dW_ih, dW_hh, db] summed over the block's
-    rows (the caller adds the blocks; db is the gradient of the weight of an input that is always 1).
-    ``operand`` is ``forward_loop``'s; ``grad_z`` (T·B, 4H) receives dz in the same order (one product on two
-    OpenBLAS threads after the loop took 6–8 ms of the 31–36 ms step)."""
-    _backward_loop(blas.sgemm(), w_ih, w_hh, grad, gates, states, tanh_c, operand, grad_z, grad_h, grad_c, grad_x,
-                   grad_weights, start, stop)
+    The block's share of the weight gradients, ``grad_weights`` (4H, I + H + 1) ← Σ_t dz_tᵀ [x_t, h_{t−1}, 1] =
+    [dW_ih, dW_hh, db] (the caller adds the blocks; db is the gradient of the weight of an input that is always
+    1), is summed a chunk of steps at a time: dz of the last few steps waits in a buffer of about 1 MiB, still in
+    the core's cache when one product adds that chunk's share. ``operand`` is ``forward_loop``'s. (Before: dz of
+    all steps written to a (T·B, 4H) array, 6.5 MB at the benchmark's size, and one product after the loop read it
+    back from memory.)"""
+    rows = stop - start
+    chunk = max(1, CHUNK_FLOATS // (rows * gates.shape[2]))
+    grad_z = np.empty((min(chunk, gates.shape[0]) * rows, gates.shape[2]), dtype=gates.dtype)
+    if grad_x.shape[0]:
+        w_cat = np.ascontiguousarray(np.concatenate([w_ih, w_hh], axis=1))  # [W_ih, W_hh] (4H, I + H)
+    else:
+        w_cat = np.ascontiguousarray(w_hh)
+    grad_hx = np.empty((rows, w_cat.shape[1]), dtype=gates.dtype)
+    _backward_loop(blas.sgemm(), w_cat, grad, gates, states, tanh_c, operand, grad_z, grad_hx, grad_h, grad_c,
+                   grad_x, grad_weights, start, stop)
+
+
+CHUNK_FLOATS = 1 << 18  # dz values (1 MiB of float32) a backward thread keeps before adding their weight gradients
 
 
 @numba.njit(cache=True, nogil=True)
@@ -236,24 +248,32 @@ def _forward_loop(gemm, x, weights, gates, states, tanh_c, operand, start, stop)
 
 
 @numba.njit(cache=True, nogil=True)
-def _backward_loop(gemm, w_ih, w_hh, grad, gates, states, tanh_c, operand, grad_z, grad_h, grad_c, grad_x,
+def _backward_loop(gemm, w_cat, grad, gates, states, tanh_c, operand, grad_z, grad_hx, grad_h, grad_c, grad_x,
                    grad_weights, start, stop):  # pragma: no cover
     steps, _, width = gates.shape
     hidden = width // 4
-    features = w_ih.shape[1]
+    features = w_cat.shape[1] - hidden  # 0 when the input needs no gradient (w_cat is W_hh alone)
     rows = stop - start
-    block = grad_z[steps * start : steps * stop]  # this block's dz_t, t = 0 … T − 1, each (rows, 4H)
+    chunk = grad_z.shape[0] // rows
+    inner = operand.shape[1]
+    block = operand[steps * start : steps * stop]  # this block's rows [x_t, h_{t−1}, 1], t = 0 … T − 1
+    chunk_end = steps
     for t in range(steps - 1, -1, -1):
-        dz = block[t * rows : (t + 1) * rows]
+        slot = t % chunk
+        dz = grad_z[slot * rows : (slot + 1) * rows]
         _step_backward(grad[t, start:stop], grad_h[start:stop], grad_c[start:stop], gates[t, start:stop],
                        states[t, start:stop, hidden:], tanh_c[t, start:stop], dz)
-        # dh_{t−1} = dz_t W_hh (it replaces grad_h: step_backward has added what it held)
-        gemm(blas.ROW_MAJOR, blas.NO_TRANS, blas.NO_TRANS, rows, hidden, width, np.float32(1), dz.ctypes.data,
-             width, w_hh.ctypes.data, hidden, np.float32(0), grad_h[start:stop].ctypes.data, hidden)
-        if grad_x.shape[0]:  # dx_t = dz_t W_ih while dz_t is in the cache (one product after the loop otherwise)
-            gemm(blas.ROW_MAJOR, blas.NO_TRANS, blas.NO_TRANS, rows, features, width, np.float32(1), dz.ctypes.data,
-                 width, w_ih.ctypes.data, features, np.float32(0), grad_x[t, start:stop].ctypes.data, features)
-    inner = operand.shape[1]  # [dW_ih, dW_hh, db] = Σ_t dz_tᵀ [x_t, h_{t−1}, 1]
-    gemm(blas.ROW_MAJOR, blas.TRANS, blas.NO_TRANS, width, inner, steps * rows, np.float32(1), block.ctypes.data,
-         width, operand[steps * start : steps * stop].ctypes.data, inner, np.float32(0), grad_weights.ctypes.data,
-         inner)
+        # [dx_t, dh_{t−1}] = dz_t [W_ih, W_hh] (dh replaces grad_h: step_backward has added what it held)
+        gemm(blas.ROW_MAJOR, blas.NO_TRANS, blas.NO_TRANS, rows, w_cat.shape[1], width, np.float32(1),
+             dz.ctypes.data, width, w_cat.ctypes.data, w_cat.shape[1], np.float32(0), grad_hx.ctypes.data,
+             w_cat.shape[1])
+        for j in range(rows):
+            for k in range(features):
+                grad_x[t, start + j, k] = grad_hx[j, k]
+            for k in range(hidden):
+                grad_h[start + j, k] = grad_hx[j, features + k]
+        if slot == 0:  # steps t … chunk_end − 1 done (dz of step t + s in slot s): their share of [dW_ih, dW_hh, db]
+            gemm(blas.ROW_MAJOR, blas.TRANS, blas.NO_TRANS, width, inner, (chunk_end - t) * rows, np.float32(1),
+                 grad_z.ctypes.data, width, block[t * rows : chunk_end * rows].ctypes.data, inner,
+                 np.float32(0) if chunk_end == steps else np.float32(1), grad_weights.ctypes.data, inner)
+            chunk_end = t

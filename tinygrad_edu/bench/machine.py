@@ -43,7 +43,7 @@ def machine_facts(load_torch: bool = True) -> dict[str, Any]:
     from its package metadata instead of importing it (the fair benchmark's parent process stays torch-free)."""
     import numba
 
-    from tinygrad_edu.kernels import threads
+    from tinygrad_edu.kernels import blas, threads
 
     facts: dict[str, Any] = {
         "cpu": _cpu_name(),
@@ -56,6 +56,7 @@ def machine_facts(load_torch: bool = True) -> dict[str, Any]:
         "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "(unset)"),
         "numba threads": numba.config.NUMBA_NUM_THREADS,
         "threading policy": threads.chosen_policy(),  # kernels/threads.py: the layer our kernels run on
+        "products": blas.describe(),  # kernels/blas.py: whose sgemm the layers and kernels call
         "kernels": os.environ.get("TINYGRAD_EDU_KERNELS", "numba (default)"),
         "load average (1, 5, 15 min)": _load_average(),
     }

@@ -48,7 +48,8 @@ def machine_line(report: dict[str, Any]) -> str:
         pass
     return (f"Machine: {m.get('cpu', '?')}, {m.get('cores', '?')} cores, load average {load} at the start; "
             f"Python {m.get('python', '?')}, NumPy {m.get('numpy', '?')} ({m.get('blas', '?')}), Numba "
-            f"{m.get('numba', '?')}, PyTorch {m.get('torch', '?')}; {threads} per side, "
+            f"{m.get('numba', '?')}, PyTorch {m.get('torch', '?')}; our products: {m.get('products', 'OpenBLAS')}; "
+            f"our kernels' threads: {m.get('threading policy', 'not recorded')}; {threads} per side, "
             f"{settings['rounds']} alternating rounds; {settings.get('date', 'date not recorded')}.{busy}"
             + (" PyTorch's process had our allocation policy (`--torch-malloc`)." if settings.get("torch_malloc")
                else " PyTorch's process had glibc's default allocation policy."))

@@ -225,18 +225,16 @@ class LSTMSequence(Function):
     def _backward_loops(self, loop: Any, grad: Any, grad_h: Any, grad_c: Any,
                         blocks: list[tuple[int, int]]) -> tuple[Any, ...]:
         """``backward`` with kernels/lstm.py's loop, one call per block of batch rows: the block's dx_t inside
-        the loop, its share of [dW_ih, dW_hh, db] = Σ_t dz_tᵀ [x_t, h_{t−1}, 1] after it, on the block's own
-        thread."""
+        the loop, its share of [dW_ih, dW_hh, db] = Σ_t dz_tᵀ [x_t, h_{t−1}, 1] too, on the block's own thread."""
         x, w_ih, w_hh, gates, states = self.saved
-        steps, batch, width = gates.shape
+        width = gates.shape[2]
         features, hidden = w_ih.shape[1], w_hh.shape[1]
-        grad_z = np.empty((steps * batch, width), dtype=gates.dtype)  # in the order of the forward's operand
         grad_x = np.empty(x.shape if self.needs_input_grad[0] else (0, 0, 0), dtype=gates.dtype)
         shares = np.empty((len(blocks), width, self.operand.shape[1]), dtype=gates.dtype)
         index = {start: k for k, (start, _) in enumerate(blocks)}
 
         def run(start: int, stop: int) -> None:
-            loop(w_ih, w_hh, grad, gates, states, self.tanh_c, self.operand, grad_z, grad_h, grad_c, grad_x,
+            loop(w_ih, w_hh, grad, gates, states, self.tanh_c, self.operand, grad_h, grad_c, grad_x,
                  shares[index[start]], start, stop)
 
         with dispatch.small_products():
