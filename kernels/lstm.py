@@ -44,7 +44,7 @@ import numpy as np
 from tinygrad_edu.backend import get_array_module
 
 from . import blas, threads
-from .attention import _FASTMATH, _exp_nonpositive_float32
+from .attention import _FASTMATH
 
 threads.configure()
 
@@ -93,26 +93,41 @@ def step_backward_reference(grad_out: Any, grad_h: Any, grad_c: Any, gates: Any,
 
 
 # error_model="numpy": a division by zero gives inf/nan instead of raising, so the compiler can drop the zero check
-# that otherwise stops the loop below from being vectorised (its denominator 1 + e^{−2|x|} is never 0 anyway)
+# that otherwise stops the loop below from being vectorised (its denominator is never 0 anyway)
 @numba.njit(cache=True, fastmath=_FASTMATH, nogil=True, error_model="numpy")
-def _tanh_inplace(x, scratch, exponents, fast):  # pragma: no cover
-    """x ← tanh(x). ``fast`` (float32): vectorisable, from e^{−2|x|}; else ``math.tanh``."""
+def _tanh_inplace(x, fast):  # pragma: no cover
+    """x ← tanh(x). ``fast`` (float32): the rational function x P(x²) / Q(x²) below, in one loop the compiler
+    vectorises (written out in the loop: called as a function from it, the loop would not be); else ``math.tanh``.
+
+    P (degree 6 in x²) and Q (degree 3) were fitted for this project to tanh on [0, 9], minimising the largest
+    relative error (iteratively reweighted least squares, float64: 7·10⁻⁹); evaluated in float32 they are within
+    6 units in the last place of tanh. |x| ≥ 9, where tanh x rounds to ±1 in float32, is clamped there (a NaN
+    passes through: each clamp keeps its value unless a comparison is true). One division and eleven
+    multiply-adds: 0.28 ns a value, against about 1 ns for the version before (an exponential e^{−2|x|}, a
+    division and a polynomial near 0).
+    """
     if not fast:
         for j in range(x.shape[0]):
             x[j] = math.tanh(x[j])
         return
+    one, bound = np.float32(1), np.float32(9)
     for j in range(x.shape[0]):
-        scratch[j] = np.float32(-2) * abs(x[j])
-    _exp_nonpositive_float32(scratch[: x.shape[0]], exponents)
-    for j in range(x.shape[0]):
-        value = x[j]
-        e = scratch[j]
-        far = math.copysign((np.float32(1) - e) / (np.float32(1) + e), value)  # ±tanh|x|
-        s = value * value  # near 0 (|x| < 0.625): Cephes' odd polynomial, x + x³ P(x²)
-        near = ((((np.float32(-5.70498872745e-3) * s + np.float32(2.06390887954e-2)) * s
-                  - np.float32(5.37397155531e-2)) * s + np.float32(1.33314422036e-1)) * s
-                - np.float32(3.33332819422e-1)) * s * value + value
-        x[j] = near if s < np.float32(0.390625) else far
+        v = x[j]
+        v = bound if v > bound else v
+        v = -bound if v < -bound else v
+        t = v * v
+        p = np.float32(-8.488815486e-14) * t + np.float32(5.277988178e-11)  # Horner's rule, highest power first
+        p = p * t + np.float32(-2.022530594e-08)
+        p = p * t + np.float32(1.115432751e-05)
+        p = p * t + np.float32(3.103958020e-03)
+        p = p * t + np.float32(1.308401171e-01)
+        p = p * t + one
+        q = np.float32(2.546147871e-04) * t + np.float32(2.449518555e-02)
+        q = q * t + np.float32(4.641733881e-01)
+        q = q * t + one
+        y = v * p / q
+        y = one if y > one else y
+        x[j] = -one if y < -one else y
 
 
 @numba.njit(cache=True, fastmath=_FASTMATH, nogil=True)  # nogil: two threads may run it (threads.run_blocks)
@@ -128,24 +143,23 @@ def _activate(c_previous, gates, c, h, tanh_c, fast):  # pragma: no cover
     """gates holds z on entry: i, f, g, o in place, then c_t, tanh(c_t), h_t."""
     batch, hidden = c.shape
     width = 4 * hidden
-    scratch = np.empty(width, dtype=gates.dtype)
-    exponents = np.empty(width, dtype=np.int32)
+    half = gates.dtype.type(0.5)  # a Python 0.5 would turn float32 arithmetic into float64
     for b in range(batch):
         row = gates[b]  # σ(z) = ½ + ½ tanh(z/2) for i, f, o; tanh(z) for g
         for j in range(2 * hidden):
-            row[j] *= 0.5
+            row[j] *= half
         for j in range(3 * hidden, width):
-            row[j] *= 0.5
-        _tanh_inplace(row, scratch, exponents, fast)
+            row[j] *= half
+        _tanh_inplace(row, fast)
         for j in range(2 * hidden):
-            row[j] = 0.5 + 0.5 * row[j]
+            row[j] = half + half * row[j]
         for j in range(3 * hidden, width):
-            row[j] = 0.5 + 0.5 * row[j]
+            row[j] = half + half * row[j]
         cell = tanh_c[b]
         for j in range(hidden):  # c_t = f ⊙ c_{t−1} + i ⊙ g
             c[b, j] = row[hidden + j] * c_previous[b, j] + row[j] * row[2 * hidden + j]
             cell[j] = c[b, j]
-        _tanh_inplace(cell, scratch, exponents, fast)
+        _tanh_inplace(cell, fast)
         for j in range(hidden):  # h_t = o ⊙ tanh(c_t)
             h[b, j] = row[3 * hidden + j] * cell[j]
 

@@ -48,7 +48,7 @@ def test_step_kernels_match_their_numpy_twins(batch, hidden, dtype, spread, seed
 def test_float32_tanh_is_accurate():
     x = np.linspace(-20, 20, 400_001, dtype=np.float32)
     actual = x.copy()
-    lstm._tanh_inplace(actual, np.empty_like(x), np.empty(x.size, np.int32), True)
+    lstm._tanh_inplace(actual, True)
     expected = np.tanh(x.astype(np.float64))
     np.testing.assert_allclose(actual, expected, rtol=5e-7, atol=1e-7)
     assert actual[0] == -1 and actual[-1] == 1 and actual[200_000] == 0
