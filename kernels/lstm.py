@@ -15,22 +15,23 @@ Backward, per step, with dh and dc what reaches h_t and c_t (from the output and
     dz_i = dc ⊙ g ⊙ i(1 − i),   dz_f = dc ⊙ c_{t−1} ⊙ f(1 − f),   dz_g = dc ⊙ i ⊙ (1 − g²),
     dz_o = dh ⊙ tanh(c_t) ⊙ o(1 − o),   and step t − 1 receives dc ⊙ f (and dz W_hh, a product outside)
 
-``forward_loop`` and ``backward_loop`` run the whole time loop for a block of batch rows in one call, float32 on
-OpenBLAS: the products of each step are cblas_sgemm called from the kernel (blas.py), so a thread runs its
-loop without taking the GIL (ops/rnn.py runs the Python loop, product by product, otherwise). The forward loop
+``forward_loop`` and ``backward_loop`` run the whole time loop for a block of batch rows in one call, float32:
+the products of each step are cblas_sgemm called from the kernel (blas.py: MKL's where installed, else
+OpenBLAS's), so a thread runs its loop without taking the GIL (ops/rnn.py runs the Python loop, product by
+product, otherwise). The forward loop
 writes the LSTM as the textbook does, one product of the stacked input with the stacked weights,
 
     z_t = [x_t, h_{t−1}, 1] · [W_ihᵀ; W_hhᵀ; bᵀ]      (b = b_ih + b_hh: the weight of an input that is always 1)
 
 straight into the gates' rows, and keeps the rows [x_t, h_{t−1}, 1] of all steps: the backward loop's weight
-gradients are then one product with them, [dW_ih, dW_hh, db] = Σ_t dz_tᵀ [x_t, h_{t−1}, 1], each thread's share
-on its own core. Measured against the version before (two products per step, the biases added by the gate
-kernel, the weight gradients one two-thread product after the loop): ten pairs of processes in turn, whole
-step new/old 0.71–1.32, median 0.82.
+gradients are then products with them, [dW_ih, dW_hh, db] = Σ_t dz_tᵀ [x_t, h_{t−1}, 1], each thread's share
+on its own core, a chunk of steps at a time. Measured against the version before (two products per step, the
+biases added by the gate kernel, the weight gradients one two-thread product after the loop): ten pairs of
+processes in turn, whole step new/old 0.71–1.32, median 0.82.
 
-The nonlinearities are one tanh: σ(z) = ½ + ½ tanh(z/2). In float32 the kernels compute it with the vectorised
-exponential of attention.py, tanh|x| = (1 − e^{−2|x|}) / (1 + e^{−2|x|}) (and a short odd polynomial near 0, where
-that quotient loses digits); in float64 with ``math.tanh``.
+The nonlinearities are one tanh: σ(z) = ½ + ½ tanh(z/2). In float32 the kernels compute tanh as a rational
+function x P(x²) / Q(x²) fitted for this project (``_tanh_inplace``: within 6 units in the last place, one
+division, a loop the compiler vectorises); in float64 with ``math.tanh``.
 """
 
 from __future__ import annotations
