@@ -84,3 +84,19 @@ def test_mkl_is_used_where_installed():
         pytest.skip("the mkl package is not installed here (or TINYGRAD_EDU_BLAS=openblas): OpenBLAS serves")
     assert blas.describe().startswith("MKL")
     assert blas.sgemm() is not None and blas.mkl_threads() >= 1
+
+
+def _product_sum(a):
+    return float(blas.matmul(a, a).sum())
+
+
+def test_products_survive_fork():
+    """A "fork" child (multiprocessing's default on Linux) runs products after its parent did, on MKL's TBB
+    threads or OpenBLAS's: it must not hang on threads that did not survive the fork."""
+    import multiprocessing
+
+    a = np.random.default_rng(0).standard_normal((600, 600), dtype=np.float32)
+    expected = _product_sum(a)
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        results = pool.map_async(_product_sum, [a, a]).get(timeout=60)
+    assert results == [expected, expected]
