@@ -268,8 +268,10 @@ default_attention_scale = reference.default_scale
 def matmul(a: Any, b: Any, out: Any = None) -> Any:
     """a @ b for the layers' big products (Linear, the convolutions' im2col products): Intel MKL's sgemm for
     float32 NumPy matrices where the ``mkl`` package is installed (blas.py), NumPy's (OpenBLAS) or CuPy's
-    otherwise, and always under ``TINYGRAD_EDU_KERNELS=numpy``."""
-    if _current == "numpy" or is_gpu(a) or a.dtype != np.float32:
+    otherwise, and always under ``TINYGRAD_EDU_KERNELS=numpy``. Anything but NumPy arrays (CuPy arrays, the
+    Tensors a backward pass sees under ``create_graph=True``) takes its own ``@``, so a recorded product stays
+    recorded."""
+    if _current == "numpy" or not isinstance(a, np.ndarray) or not isinstance(b, np.ndarray) or a.dtype != np.float32:
         return a @ b if out is None else np.matmul(a, b, out=out)
     from . import blas
 

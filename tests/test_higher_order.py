@@ -216,3 +216,21 @@ def test_grad_arguments():
     with pytest.raises(RuntimeError, match="not used to compute the outputs"):
         tg.autograd.grad(y.sum(), [x, unused], retain_graph=True)
     assert tg.autograd.grad(y.sum(), [x, unused], allow_unused=True)[1] is None
+
+
+def test_gradient_penalty_in_float32_matches_float64():
+    """The same penalty in float32, the default dtype, where Linear's products go to the fast matrix product
+    (kernels/dispatch.matmul): under create_graph its backward sees Tensors, and their product must stay
+    recorded. Checked against the float64 run of the same weights (and large enough for MKL where installed)."""
+    def penalty_grads(dtype):
+        tg.manual_seed(3)
+        critic = nn.Sequential(nn.Linear(256, 512), nn.Tanh(), nn.Linear(512, 1))
+        critic = critic.double() if dtype == "float64" else critic
+        x = tg.tensor(np.random.default_rng(0).standard_normal((64, 256)), dtype=dtype, requires_grad=True)
+        (g,) = tg.autograd.grad(critic(x).sum(), x, create_graph=True)
+        (((g**2).sum(1).sqrt() - 1) ** 2).mean().backward()
+        return [critic[0].weight.grad.numpy(), critic[2].weight.grad.numpy()]
+
+    for single, double in zip(penalty_grads("float32"), penalty_grads("float64"), strict=True):
+        assert single.dtype == np.float32
+        np.testing.assert_allclose(single, double, rtol=2e-3, atol=1e-6 * float(np.abs(double).max()))
