@@ -188,6 +188,38 @@ def relu_backward(grad: Any, out: Any) -> Any:
     return relu.relu_backward(grad, out)
 
 
+# ------------------------------------------------------------------------------------------------- GELU
+
+GELU_KERNEL_MIN_SIZE = 1 << 15  # values: below, the NumPy lines (and no Numba import)
+
+
+def _gelu_kernel(*arrays: Any) -> bool:
+    return (_current == "numba" and all(isinstance(a, np.ndarray) and a.dtype == np.float32 for a in arrays)
+            and arrays[0].size >= GELU_KERNEL_MIN_SIZE)
+
+
+def gelu_forward(x: Any, approximate: str = "none") -> tuple[Any, Any]:
+    """(GELU(z), what its backward pass needs: Φ(z), or the tanh t of the tanh form): gelu.py's kernels for
+    large float32 NumPy arrays, the NumPy/CuPy references otherwise."""
+    if not _gelu_kernel(x):
+        tanh_form = approximate == "tanh"
+        return (reference.gelu_tanh_forward_reference if tanh_form else reference.gelu_forward_reference)(x)
+    from . import gelu
+
+    return (gelu.gelu_tanh_forward if approximate == "tanh" else gelu.gelu_forward)(x)
+
+
+def gelu_backward(grad: Any, x: Any, saved: Any, approximate: str = "none") -> Any:
+    """∂L/∂z from ``gelu_forward``'s saved Φ or t, likewise (Tensors, a recorded backward pass: the reference)."""
+    if not _gelu_kernel(grad, x, saved):
+        tanh_form = approximate == "tanh"
+        return (reference.gelu_tanh_backward_reference if tanh_form else reference.gelu_backward_reference)(
+            grad, x, saved)
+    from . import gelu
+
+    return (gelu.gelu_tanh_backward if approximate == "tanh" else gelu.gelu_backward)(grad, x, saved)
+
+
 # ------------------------------------------------------------------------------------------ optimizers
 
 SGD_KERNEL_MIN_SIZE = 1 << 14  # below this the four NumPy passes cost about one call

@@ -248,3 +248,35 @@ def relu_forward_reference(x: Any) -> Any:
 def relu_backward_reference(grad: Any, out: Any) -> Any:
     """grad ⊙ [out > 0]; ``grad`` may be a Tensor (a recorded backward pass), ``out`` is an array."""
     return grad * (out > 0)
+
+
+def gelu_forward_reference(x: Any) -> tuple[Any, Any]:
+    """(z·Φ(z), Φ(z)) with Φ(z) = ½ (1 + erf(z/√2)), the exact GELU of ops/activation.py, and Φ kept for the
+    backward pass. erf: the C library's (a Numba ufunc) or CuPy's, through dispatch.erf."""
+    from .dispatch import erf
+
+    cdf = 0.5 * (1 + erf(x * (1 / math.sqrt(2))))
+    return x * cdf, cdf
+
+
+def gelu_backward_reference(grad: Any, x: Any, cdf: Any) -> Any:
+    """∂L/∂a ⊙ (Φ(z) + z·φ(z)), φ(z) = e^{−z²/2}/√(2π), from z and the forward pass's Φ(z)."""
+    xp = get_array_module(x)
+    return grad * (cdf + x * (xp.exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))))
+
+
+GELU_TANH_SCALE, GELU_TANH_CUBIC = math.sqrt(2 / math.pi), 0.044715  # ½ z (1 + tanh(√(2/π)(z + 0.044715 z³)))
+
+
+def gelu_tanh_forward_reference(x: Any) -> tuple[Any, Any]:
+    """(½ z (1 + t), t) with t = tanh(√(2/π)(z + 0.044715 z³)): GELU's tanh form (PyTorch's
+    ``approximate="tanh"``) and the tanh kept for the backward pass."""
+    inner = get_array_module(x).tanh(GELU_TANH_SCALE * (x + GELU_TANH_CUBIC * (x * x * x)))  # x*x*x: 10x x**3's speed
+    return 0.5 * x * (1 + inner), inner
+
+
+def gelu_tanh_backward_reference(grad: Any, x: Any, inner: Any) -> Any:
+    """∂L/∂a ⊙ (½ (1 + t) + ½ z (1 − t²) √(2/π) (1 + 3·0.044715 z²)), the exact derivative of the tanh form; only
+    arithmetic, so Tensors work too (a recorded backward pass)."""
+    d_inner = GELU_TANH_SCALE * (1 + 3 * GELU_TANH_CUBIC * x * x)
+    return grad * (0.5 * (1 + inner) + 0.5 * x * (1 - inner * inner) * d_inner)

@@ -112,39 +112,28 @@ class GELU(Function):
     """
 
     def forward(self, x: Any, approximate: str = "none") -> Any:
-        xp = get_array_module(x)
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"gelu(approximate={approximate!r}): use 'none' or 'tanh'")
         self.save_for_backward(x)
         self.approximate = approximate
-        if approximate == "tanh":
-            self.inner = xp.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * (x * x * x)))  # x*x*x: 10x faster than x**3
-            return 0.5 * x * (1 + self.inner)
-        if approximate != "none":
-            raise ValueError(f"gelu(approximate={approximate!r}): use 'none' or 'tanh'")
-        self.cdf = 0.5 * (1 + _erf(x * (1 / math.sqrt(2))))
-        return x * self.cdf
+        out, self.kept = dispatch.gelu_forward(x, approximate)  # Φ(z), or the tanh of the tanh form
+        return out
 
     differentiable_backward = True
 
     def backward(self, grad: Any) -> Any:
         (x,) = self.saved
-        recorded = bm.is_tensor(x)  # create_graph: Φ and the tanh term as functions of x, not saved constants
+        if not bm.is_tensor(x):
+            return dispatch.gelu_backward(grad, x, self.kept, self.approximate)  # kernels/gelu.py, reference.py
+        # create_graph: Φ and the tanh as functions of x (recorded), not the saved constants
         if self.approximate == "tanh":
-            inner = bm.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * (x * x * x))) if recorded else self.inner
-            d_inner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
-            return grad * (0.5 * (1 + inner) + 0.5 * x * (1 - inner * inner) * d_inner)
-        if recorded:
-            from .math import Erf  # the differentiable erf (ops/math.py)
+            inner = bm.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * (x * x * x)))
+            return dispatch.gelu_backward(grad, x, inner, "tanh")
+        from .math import Erf  # the differentiable erf (ops/math.py)
 
-            cdf = 0.5 * (1 + Erf.apply(x * (1 / math.sqrt(2))))
-        else:
-            cdf = self.cdf
+        cdf = 0.5 * (1 + Erf.apply(x * (1 / math.sqrt(2))))
         pdf = bm.exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))
         return grad * (cdf + x * pdf)
-
-
-def _erf(x: Any) -> Any:
-    """The error function, elementwise (NumPy has none: kernels.dispatch picks Numba's ufunc or CuPy's)."""
-    return dispatch.erf(x)
 
 
 class Softmax(Function):
