@@ -220,6 +220,50 @@ def gelu_backward(grad: Any, x: Any, saved: Any, approximate: str = "none") -> A
     return (gelu.gelu_tanh_backward if approximate == "tanh" else gelu.gelu_backward)(grad, x, saved)
 
 
+# ------------------------------------------------------------------------------------------- LayerNorm
+
+LAYER_NORM_KERNEL_MIN_SIZE = 1 << 14  # values: below, the NumPy lines
+
+
+def _layer_norm_rows(*arrays: Any) -> bool:
+    return (_current == "numba" and all(a is None or (isinstance(a, np.ndarray) and a.dtype == np.float32)
+                                        for a in arrays)
+            and arrays[0].size >= LAYER_NORM_KERNEL_MIN_SIZE)
+
+
+def layer_norm_forward(x: Any, weight: Any, bias: Any, normalized_ndim: int, eps: float) -> tuple[Any, Any, Any]:
+    """(y, x̂, r) of ops/layernorm.py: layernorm.py's row kernel for large float32 NumPy arrays, the reference
+    otherwise. r keeps the normalised axes as size 1."""
+    axes = tuple(range(x.ndim - normalized_ndim, x.ndim))
+    if not _layer_norm_rows(x, weight, bias):
+        return reference.layer_norm_forward_reference(x, weight, bias, axes, eps)
+    from . import layernorm
+
+    features = math.prod(x.shape[x.ndim - normalized_ndim:])
+    flat = lambda a: None if a is None else np.ascontiguousarray(a).reshape(features)  # noqa: E731
+    out, normalized, inv_std = layernorm.layer_norm_forward(np.ascontiguousarray(x).reshape(-1, features),
+                                                            flat(weight), flat(bias), eps)
+    kept = x.shape[: x.ndim - normalized_ndim] + (1,) * normalized_ndim
+    return out.reshape(x.shape), normalized.reshape(x.shape), inv_std.reshape(kept)
+
+
+def layer_norm_backward(grad: Any, normalized: Any, inv_std: Any, weight: Any, normalized_ndim: int,
+                        needs: tuple[bool, ...]) -> tuple[Any, Any, Any]:
+    """(∂L/∂x, ∂L/∂γ, ∂L/∂β), likewise (the reference computes only what ``needs`` asks for, the kernel all)."""
+    axes = tuple(range(grad.ndim - normalized_ndim, grad.ndim))
+    if not _layer_norm_rows(grad, normalized, inv_std, weight):
+        return reference.layer_norm_backward_reference(grad, normalized, inv_std, weight, axes,
+                                                       tuple(range(grad.ndim - normalized_ndim)), needs)
+    from . import layernorm
+
+    shape = normalized.shape[grad.ndim - normalized_ndim:]
+    features = math.prod(shape)
+    grad_x, grad_weight, grad_bias = layernorm.layer_norm_backward(
+        np.ascontiguousarray(grad).reshape(-1, features), normalized.reshape(-1, features),
+        inv_std.reshape(-1, 1), None if weight is None else np.ascontiguousarray(weight).reshape(features))
+    return grad_x.reshape(grad.shape), grad_weight.reshape(shape), grad_bias.reshape(shape)
+
+
 # ------------------------------------------------------------------------------------------ optimizers
 
 SGD_KERNEL_MIN_SIZE = 1 << 14  # below this the four NumPy passes cost about one call

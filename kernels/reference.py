@@ -280,3 +280,36 @@ def gelu_tanh_backward_reference(grad: Any, x: Any, inner: Any) -> Any:
     arithmetic, so Tensors work too (a recorded backward pass)."""
     d_inner = GELU_TANH_SCALE * (1 + 3 * GELU_TANH_CUBIC * x * x)
     return grad * (0.5 * (1 + inner) + 0.5 * x * (1 - inner * inner) * d_inner)
+
+
+def layer_norm_forward_reference(x: Any, weight: Any, bias: Any, axes: tuple[int, ...], eps: float) -> tuple[Any, ...]:
+    """(y, x̂, r): y = x̂ ⊙ γ + β with x̂ = (x − μ) r, r = 1/√(σ² + ε), μ and σ² (÷N) over ``axes``; r keeps those axes
+    as size 1 (ops/layernorm.py has the formulas)."""
+    xp = get_array_module(x)
+    centred = x - x.mean(axis=axes, keepdims=True)
+    variance = (centred * centred).mean(axis=axes, keepdims=True)
+    inv_std = 1 / xp.sqrt(variance + x.dtype.type(eps))
+    normalized = centred * inv_std
+    out = normalized
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out, normalized, inv_std
+
+
+def layer_norm_backward_reference(grad: Any, normalized: Any, inv_std: Any, weight: Any, axes: tuple[int, ...],
+                                  batch_axes: tuple[int, ...],
+                                  needs: tuple[bool, ...] = (True, True, True)) -> tuple[Any, Any, Any]:
+    """(∂L/∂x, ∂L/∂γ, ∂L/∂β) = (r (g − mean(g) − x̂ ⊙ mean(g ⊙ x̂)), Σ_batch ∂L/∂y ⊙ x̂, Σ_batch ∂L/∂y),
+    g = ∂L/∂y ⊙ γ; None for those ``needs`` leaves out."""
+    grad_x = grad_weight = grad_bias = None
+    if needs[0]:
+        g = grad if weight is None else grad * weight
+        grad_x = inv_std * (g - g.mean(axis=axes, keepdims=True)
+                            - normalized * (g * normalized).mean(axis=axes, keepdims=True))
+    if len(needs) > 1 and needs[1]:
+        grad_weight = (grad * normalized).sum(axis=batch_axes)
+    if len(needs) > 2 and needs[2]:
+        grad_bias = grad.sum(axis=batch_axes)
+    return grad_x, grad_weight, grad_bias

@@ -7,6 +7,7 @@ from typing import Any
 from .. import tensor
 from ..autograd import Function
 from ..backend import get_array_module
+from ..kernels import dispatch
 
 
 class LayerNorm(Function):
@@ -35,31 +36,16 @@ class LayerNorm(Function):
 
     def forward(self, x: Any, weight: Any = None, bias: Any = None, normalized_ndim: int = 1,
                 eps: float = 1e-5) -> Any:
-        xp = get_array_module(x)
-        self.axes = tuple(range(x.ndim - normalized_ndim, x.ndim))
-        self.batch_axes = tuple(range(x.ndim - normalized_ndim))
-        centred = x - x.mean(axis=self.axes, keepdims=True)
-        variance = (centred * centred).mean(axis=self.axes, keepdims=True)
-        inv_std = 1 / xp.sqrt(variance + x.dtype.type(eps))
-        normalized = centred * inv_std
+        self.normalized_ndim = normalized_ndim
+        out, normalized, inv_std = dispatch.layer_norm_forward(x, weight, bias, normalized_ndim, eps)
         self.save_for_backward(normalized, inv_std, weight)
-        out = normalized
-        if weight is not None:
-            out = out * weight
-        if bias is not None:
-            out = out + bias
         return out
 
     def backward(self, grad: Any) -> tuple[Any, ...]:
         normalized, inv_std, weight = self.saved
         needs = self.needs_input_grad
-        grad_x = grad_weight = grad_bias = None
-        if needs[0]:
-            g = grad if weight is None else grad * weight
-            grad_x = inv_std * (g - g.mean(axis=self.axes, keepdims=True)
-                                - normalized * (g * normalized).mean(axis=self.axes, keepdims=True))
-        if len(needs) > 1 and needs[1]:
-            grad_weight = (grad * normalized).sum(axis=self.batch_axes)
-        if len(needs) > 2 and needs[2]:
-            grad_bias = grad.sum(axis=self.batch_axes)
-        return (grad_x, grad_weight, grad_bias)[: len(needs)]
+        grad_x, grad_weight, grad_bias = dispatch.layer_norm_backward(grad, normalized, inv_std, weight,
+                                                                      self.normalized_ndim, needs)
+        grads = (grad_x if needs[0] else None, grad_weight if len(needs) > 1 and needs[1] else None,
+                 grad_bias if len(needs) > 2 and needs[2] else None)
+        return grads[: len(needs)]
