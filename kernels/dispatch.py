@@ -375,13 +375,13 @@ def lstm_steps(array: Any) -> tuple[Any, Any]:
 
 
 def lstm_loops(array: Any) -> tuple[Any, Any] | None:
-    """(forward_loop, backward_loop) of lstm.py, the whole time loop in one kernel call, where they serve
+    """(forward_loops, backward_loops) of lstm.py, the whole time loop in one kernel call, where they serve
     ``array`` (float32 on the Numba kernels, NumPy's BLAS an OpenBLAS); None otherwise."""
     if is_gpu(array) or _current == "numpy":
         return None
     from . import lstm
 
-    return (lstm.forward_loop, lstm.backward_loop) if lstm.loops_available(array) else None
+    return (lstm.forward_loops, lstm.backward_loops) if lstm.loops_available(array) else None
 
 
 def lstm_stacked_weights(w_ih: Any, w_hh: Any, bias: Any) -> Any:

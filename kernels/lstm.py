@@ -15,7 +15,7 @@ Backward, per step, with dh and dc what reaches h_t and c_t (from the output and
     dz_i = dc ⊙ g ⊙ i(1 − i),   dz_f = dc ⊙ c_{t−1} ⊙ f(1 − f),   dz_g = dc ⊙ i ⊙ (1 − g²),
     dz_o = dh ⊙ tanh(c_t) ⊙ o(1 − o),   and step t − 1 receives dc ⊙ f (and dz W_hh, a product outside)
 
-``forward_loop`` and ``backward_loop`` run the whole time loop for a block of batch rows in one call, float32:
+``forward_loops`` and ``backward_loops`` run the whole time loop, a block of batch rows per thread, float32:
 the products of each step are cblas_sgemm called from the kernel (blas.py: MKL's where installed, else
 OpenBLAS's), so a thread runs its loop without taking the GIL (ops/rnn.py runs the Python loop, product by
 product, otherwise). The forward loop
@@ -186,7 +186,7 @@ def _step_backward(grad_out, grad_h, grad_c, gates, c_previous, tanh_c, grad_z):
 
 
 def loops_available(array: Any) -> bool:
-    """Whether ``forward_loop``/``backward_loop`` serve this array: float32 NumPy, with an OpenBLAS sgemm."""
+    """Whether ``forward_loops``/``backward_loops`` serve this array: float32 NumPy, with an sgemm (blas.py)."""
     return isinstance(array, np.ndarray) and array.dtype == np.float32 and blas.sgemm() is not None
 
 
@@ -196,43 +196,67 @@ def stacked_weights(w_ih: Any, w_hh: Any, bias: Any) -> Any:
     return np.ascontiguousarray(np.concatenate([w_ih.T, w_hh.T, bias[None]]))
 
 
-def forward_loop(x: Any, weights: Any, gates: Any, states: Any, tanh_c: Any, operand: Any, start: int,
-                 stop: int) -> None:
-    """The forward time loop for batch rows start … stop − 1: z_t = [x_t, h_{t−1}, 1] · ``weights`` (see
-    ``stacked_weights``: one product per step, the biases included), then the step's nonlinearities as in
-    ``step_forward``. ``x`` (T, B, I) C-contiguous. ``states`` (T + 1, B, 2H) holds [h_t, c_t] with [h₀, c₀] at
-    t = 0 and receives the others; ``gates`` (T, B, 4H) and ``tanh_c`` (T, B, H) as in ``step_forward``.
-    ``operand`` (T·B, I + H + 1) receives the rows [x_t, h_{t−1}, 1] of the block, step after step in its rows
-    T·start … T·stop − 1: ``backward_loop``'s weight gradients are one product with them.
+def forward_loops(x: Any, weights: Any, gates: Any, states: Any, tanh_c: Any, operand: Any,
+                  blocks: list[tuple[int, int]]) -> None:
+    """The forward time loop, each block (start, stop) of batch rows on its own thread (``blocks``: consecutive,
+    covering the batch): z_t = [x_t, h_{t−1}, 1] · ``weights`` (see ``stacked_weights``: one product per step,
+    the biases included), then the step's nonlinearities as in ``step_forward``. ``x`` (T, B, I) C-contiguous.
+    ``states`` (T + 1, B, 2H) holds [h_t, c_t] with [h₀, c₀] at t = 0 and receives the others; ``gates``
+    (T, B, 4H) and ``tanh_c`` (T, B, H) as in ``step_forward``. ``operand`` (T·B, I + H + 1) receives the rows
+    [x_t, h_{t−1}, 1] of each block, step after step in its rows T·start … T·stop − 1: ``backward_loops``' weight
+    gradients are products with them.
 
     A row-major right operand: OpenBLAS's sgemm is 10–15% faster on these shapes than with the transposed flag
-    (16 rows, 100 steps, 6.7 → 5.8 ms), and one product with K = I + H + 1 a little faster than two."""
-    _forward_loop(blas.sgemm(), x, weights, gates, states, tanh_c, operand, start, stop)
+    (16 rows, 100 steps, 6.7 → 5.8 ms), and one product with K = I + H + 1 a little faster than two. The blocks run
+    in one parallel Numba loop (its threads start in microseconds; Python threads, before, left the first block
+    waiting 0.8 ms a step for the second)."""
+    _forward_blocks(blas.sgemm(), x, weights, gates, states, tanh_c, operand, _bounds(blocks))
 
 
-def backward_loop(w_ih: Any, w_hh: Any, grad: Any, gates: Any, states: Any, tanh_c: Any, operand: Any,
-                  grad_h: Any, grad_c: Any, grad_x: Any, grad_weights: Any, start: int, stop: int) -> None:
-    """Backward through time for batch rows start … stop − 1: ``step_backward`` then, per step, one product
-    [dx_t, dh_{t−1}] = dz_t [W_ih, W_hh] (dx_t into ``grad_x`` (T, B, I)), or dh_{t−1} = dz_t W_hh alone when
-    ``grad_x`` is empty (the input needs no gradient); ``grad_h``, ``grad_c`` (B, H) end as the gradients at
-    h₀, c₀.
+def backward_loops(w_ih: Any, w_hh: Any, grad: Any, gates: Any, states: Any, tanh_c: Any, operand: Any,
+                   grad_h: Any, grad_c: Any, grad_x: Any, shares: Any, blocks: list[tuple[int, int]]) -> None:
+    """Backward through time, each block of batch rows (``forward_loops``' blocks) on its own thread:
+    ``step_backward`` then, per step, one product [dx_t, dh_{t−1}] = dz_t [W_ih, W_hh] (dx_t into ``grad_x``
+    (T, B, I)), or dh_{t−1} = dz_t W_hh alone when ``grad_x`` is empty (the input needs no gradient); ``grad_h``,
+    ``grad_c`` (B, H) end as the gradients at h₀, c₀.
 
-    The block's share of the weight gradients, ``grad_weights`` (4H, I + H + 1) ← Σ_t dz_tᵀ [x_t, h_{t−1}, 1] =
+    Block k's share of the weight gradients, ``shares[k]`` (4H, I + H + 1) ← Σ_t dz_tᵀ [x_t, h_{t−1}, 1] =
     [dW_ih, dW_hh, db] (the caller adds the blocks; db is the gradient of the weight of an input that is always
     1), is summed a chunk of steps at a time: dz of the last few steps waits in a buffer of about 1 MiB, still in
-    the core's cache when one product adds that chunk's share. ``operand`` is ``forward_loop``'s. (Before: dz of
+    the core's cache when one product adds that chunk's share. ``operand`` is ``forward_loops``'. (Before: dz of
     all steps written to a (T·B, 4H) array, 6.5 MB at the benchmark's size, and one product after the loop read it
     back from memory.)"""
-    rows = stop - start
-    chunk = max(1, CHUNK_FLOATS // (rows * gates.shape[2]))
-    grad_z = np.empty((min(chunk, gates.shape[0]) * rows, gates.shape[2]), dtype=gates.dtype)
+    steps, _, width = gates.shape
+    rows = max(stop - start for start, stop in blocks)
+    chunk = min(steps, max(1, CHUNK_FLOATS // (rows * width)))
+    grad_z = np.empty((len(blocks), chunk * rows, width), dtype=gates.dtype)
     if grad_x.shape[0]:
         w_cat = np.ascontiguousarray(np.concatenate([w_ih, w_hh], axis=1))  # [W_ih, W_hh] (4H, I + H)
     else:
         w_cat = np.ascontiguousarray(w_hh)
-    grad_hx = np.empty((rows, w_cat.shape[1]), dtype=gates.dtype)
-    _backward_loop(blas.sgemm(), w_cat, grad, gates, states, tanh_c, operand, grad_z, grad_hx, grad_h, grad_c,
-                   grad_x, grad_weights, start, stop)
+    grad_hx = np.empty((len(blocks), rows, w_cat.shape[1]), dtype=gates.dtype)
+    _backward_blocks(blas.sgemm(), w_cat, grad, gates, states, tanh_c, operand, grad_z, chunk, grad_hx, grad_h,
+                     grad_c, grad_x, shares, _bounds(blocks))
+
+
+def _bounds(blocks: list[tuple[int, int]]) -> np.ndarray:
+    """[start₀, start₁, …, stop_last] of consecutive blocks."""
+    return np.array([start for start, _ in blocks] + [blocks[-1][1]], dtype=np.int64)
+
+
+@numba.njit(cache=True, parallel=True)
+def _forward_blocks(gemm, x, weights, gates, states, tanh_c, operand, bounds):  # pragma: no cover
+    for k in numba.prange(bounds.shape[0] - 1):
+        _forward_loop(gemm, x, weights, gates, states, tanh_c, operand, bounds[k], bounds[k + 1])
+
+
+@numba.njit(cache=True, parallel=True)
+def _backward_blocks(gemm, w_cat, grad, gates, states, tanh_c, operand, grad_z, chunk, grad_hx, grad_h, grad_c,
+                     grad_x, shares, bounds):  # pragma: no cover
+    for k in numba.prange(bounds.shape[0] - 1):
+        rows = bounds[k + 1] - bounds[k]
+        _backward_loop(gemm, w_cat, grad, gates, states, tanh_c, operand, grad_z[k, : chunk * rows],
+                       grad_hx[k, :rows], grad_h, grad_c, grad_x, shares[k], bounds[k], bounds[k + 1])
 
 
 CHUNK_FLOATS = 1 << 18  # dz values (1 MiB of float32) a backward thread keeps before adding their weight gradients

@@ -73,7 +73,7 @@ def loop_choice(use_loops, split):
        split=st.booleans(), biases=st.booleans(), x_grad=st.booleans())
 @settings(max_examples=25, deadline=None)
 def test_whole_loop_kernels_equal_the_python_loop(steps, batch, hidden, seed, split, biases, x_grad):
-    """The op with forward_loop/backward_loop (sgemm called from the kernel, rows shared out between threads; the
+    """The op with forward_loops/backward_loops (sgemm called from the kernel, rows shared out between threads; the
     input's projection and its gradient inside the loops) gives the numbers of its Python loop (NumPy's products,
     then the step kernel) to rounding: the products are the same BLAS routine, their operands grouped otherwise."""
     rng = np.random.default_rng(seed)

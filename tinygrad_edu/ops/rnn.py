@@ -169,8 +169,8 @@ class LSTMSequence(Function):
                                                     else bias)
             operand = xp.empty((steps * batch, weights.shape[0]), dtype=x.dtype)  # [x_t, h_{t−1}, 1] rows
 
-            def run(start: int, stop: int) -> None:
-                loops[0](inputs, weights, gates, states, tanh_c, operand, start, stop)
+            def run_all(blocks: list[tuple[int, int]]) -> None:  # the blocks on Numba's threads
+                loops[0](inputs, weights, gates, states, tanh_c, operand, blocks)
         else:
             projected = _input_projection(x, w_ih, b_ih, b_hh)
             step_forward, _ = dispatch.lstm_steps(x)  # one fused pass per step (kernels/lstm.py)
@@ -188,7 +188,10 @@ class LSTMSequence(Function):
         work = steps * w_hh.size  # multiply-adds of one batch row's recurrent products
         blocks = dispatch.row_blocks(x, batch, work_per_row=work)
         with dispatch.small_products():
-            dispatch.run_blocks(blocks, run)
+            if loops is not None:
+                run_all(blocks)
+            else:
+                dispatch.run_blocks(blocks, run)
         # the backward loops take the same blocks: the operand's rows are laid out block after block
         self.tanh_c, self.operand, self.blocks = tanh_c, operand, blocks
         self.save_for_backward(x, w_ih, w_hh, gates, states)
@@ -231,14 +234,8 @@ class LSTMSequence(Function):
         features, hidden = w_ih.shape[1], w_hh.shape[1]
         grad_x = np.empty(x.shape if self.needs_input_grad[0] else (0, 0, 0), dtype=gates.dtype)
         shares = np.empty((len(blocks), width, self.operand.shape[1]), dtype=gates.dtype)
-        index = {start: k for k, (start, _) in enumerate(blocks)}
-
-        def run(start: int, stop: int) -> None:
-            loop(w_ih, w_hh, grad, gates, states, self.tanh_c, self.operand, grad_h, grad_c, grad_x,
-                 shares[index[start]], start, stop)
-
         with dispatch.small_products():
-            dispatch.run_blocks(blocks, run)
+            loop(w_ih, w_hh, grad, gates, states, self.tanh_c, self.operand, grad_h, grad_c, grad_x, shares, blocks)
         total = shares.sum(axis=0)  # the blocks' shares added: [dW_ih, dW_hh, db]
         grad_w_ih = np.ascontiguousarray(total[:, :features])
         grad_w_hh = np.ascontiguousarray(total[:, features : features + hidden])
