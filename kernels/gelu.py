@@ -25,6 +25,7 @@ The tests check both against the references (float32 rounding) on hypothesis-dra
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numba
 import numpy as np
@@ -46,41 +47,44 @@ BLOCK = 4096  # values per parallel task (the backward's exponentials: a block o
 
 def gelu_forward(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(z·Φ(z), Φ(z)) for a dense float32 array, in its layout (else the reference)."""
-    source = flat_view(x)
-    if source is None:
-        return gelu_forward_reference(x)
-    out, cdf = np.empty_like(x), np.empty_like(x)
-    _forward(source, flat_view(out), flat_view(cdf))
-    return out, cdf
+    return _forward_pass(x, _forward, gelu_forward_reference)
 
 
 def gelu_backward(grad: np.ndarray, x: np.ndarray, cdf: np.ndarray) -> np.ndarray:
     """∂L/∂a ⊙ (Φ(z) + z·φ(z)) when the three share a dense float32 layout (else the reference)."""
-    flats = [flat_view(a) for a in (grad, x, cdf)]
-    if any(f is None for f in flats) or not (grad.strides == x.strides == cdf.strides) or grad.dtype != x.dtype:
-        return gelu_backward_reference(grad, x, cdf)
-    result = np.empty_like(grad)
-    _backward(*flats, flat_view(result))
-    return result
+    return _backward_pass(grad, x, cdf, _backward, gelu_backward_reference)
 
 
 def gelu_tanh_forward(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(½ z (1 + t), t), t = tanh(√(2/π)(z + 0.044715 z³)), for a dense float32 array (else the reference)."""
-    source = flat_view(x)
-    if source is None:
-        return gelu_tanh_forward_reference(x)
-    out, inner = np.empty_like(x), np.empty_like(x)
-    _forward_tanh(source, flat_view(out), flat_view(inner), np.float32(GELU_TANH_SCALE), np.float32(GELU_TANH_CUBIC))
-    return out, inner
+    return _forward_pass(x, _forward_tanh, gelu_tanh_forward_reference, *_TANH_CONSTANTS)
 
 
 def gelu_tanh_backward(grad: np.ndarray, x: np.ndarray, inner: np.ndarray) -> np.ndarray:
     """The tanh form's gradient from the forward pass's t, when the three share a dense float32 layout."""
-    flats = [flat_view(a) for a in (grad, x, inner)]
-    if any(f is None for f in flats) or not (grad.strides == x.strides == inner.strides) or grad.dtype != x.dtype:
-        return gelu_tanh_backward_reference(grad, x, inner)
+    return _backward_pass(grad, x, inner, _backward_tanh, gelu_tanh_backward_reference, *_TANH_CONSTANTS)
+
+
+_TANH_CONSTANTS = (np.float32(GELU_TANH_SCALE), np.float32(GELU_TANH_CUBIC))
+
+
+def _forward_pass(x: np.ndarray, kernel: Any, reference: Any, *constants: Any) -> tuple[np.ndarray, np.ndarray]:
+    """(GELU(x), what the backward pass keeps) by ``kernel`` over x's memory, both in x's layout."""
+    source = flat_view(x)
+    if source is None:
+        return reference(x)
+    out, kept = np.empty_like(x), np.empty_like(x)
+    kernel(source, flat_view(out), flat_view(kept), *constants)
+    return out, kept
+
+
+def _backward_pass(grad: np.ndarray, x: np.ndarray, kept: np.ndarray, kernel: Any, reference: Any,
+                   *constants: Any) -> np.ndarray:
+    flats = [flat_view(a) for a in (grad, x, kept)]
+    if any(f is None for f in flats) or not (grad.strides == x.strides == kept.strides) or grad.dtype != x.dtype:
+        return reference(grad, x, kept)
     result = np.empty_like(grad)
-    _backward_tanh(*flats, flat_view(result), np.float32(GELU_TANH_SCALE), np.float32(GELU_TANH_CUBIC))
+    kernel(*flats, flat_view(result), *constants)
     return result
 
 
