@@ -1,23 +1,24 @@
-"""Matrix products called from inside Numba kernels: a ``cblas_sgemm`` found with ctypes, Intel MKL's where the
-``mkl`` package is installed, else the one of the OpenBLAS that NumPy loaded.
+"""Matrix products by a ``cblas_sgemm`` found with ctypes — Intel MKL's where the ``mkl`` package is installed,
+else the one of the OpenBLAS that NumPy loaded — for the layers (``matmul``: Linear, the convolutions' im2col
+products, through dispatch.matmul) and from inside Numba kernels (``sgemm``: the LSTM's loops, attention's heads).
 
 A loop of small products written in Python (the LSTM's one product per time step) pays NumPy's call at every
-product and holds the GIL between products; with two threads each running such a loop (threads.run_blocks),
-they hand the GIL back and forth twice per step: the LSTM's forward loop took 9.5 ms on two threads of 16 rows
-each, against 6.2 ms for one thread alone. A kernel that calls sgemm itself runs the whole loop with the GIL
-released.
-
-The function is found with ctypes and passed to the kernel as an argument: Numba then calls it through its
-address, read at each call, and the kernel stays cacheable (a function pointer among its globals would not be).
-Both libraries' functions take 64-bit integers (MKL's ``cblas_sgemm_64``, NumPy's OpenBLAS ``…sgemm64_``), so
-the kernel is compiled once for either. ``sgemm()`` is None where neither is found (NumPy on Accelerate, a
-32-bit-integer OpenBLAS): the callers keep NumPy's products there.
+product and holds the GIL between products: with two threads each running such a loop they handed the GIL back
+and forth twice per step (the LSTM's forward loop took 9.5 ms on two threads of 16 rows each, against 6.2 ms for
+one thread alone). A kernel that calls sgemm itself runs the whole loop with the GIL released. The function is
+passed to the kernel as an argument: Numba then calls it through its address, read at each call, and the kernel
+stays cacheable (a function pointer among its globals would not be). Both libraries' functions take 64-bit
+integers (MKL's ``cblas_sgemm_64``, NumPy's OpenBLAS ``…sgemm64_``), so a kernel is compiled once for either.
+``sgemm()`` is None where neither is found (NumPy on Accelerate, a 32-bit-integer OpenBLAS): the callers keep
+NumPy's products there.
 
 Why MKL when it is there: on the small products these loops make (16 × 161 × 512 for an LSTM step, a head of
 attention) OpenBLAS 0.3.31 reaches 70–105 GFLOP/s on one core of an AVX-512 Xeon, MKL 2026.2 115–165 (the
-LSTM's step product 34 µs → 19 µs) — and PyTorch's CPU build, which we race, runs on MKL too. MKL is loaded
-with its *sequential* threading layer: the callers run it on their own threads (threads.run_blocks), one core
-each, so its threads never meet ours. ``TINYGRAD_EDU_BLAS=openblas`` keeps OpenBLAS.
+LSTM's step product 34 µs → 19 µs), and on two threads the layers' products run 15–45% faster — PyTorch's CPU
+build, which we race, runs on MKL too. MKL is loaded with its TBB threading layer, so its threads are the TBB
+workers Numba's kernels run on (threads.py) and the two never oversubscribe the cores; inside the kernels'
+loops ``threads.small_products()`` sets it to one thread per call. ``TINYGRAD_EDU_BLAS=openblas`` keeps
+OpenBLAS; NumPy's own ``@`` always uses it.
 
     C = α · op(A) · op(B) + β · C     (row-major; op(X) = X or Xᵀ; lda, ldb, ldc the row strides in elements)
 """

@@ -344,10 +344,12 @@ def row_blocks(rows: int, work_per_row: int = 1) -> list[tuple[int, int]]:
 def run_blocks(blocks: list[tuple[int, int]], work: Callable[[int, int], None]) -> None:
     """``work(start, stop)`` for every block at once, each on its own Python thread (this one runs the first).
 
-    For a loop of small matrix products over rows that never meet: the LSTM's time loop (each batch row has its
-    own recurrence), attention's heads. Each thread runs the whole loop for its rows, so the threads never wait
-    for each other inside it, and OpenBLAS, on one thread inside ``small_products()``, works on every core at
-    once. ``work`` must release the GIL for its heavy parts (NumPy's products do; the Numba kernels it calls are
+    For a loop of small matrix products over rows that never meet, written with NumPy's products: the recurrent
+    layers' time loops (each batch row has its own recurrence) and attention's heads where no sgemm can be
+    called from a kernel (with one, lstm.py and attention.py run their blocks in a parallel Numba loop, whose
+    threads start faster). Each thread runs the whole loop for its rows, so the threads never wait for each
+    other inside it, and OpenBLAS, on one thread inside ``small_products()``, works on every core at once.
+    ``work`` must release the GIL for its heavy parts (NumPy's products do; the Numba kernels it calls are
     compiled ``nogil`` and not ``parallel``: Numba's thread pool must not be entered from two threads).
     """
     global _executor
