@@ -346,8 +346,9 @@ def _compact(mask: Any, batch: tuple[int, ...], lq: int, lk: int, dtype: Any) ->
 # Each parallel task allocates its small scratch rows once.
 
 
-# The short path's two passes run on one thread each, without the GIL: the path shares the heads out between
-# Python threads itself (threads.run_blocks), and Numba's thread pool must not be entered from two threads.
+# The short path's two passes are serial and ``nogil``: the parallel kernels below call them for each head, and
+# without an sgemm to call, Python threads run them for their heads (threads.run_blocks; Numba's thread pool must
+# not be entered from two threads).
 
 
 @numba.njit(cache=True, fastmath=_FASTMATH, nogil=True)
