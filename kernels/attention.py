@@ -89,17 +89,14 @@ def attention_forward(q: Any, k: Any, v: Any, bias: Any = None, causal: bool = F
     n = q3.shape[0]
     probs = allocator.empty((n, lq, lk), q.dtype)  # kept from step to step when 32 MiB or more (allocator.py)
     out = np.empty((n, lq, v3.shape[2]), dtype=q.dtype)
+    gemm = blas.sgemm() if q.dtype == np.float32 else None
+    if gemm is not None:  # every head in one parallel kernel that calls sgemm itself
+        keep3, keep_group = _compact(keep, batch, lq, lk, q.dtype)
+        with threads.small_products():
+            _short_forward_heads(gemm, q3, k3, v3, probs, out, bias3, bias_group, keep3, keep_group, causal, scale)
+        return out.reshape(batch + out.shape[1:]), probs.reshape(batch + probs.shape[1:])
     keep_all = None if keep is None else _expand(keep, batch, lq, lk)
     fast_exp = q.dtype == np.float32
-
-    gemm = blas.sgemm() if q.dtype == np.float32 else None
-    keep3, keep_group = _compact(keep, batch, lq, lk, q.dtype)
-
-    if gemm is not None:
-        with threads.small_products():
-            _short_forward_heads(gemm, q3, k3, v3, probs, out, bias3, bias_group, keep3, keep_group, causal, scale,
-                                 0, n)
-        return out.reshape(batch + out.shape[1:]), probs.reshape(batch + probs.shape[1:])
 
     def heads(a: int, b: int) -> None:  # the heads a … b − 1, on one thread (threads.run_blocks)
         for g, h in _head_groups(a, b, lq * lk):  # a few heads at a time: their S stays in the cache until P V
@@ -126,7 +123,6 @@ def attention_backward(grad_out: Any, q: Any, k: Any, v: Any, probs: Any, out: A
     grad_out3 = np.ascontiguousarray(grad_out.reshape(n, lq, v3.shape[2]), dtype=q.dtype)
     probs3 = probs.reshape(n, lq, lk)
     keep3, keep_group = _compact(keep, batch, lq, lk, q.dtype)
-    keep_all = None if keep is None else _expand(keep, batch, lq, lk)
     if out is None:
         delta = np.empty((0, 0), dtype=q.dtype)
     else:
@@ -136,12 +132,12 @@ def attention_backward(grad_out: Any, q: Any, k: Any, v: Any, probs: Any, out: A
     grad_q, grad_k, grad_v = (g.reshape(a.shape) for g, a in zip(grads, (q3, k3, v3), strict=True))
 
     gemm = blas.sgemm() if q.dtype == np.float32 else None
-
-    if gemm is not None:
+    if gemm is not None:  # every head in one parallel kernel that calls sgemm itself
         with threads.small_products():
             _short_backward_heads(gemm, grad_out3, q3, k3, v3, probs3, keep3, keep_group, delta, scale, grad_q,
-                                  grad_k, grad_v, 0, n)
+                                  grad_k, grad_v)
         return grads
+    keep_all = None if keep is None else _expand(keep, batch, lq, lk)
 
     def heads(a: int, b: int) -> None:  # the heads a … b − 1, on one thread (threads.run_blocks)
         groups = _head_groups(a, b, lq * lk)
@@ -413,12 +409,12 @@ def _softmax_backward_rows(grad_scores, probs, first, keep, keep_group, delta, s
 
 
 @numba.njit(cache=True, fastmath=_FASTMATH, parallel=True)
-def _short_forward_heads(gemm, q, k, v, probs, out, bias, bias_group, keep, keep_group, causal, scale, start,
-                         stop):  # pragma: no cover
-    """Heads start … stop − 1: S = Q Kᵀ into probs[h], P = softmax(s · S + B) in place, O = (P ⊙ M) V."""
-    _, lq, d = q.shape
+def _short_forward_heads(gemm, q, k, v, probs, out, bias, bias_group, keep, keep_group, causal,
+                         scale):  # pragma: no cover
+    """Each head h: S = Q Kᵀ into probs[h], P = softmax(s · S + B) in place, O = (P ⊙ M) V."""
+    n_heads, lq, d = q.shape
     lk, dv = k.shape[1], v.shape[2]
-    for h in numba.prange(start, stop):
+    for h in numba.prange(n_heads):
         weights = np.empty((lq, lk) if keep.shape[0] > 0 else (0, 0), dtype=q.dtype)
         scores = probs[h]
         gemm(blas.ROW_MAJOR, blas.NO_TRANS, blas.TRANS, lq, lk, d, np.float32(1), q[h].ctypes.data, d,
@@ -432,13 +428,13 @@ def _short_forward_heads(gemm, q, k, v, probs, out, bias, bias_group, keep, keep
 
 
 @numba.njit(cache=True, fastmath=_FASTMATH, parallel=True)
-def _short_backward_heads(gemm, grad_out, q, k, v, probs, keep, keep_group, delta, scale, grad_q, grad_k, grad_v,
-                          start, stop):  # pragma: no cover
-    """Heads start … stop − 1: dV = (P ⊙ M)ᵀ dO, dP = dO Vᵀ, s · dS = s · P ⊙ (dP ⊙ M − D), dQ = s dS K,
-    dK = s dSᵀ Q (the module docstring's formulas)."""
-    _, lq, d = q.shape
+def _short_backward_heads(gemm, grad_out, q, k, v, probs, keep, keep_group, delta, scale, grad_q, grad_k,
+                          grad_v):  # pragma: no cover
+    """Each head h: dV = (P ⊙ M)ᵀ dO, dP = dO Vᵀ, s · dS = s · P ⊙ (dP ⊙ M − D), dQ = s dS K, dK = s dSᵀ Q (the
+    module docstring's formulas)."""
+    n_heads, lq, d = q.shape
     lk, dv = k.shape[1], v.shape[2]
-    for h in numba.prange(start, stop):
+    for h in numba.prange(n_heads):
         grad_scores = np.empty((1, lq, lk), dtype=q.dtype)
         weights = np.empty((lq, lk) if keep.shape[0] > 0 else (0, 0), dtype=q.dtype)
         masked = probs[h]

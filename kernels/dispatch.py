@@ -191,6 +191,7 @@ def relu_backward(grad: Any, out: Any) -> Any:
 # ------------------------------------------------------------------------------------------------- GELU
 
 GELU_KERNEL_MIN_SIZE = 1 << 15  # values: below, the NumPy lines (and no Numba import)
+GELU_TANH_SCALE, GELU_TANH_CUBIC = reference.GELU_TANH_SCALE, reference.GELU_TANH_CUBIC  # √(2/π), 0.044715
 
 
 def _gelu_kernel(*arrays: Any) -> bool:
@@ -249,7 +250,8 @@ def layer_norm_forward(x: Any, weight: Any, bias: Any, normalized_ndim: int, eps
 
 def layer_norm_backward(grad: Any, normalized: Any, inv_std: Any, weight: Any, normalized_ndim: int,
                         needs: tuple[bool, ...]) -> tuple[Any, Any, Any]:
-    """(∂L/∂x, ∂L/∂γ, ∂L/∂β), likewise (the reference computes only what ``needs`` asks for, the kernel all)."""
+    """(∂L/∂x, ∂L/∂γ, ∂L/∂β), likewise, None for those ``needs`` leaves out (the kernel computes all three in
+    its one pass; the reference only those asked for)."""
     axes = tuple(range(grad.ndim - normalized_ndim, grad.ndim))
     if not _layer_norm_rows(grad, normalized, inv_std, weight):
         return reference.layer_norm_backward_reference(grad, normalized, inv_std, weight, axes,
@@ -261,7 +263,8 @@ def layer_norm_backward(grad: Any, normalized: Any, inv_std: Any, weight: Any, n
     grad_x, grad_weight, grad_bias = layernorm.layer_norm_backward(
         np.ascontiguousarray(grad).reshape(-1, features), normalized.reshape(-1, features),
         inv_std.reshape(-1, 1), None if weight is None else np.ascontiguousarray(weight).reshape(features))
-    return grad_x.reshape(grad.shape), grad_weight.reshape(shape), grad_bias.reshape(shape)
+    grads = grad_x.reshape(grad.shape), grad_weight.reshape(shape), grad_bias.reshape(shape)
+    return tuple(g if k < len(needs) and needs[k] else None for k, g in enumerate(grads))
 
 
 # ------------------------------------------------------------------------------------------ optimizers

@@ -101,9 +101,6 @@ class LeakyReLU(Function):
         return grad * xp.where(bm.constant(x) > 0, 1, self.slope).astype(grad.dtype)
 
 
-_SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
-
-
 class GELU(Function):
     """Gaussian error linear unit  a = z·Φ(z) = ½ z (1 + erf(z/√2)).
 
@@ -127,7 +124,7 @@ class GELU(Function):
             return dispatch.gelu_backward(grad, x, self.kept, self.approximate)  # kernels/gelu.py, reference.py
         # create_graph: Φ and the tanh as functions of x (recorded), not the saved constants
         if self.approximate == "tanh":
-            inner = bm.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * (x * x * x)))
+            inner = bm.tanh(dispatch.GELU_TANH_SCALE * (x + dispatch.GELU_TANH_CUBIC * (x * x * x)))
             return dispatch.gelu_backward(grad, x, inner, "tanh")
         from .math import Erf  # the differentiable erf (ops/math.py)
 

@@ -44,8 +44,5 @@ class LayerNorm(Function):
     def backward(self, grad: Any) -> tuple[Any, ...]:
         normalized, inv_std, weight = self.saved
         needs = self.needs_input_grad
-        grad_x, grad_weight, grad_bias = dispatch.layer_norm_backward(grad, normalized, inv_std, weight,
-                                                                      self.normalized_ndim, needs)
-        grads = (grad_x if needs[0] else None, grad_weight if len(needs) > 1 and needs[1] else None,
-                 grad_bias if len(needs) > 2 and needs[2] else None)
+        grads = dispatch.layer_norm_backward(grad, normalized, inv_std, weight, self.normalized_ndim, needs)
         return grads[: len(needs)]

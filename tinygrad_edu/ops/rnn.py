@@ -168,9 +168,6 @@ class LSTMSequence(Function):
             weights = dispatch.lstm_stacked_weights(w_ih, w_hh, xp.zeros(w_hh.shape[0], x.dtype) if bias is None
                                                     else bias)
             operand = xp.empty((steps * batch, weights.shape[0]), dtype=x.dtype)  # [x_t, h_{t−1}, 1] rows
-
-            def run_all(blocks: list[tuple[int, int]]) -> None:  # the blocks on Numba's threads
-                loops[0](inputs, weights, gates, states, tanh_c, operand, blocks)
         else:
             projected = _input_projection(x, w_ih, b_ih, b_hh)
             step_forward, _ = dispatch.lstm_steps(x)  # one fused pass per step (kernels/lstm.py)
@@ -188,8 +185,8 @@ class LSTMSequence(Function):
         work = steps * w_hh.size  # multiply-adds of one batch row's recurrent products
         blocks = dispatch.row_blocks(x, batch, work_per_row=work)
         with dispatch.small_products():
-            if loops is not None:
-                run_all(blocks)
+            if loops is not None:  # the blocks on Numba's threads
+                loops[0](inputs, weights, gates, states, tanh_c, operand, blocks)
             else:
                 dispatch.run_blocks(blocks, run)
         # the backward loops take the same blocks: the operand's rows are laid out block after block
