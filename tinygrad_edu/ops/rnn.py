@@ -177,8 +177,8 @@ class LSTMSequence(Function):
                 for t in range(steps):
                     previous, current = states[t, start:stop], states[t + 1, start:stop]
                     xp.matmul(previous[:, :hidden], w_hh.T, out=recurrent)  # the only product in the loop
-                    step_forward(recurrent, projected[t, start:stop], previous[:, hidden:], gates[t, start:stop],
-                                 current[:, hidden:], current[:, :hidden], tanh_c[t, start:stop])
+                    step_forward(recurrent, projected[t, start:stop], previous, gates[t, start:stop], current,
+                                 tanh_c[t, start:stop])
 
         # one small product per step: OpenBLAS on one thread (kernels/threads.py); each batch row has its own
         # recurrence, so the rows are shared out between threads that each run the whole time loop
@@ -211,7 +211,7 @@ class LSTMSequence(Function):
         def run(start: int, stop: int) -> None:  # backward through time for batch rows start … stop − 1
             rows = slice(start, stop)
             for t in range(steps - 1, -1, -1):
-                step_backward(grad[t, rows], grad_h[rows], grad_c[rows], gates[t, rows], states[t, rows, hidden:],
+                step_backward(grad[t, rows], grad_h[rows], grad_c[rows], gates[t, rows], states[t, rows],
                               self.tanh_c[t, rows], grad_z[t, rows])
                 xp.matmul(grad_z[t, rows], w_hh, out=grad_h[rows])  # dh_{t−1} = dz_t W_hh (+ the output's, inside)
 
