@@ -163,8 +163,9 @@ def _activate(previous, gates, current, tanh_c, fast):  # pragma: no cover
         for j in range(3 * hidden, width):
             row[j] = half + half * row[j]
         for j in range(hidden):  # c_t = f ⊙ c_{t−1} + i ⊙ g
-            current[b, hidden + j] = gates[b, hidden + j] * previous[b, hidden + j] + gates[b, j] * gates[b, 2 * hidden + j]
-            tanh_c[b, j] = current[b, hidden + j]
+            cell = gates[b, hidden + j] * previous[b, hidden + j] + gates[b, j] * gates[b, 2 * hidden + j]
+            current[b, hidden + j] = cell
+            tanh_c[b, j] = cell
         _tanh_inplace(tanh_c[b], fast)
         for j in range(hidden):  # h_t = o ⊙ tanh(c_t)
             current[b, j] = gates[b, 3 * hidden + j] * tanh_c[b, j]
