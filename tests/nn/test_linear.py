@@ -175,3 +175,66 @@ def test_flatten_and_batchnorm_modules_gradcheck(shape, training):
     norm = (nn.BatchNorm2d if len(shape) == 4 else nn.BatchNorm1d)(shape[1])
     norm.train(training)
     gradcheck(norm, x, params=True)
+
+
+@given(batch=st.sampled_from([(1,), (5,), (2, 3)]), in_features=st.integers(1, 6), out_features=st.integers(1, 5),
+       bias=st.booleans(), input_grad=st.booleans(), dtype=st.sampled_from([np.float32, np.float64]),
+       values=st.sampled_from(["normal", "zeros", "nan"]))
+def test_sequential_linear_relu_is_one_op_with_the_same_numbers(batch, in_features, out_features, bias, input_grad,
+                                                                dtype, values):
+    """nn.Sequential runs Linear → ReLU as ops.LinearReLU (nn/fusion.py): output and every gradient equal to the
+    two layers run one by one, bit for bit (exact zeros and NaNs included: max(z, 0) keeps NaN, grad 0 at z = 0)."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(batch + (in_features,))
+    if values == "zeros":
+        x[..., 0] = 0
+    elif values == "nan":
+        x[rng.random(x.shape) < 0.2] = np.nan
+    layer = nn.Linear(in_features, out_features, bias=bias)
+    for parameter in layer.parameters():
+        parameter.data = parameter.data.astype(dtype)
+    if values == "zeros":
+        layer.weight.data[:, 1:] = 0
+    model, relu = nn.Sequential(layer, nn.ReLU()), nn.ReLU()
+    upstream = rng.standard_normal(batch + (out_features,)).astype(dtype)
+    results = []
+    for run in (model, lambda t: relu(layer(t))):
+        layer.zero_grad()
+        t = tg.Tensor(x.astype(dtype), requires_grad=input_grad)
+        y = run(t)
+        y.backward(upstream)
+        grads = [p.grad.numpy() for p in layer.parameters()] + ([t.grad.numpy()] if input_grad else [])
+        results.append((type(y._ctx).__name__, y.numpy(), grads))
+    (fused_op, fused, fused_grads), (plain_op, plain, plain_grads) = results
+    assert (fused_op, plain_op) == ("LinearReLU", "ReLU")
+    np.testing.assert_array_equal(fused, plain)
+    for a, b in zip(fused_grads, plain_grads, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_linear_relu_is_not_fused_where_something_must_see_each_layer():
+    """A hook on either layer, DropConnect, anomaly detection: the layers run one by one."""
+    x = tg.Tensor(np.ones((2, 3), np.float32), requires_grad=True)
+    hooked = nn.Linear(3, 2)
+    hooked.register_forward_hook(lambda module, args, out: None)
+    relu_hooked = nn.ReLU()
+    relu_hooked.register_forward_hook(lambda module, args, out: None)
+    for model in (nn.Sequential(hooked, nn.ReLU()), nn.Sequential(nn.Linear(3, 2), relu_hooked),
+                  nn.Sequential(nn.Linear(3, 2, dropconnect=0.5), nn.ReLU())):
+        assert type(model(x)._ctx).__name__ == "ReLU"
+    with tg.detect_anomaly():
+        assert type(nn.Sequential(nn.Linear(3, 2), nn.ReLU())(x)._ctx).__name__ == "ReLU"
+
+
+def test_linear_relu_second_derivatives():
+    """create_graph through the fused op: its backward runs on Tensors, as Linear's and ReLU's do."""
+    x = tg.Tensor(np.random.default_rng(1).standard_normal((4, 3)), requires_grad=True)
+    model = nn.Sequential(nn.Linear(3, 5), nn.ReLU(), nn.Linear(5, 1)).double()
+    assert type(model[1](model[0](x))._ctx).__name__ == "ReLU"
+    assert type(model(x)._ctx.parents[0]._ctx).__name__ == "LinearReLU"
+    tg.gradcheck(lambda t: model(t).sum(), x)
+    tg.gradgradcheck(lambda t: model(t), x)
+    (g,) = tg.autograd.grad(model(x).sum(), [x], create_graph=True)
+    (g_plain,) = tg.autograd.grad(model[2](nn.ReLU()(model[0](x))).sum(), [x], create_graph=True)
+    np.testing.assert_array_equal(g.numpy(), g_plain.numpy())
+    assert g.requires_grad

@@ -2,6 +2,7 @@
 passes over memory.
 
     ReLU → MaxPool2d(k)                  ops.ReLUMaxPool2d: ReLU on the pooled quarter, no rectified copy kept
+    Linear → ReLU                        ops.LinearReLU: the rectification in the layer's own output, one op
     Conv2d(1, C) → ReLU → MaxPool2d(k)   ops.Conv2dReLUMaxPool2d: the convolution's output is never stored
 
 A run is fused only where nothing could tell the difference: plain layers (no subclass), no hooks (a hook must see
@@ -22,6 +23,7 @@ from ..kernels import dispatch
 from ..tensor import Tensor
 from .activation import ReLU
 from .conv import Conv2d
+from .linear import Linear
 from .module import Module
 from .pooling import MaxPool2d
 
@@ -39,6 +41,9 @@ def run_layers(layers: Sequence[Module], input: Any) -> Any:  # noqa: A002
         elif kind is ReLU and index + 1 < count and fuses_relu_then_max_pool(layer, layers[index + 1]):
             input = layers[index + 1].forward_after_relu(input)
             index += 2
+        elif kind is Linear and index + 1 < count and fuses_linear_relu(layer, layers[index + 1]):
+            input = ops.LinearReLU.apply(input, layer.weight, layer.bias)
+            index += 2
         else:
             input = layer(input)
             index += 1
@@ -50,6 +55,13 @@ def fuses_relu_then_max_pool(first: Module, second: Module) -> bool:
     ``MaxPool2d`` that returns no indices, no hook on either, no autocast or anomaly detection."""
     return (type(first) is ReLU and type(second) is MaxPool2d and not second.return_indices
             and not _has_hooks(first) and not _has_hooks(second) and not interceptors.active)
+
+
+def fuses_linear_relu(linear: Module, relu: Module) -> bool:
+    """True when ``relu(linear(x))`` may run as one ``ops.LinearReLU``: a plain ``Linear`` without DropConnect,
+    then a plain ``ReLU``, no hook on either, no autocast or anomaly detection."""
+    return (type(linear) is Linear and type(relu) is ReLU and not linear.dropconnect and not _has_hooks(linear)
+            and not _has_hooks(relu) and not interceptors.active)
 
 
 def fuses_conv_relu_max_pool(conv: Module, relu: Module, pool: Module, input: Any) -> bool:  # noqa: A002

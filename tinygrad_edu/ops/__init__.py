@@ -7,7 +7,7 @@ the formula in the docstring.
 | ``unary.py`` | Neg, Exp, Log, Sqrt, Abs, Sin, Cos, Clip, Cast, ToDevice |
 | ``activation.py`` | Tanh, Sigmoid, ReLU, ReLU6, LeakyReLU, GELU, Softmax, LogSoftmax |
 | ``reduce.py`` | Sum, Mean, Var, Max, Min, LogSumExp |
-| ``matmul.py`` | MatMul, Linear |
+| ``matmul.py`` | MatMul, Linear, LinearReLU |
 | ``shape.py`` | Reshape, Permute, BroadcastTo, Pad, Concatenate, GetItem, SetItem |
 | ``broadcast.py`` | ``unbroadcast``: the broadcast rule backwards, shared by all |
 | ``loss.py`` | CrossEntropy, NLLLoss, MSELoss, BinaryCrossEntropy, BinaryCrossEntropyWithLogits |
@@ -39,7 +39,7 @@ from .dropout import Dropout
 from .embedding import Embedding
 from .layernorm import LayerNorm
 from .loss import BinaryCrossEntropy, BinaryCrossEntropyWithLogits, CrossEntropy, MSELoss, NLLLoss
-from .matmul import Linear, MatMul
+from .matmul import Linear, LinearReLU, MatMul
 from .pool import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d, ReLUMaxPool2d
 from .reduce import LogSumExp, Max, Mean, Min, Sum, Var
 from .rnn import GRUSequence, LSTMSequence, RNNSequence
@@ -48,7 +48,7 @@ from .unary import Abs, Cast, Clip, Cos, Exp, Log, Neg, Sin, Sqrt, ToDevice
 
 __all__ = [
     "Abs", "Add", "BroadcastTo", "Cast", "Clip", "Concatenate", "Cos", "Div", "Exp", "GELU", "GetItem",
-    "LeakyReLU", "Linear", "Log", "LogSoftmax", "LogSumExp", "MatMul", "Max", "Maximum", "Mean", "Min",
+    "LeakyReLU", "Linear", "LinearReLU", "Log", "LogSoftmax", "LogSumExp", "MatMul", "Max", "Maximum", "Mean", "Min",
     "Minimum", "Mul", "Neg", "Pad", "Permute", "Pow", "ReLU", "ReLU6", "Reshape", "SetItem", "Sigmoid", "Sin",
     "Softmax", "Sqrt",
     "Sub", "Sum", "Tanh", "ToDevice", "Var", "Where", "unbroadcast",
