@@ -261,10 +261,36 @@ def test_leaf_gradients_never_share_an_array() -> None:
     c.grad.data *= 2
 
     d = tg.tensor([1.0, 2.0], requires_grad=True)
-    upstream = np.array([5.0, 6.0])
+    upstream = np.array([5.0, 6.0], dtype=d.dtype)  # the tensor's dtype: nothing to convert
     d.backward(upstream)  # the caller's array is copied, not stored
     upstream[:] = 0
     np.testing.assert_array_equal(d.grad, [5.0, 6.0])
+
+    e = tg.tensor([1.0, 2.0], requires_grad=True)
+    upstream = np.array([5.0, 6.0], dtype=e.dtype)
+    (e + 1).backward(upstream)  # Add hands the caller's (uncopied) array on unchanged: the leaf stores a copy
+    upstream[:] = 0
+    np.testing.assert_array_equal(e.grad, [5.0, 6.0])
+    y = e * 2
+    upstream = np.array([7.0, 8.0], dtype=e.dtype)
+    (found,) = tg.autograd.grad(y, [y], grad_outputs=upstream)
+    upstream[:] = 0
+    np.testing.assert_array_equal(found, [7.0, 8.0])
+
+
+def test_backward_never_writes_into_the_callers_gradient() -> None:
+    """The engine uses the array given to backward() as it is (no copy): a read-only one passes through a
+    network of many ops, which only read it."""
+    rng = np.random.default_rng(0)
+    lstm, head = tg.nn.LSTM(3, 4), tg.nn.Sequential(tg.nn.Linear(4, 5), tg.nn.ReLU(), tg.nn.Linear(5, 2))
+    x = tg.tensor(rng.standard_normal((6, 2, 3)).astype(np.float32), requires_grad=True)
+    out = head(lstm(x)[0]).softmax(-1)
+    upstream = rng.standard_normal(out.shape).astype(np.float32)
+    upstream.flags.writeable = False
+    kept = upstream.copy()
+    out.backward(upstream)
+    np.testing.assert_array_equal(upstream, kept)
+    assert x.grad is not None and np.isfinite(x.grad.numpy()).all()
 
 
 def test_backward_without_any_input_requiring_grad_raises() -> None:
