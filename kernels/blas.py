@@ -16,9 +16,12 @@ Why MKL when it is there: on the small products these loops make (16 × 161 × 5
 attention) OpenBLAS 0.3.31 reaches 70–105 GFLOP/s on one core of an AVX-512 Xeon, MKL 2026.2 115–165 (the
 LSTM's step product 34 µs → 19 µs), and on two threads the layers' products run 15–45% faster — PyTorch's CPU
 build, which we race, runs on MKL too. MKL is loaded with its TBB threading layer, so its threads are the TBB
-workers Numba's kernels run on (threads.py) and the two never oversubscribe the cores; inside the kernels'
-loops ``threads.small_products()`` sets it to one thread per call. ``TINYGRAD_EDU_BLAS=openblas`` keeps
-OpenBLAS; NumPy's own ``@`` always uses it.
+workers Numba's kernels run on (threads.py) and the two never oversubscribe the cores. That layer ignores
+``MKL_Set_Num_Threads`` and ``MKL_NUM_THREADS`` (a product uses every TBB worker that is free: measured, CPU time
+twice the wall time with the count set to 1), so where the kernels are to run on one thread
+(``NUMBA_NUM_THREADS=1``, the benchmark's ``--threads 1``) MKL is loaded with its sequential layer instead.
+Inside the kernels' parallel loops each thread's sgemm call may borrow the other worker when it is idle.
+``TINYGRAD_EDU_BLAS=openblas`` keeps OpenBLAS; NumPy's own ``@`` always uses it.
 
     C = α · op(A) · op(B) + β · C     (row-major; op(X) = X or Xᵀ; lda, ldb, ldc the row strides in elements)
 """
@@ -62,40 +65,29 @@ def mkl_library() -> Any | None:
     """Intel MKL's single dynamic library from the ``mkl`` package (``<prefix>/lib/libmkl_rt.so.*``), or None
     where it is not installed, does not load, or ``TINYGRAD_EDU_BLAS=openblas``.
 
-    Threads: MKL's TBB layer where TBB loads (threads.py: Numba's kernels run on the same TBB workers, so the
-    two never oversubscribe the cores; a product starts its threads in microseconds), its sequential layer
-    otherwise. Either way in conditional-numerical-reproducibility mode, so a seeded run gives the same bits
-    every time (checked by tests/kernels/test_blas.py)."""
+    Threads: MKL's TBB layer where Numba's kernels run on TBB with more than one thread (threads.py: the same
+    TBB workers, so the two never oversubscribe the cores; a product starts its threads in microseconds), its
+    sequential layer otherwise (the TBB layer would use every core whatever thread count is asked for). Either
+    way in conditional-numerical-reproducibility mode, so a seeded run gives the same bits every time (checked
+    by tests/kernels/test_blas.py)."""
     if choice() != "mkl" or sys.platform != "linux":
         return None
     for path in sorted(glob.glob(os.path.join(sys.prefix, "lib", "libmkl_rt.so*")), reverse=True):
         try:
             library = ctypes.CDLL(path)
-            layer = _MKL_TBB if threads.chosen_policy() == "tbb" else _MKL_SEQUENTIAL
             library.MKL_Set_Threading_Layer.argtypes = [ctypes.c_int]
-            library.MKL_Set_Threading_Layer(layer)  # before any other MKL call: MKL chooses once
+            library.MKL_Set_Threading_Layer(_threading_layer())  # before any other MKL call: MKL chooses once
             library.MKL_CBWR_Set.argtypes = [ctypes.c_int]
             library.MKL_CBWR_Set(_MKL_CBWR_AUTO)
-            library.MKL_Set_Num_Threads.argtypes = [ctypes.c_int]
-            library.MKL_Get_Max_Threads.restype = ctypes.c_int
-            library.MKL_Set_Num_Threads(threads.num_threads())
             return library
         except (OSError, AttributeError):
             continue
     return None
 
 
-def mkl_threads() -> int | None:
-    """How many threads MKL's products may use now (None without MKL)."""
-    library = mkl_library()
-    return None if library is None else int(library.MKL_Get_Max_Threads())
-
-
-def set_mkl_threads(count: int) -> None:
-    """Set MKL's thread count for the products that follow (nothing happens without MKL)."""
-    library = mkl_library()
-    if library is not None:
-        library.MKL_Set_Num_Threads(count)
+def _threading_layer() -> int:
+    """MKL's TBB layer when the kernels run on TBB with more than one thread, else its sequential layer."""
+    return _MKL_TBB if threads.chosen_policy() == "tbb" and threads.num_threads() > 1 else _MKL_SEQUENTIAL
 
 
 def _typed(function: Any, integer: Any) -> Any:
@@ -135,7 +127,7 @@ def describe() -> str:
     library.MKL_Get_Version_String(text, 256)
     version = text.value.decode(errors="replace").split(" for ")[0]
     version = version.replace("Intel(R) oneAPI Math Kernel Library", "MKL")
-    layer = "TBB threads" if threads.chosen_policy() == "tbb" else "sequential"
+    layer = "TBB threads" if _threading_layer() == _MKL_TBB else "sequential"
     return f"{version.strip()} ({layer}; NumPy's own products: OpenBLAS)"
 
 

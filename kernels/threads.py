@@ -303,25 +303,17 @@ def small_blas_policy() -> str:
 
 @contextmanager
 def small_products() -> Iterator[None]:
-    """Inside: a loop of many small matrix products, which OpenBLAS and MKL (kernels/blas.py) run on one thread
-    each (the default policy), so their threads never synchronise per product. Restores the thread counts on
-    exit."""
-    from . import blas  # blas.py imports this module: import it when first needed
-
-    serial = small_blas_policy() == "serial"
-    before = blas_threads() if serial else None
-    mkl_before = blas.mkl_threads() if serial else None
+    """Inside: a loop of many small matrix products, which OpenBLAS runs on one thread each (the default policy),
+    so its threads never synchronise per product. Restores the thread count on exit. (MKL, blas.py, needs no
+    setting: its TBB layer takes whichever TBB workers are free, and cannot be held to one thread.)"""
+    before = blas_threads() if small_blas_policy() == "serial" else None
     if before is not None and before > 1:
         set_blas_threads(1)
-    if mkl_before is not None and mkl_before > 1:
-        blas.set_mkl_threads(1)
     try:
         yield
     finally:
         if before is not None and before > 1:
             set_blas_threads(before)
-        if mkl_before is not None and mkl_before > 1:
-            blas.set_mkl_threads(mkl_before)
 
 
 # ------------------------------------------------------------------------------------- independent row blocks

@@ -83,7 +83,27 @@ def test_mkl_is_used_where_installed():
     if blas.mkl_library() is None:
         pytest.skip("the mkl package is not installed here (or TINYGRAD_EDU_BLAS=openblas): OpenBLAS serves")
     assert blas.describe().startswith("MKL")
-    assert blas.sgemm() is not None and blas.mkl_threads() >= 1
+    assert blas.sgemm() is not None
+
+
+def test_one_kernel_thread_keeps_mkl_on_one_core():
+    """MKL's TBB layer ignores thread counts; with the kernels on one thread (NUMBA_NUM_THREADS=1, the benchmark's
+    --threads 1) MKL is loaded sequential, so a large product uses one core's time, not two."""
+    if blas.mkl_library() is None:
+        pytest.skip("the mkl package is not installed here (or TINYGRAD_EDU_BLAS=openblas): OpenBLAS serves")
+    code = (
+        "import time, numpy as np\n"
+        "from tinygrad_edu.kernels import blas\n"
+        "a = np.ones((768, 768), np.float32)\n"
+        "blas.matmul(a, a)\n"
+        "wall, cpu = time.perf_counter(), time.process_time()\n"
+        "for _ in range(20): blas.matmul(a, a)\n"
+        "print(blas.describe(), (time.process_time() - cpu) / (time.perf_counter() - wall))\n"
+    )
+    result = run_python(code, NUMBA_NUM_THREADS="1")
+    assert result.returncode == 0, result.stderr
+    description, ratio = result.stdout.rsplit(" ", 1)
+    assert "sequential" in description and float(ratio) < 1.3, result.stdout
 
 
 def _product_sum(a):
