@@ -26,3 +26,24 @@ def assert_close(actual, expected, rtol: float = 1e-5, atol: float = 1e-6) -> No
     if hasattr(expected, "detach"):
         expected = expected.detach().numpy()
     np.testing.assert_allclose(np.asarray(actual), np.asarray(expected), rtol=rtol, atol=atol)
+
+
+def assert_fused_run_matches(layer, fused, plain, x, upstream, input_grad: bool, op_names: tuple[str, str]) -> None:
+    """``fused`` (an nn.Sequential that runs its layers as one op) and ``plain`` (the same layers one by one) on
+    input ``x`` with output gradient ``upstream``: the outputs were made by ``op_names`` (fused, plain), and the
+    outputs and every gradient (``layer``'s parameters, and the input's when ``input_grad``) are equal bit for bit."""
+    import tinygrad_edu as tg
+
+    results = []
+    for run in (fused, plain):
+        layer.zero_grad()
+        t = tg.Tensor(x, requires_grad=input_grad)
+        y = run(t)
+        y.backward(upstream)
+        grads = [p.grad.numpy() for p in layer.parameters()] + ([t.grad.numpy()] if input_grad else [])
+        results.append((type(y._ctx).__name__, y.numpy(), grads))
+    (fused_op, fused_out, fused_grads), (plain_op, plain_out, plain_grads) = results
+    assert (fused_op, plain_op) == op_names
+    np.testing.assert_array_equal(fused_out, plain_out)
+    for a, b in zip(fused_grads, plain_grads, strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import tinygrad_edu as tg
-from tests.helpers import assert_close, require_torch
+from tests.helpers import assert_close, assert_fused_run_matches, require_torch
 from tinygrad_edu import nn
 from tinygrad_edu.gradcheck import gradcheck
 from tinygrad_edu.nn import functional as F
@@ -195,21 +195,10 @@ def test_sequential_linear_relu_is_one_op_with_the_same_numbers(batch, in_featur
         parameter.data = parameter.data.astype(dtype)
     if values == "zeros":
         layer.weight.data[:, 1:] = 0
-    model, relu = nn.Sequential(layer, nn.ReLU()), nn.ReLU()
+    relu = nn.ReLU()
     upstream = rng.standard_normal(batch + (out_features,)).astype(dtype)
-    results = []
-    for run in (model, lambda t: relu(layer(t))):
-        layer.zero_grad()
-        t = tg.Tensor(x.astype(dtype), requires_grad=input_grad)
-        y = run(t)
-        y.backward(upstream)
-        grads = [p.grad.numpy() for p in layer.parameters()] + ([t.grad.numpy()] if input_grad else [])
-        results.append((type(y._ctx).__name__, y.numpy(), grads))
-    (fused_op, fused, fused_grads), (plain_op, plain, plain_grads) = results
-    assert (fused_op, plain_op) == ("LinearReLU", "ReLU")
-    np.testing.assert_array_equal(fused, plain)
-    for a, b in zip(fused_grads, plain_grads, strict=True):
-        np.testing.assert_array_equal(a, b)
+    assert_fused_run_matches(layer, nn.Sequential(layer, nn.ReLU()), lambda t: relu(layer(t)), x.astype(dtype),
+                             upstream, input_grad, ("LinearReLU", "ReLU"))
 
 
 def test_linear_relu_is_not_fused_where_something_must_see_each_layer():

@@ -9,7 +9,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import tinygrad_edu as tg
-from tests.helpers import require_torch
+from tests.helpers import assert_fused_run_matches, require_torch
 from tinygrad_edu import nn
 from tinygrad_edu.nn import functional as F
 
@@ -219,20 +219,9 @@ def test_sequential_conv_relu_max_pool_is_one_op_with_the_same_numbers(channels,
     conv, pool = nn.Conv2d(1, channels, kernel, stride=stride, padding=padding, bias=bias), nn.MaxPool2d(window)
     for parameter in conv.parameters():
         parameter.data = parameter.data.astype(dtype)
-    model = nn.Sequential(conv, nn.ReLU(), pool)
-    results = []
-    for run in (model, lambda t: pool(nn.ReLU()(conv(t)))):
-        conv.zero_grad()
-        t = tg.Tensor(x, requires_grad=input_grad)
-        y = run(t)
-        y.backward(np.random.default_rng(2).standard_normal(y.shape).astype(y.dtype))
-        grads = [p.grad.numpy() for p in conv.parameters()] + ([t.grad.numpy()] if input_grad else [])
-        results.append((type(y._ctx).__name__, y.numpy(), grads))
-    (fused_op, fused, fused_grads), (plain_op, plain, plain_grads) = results
-    assert (fused_op, plain_op) == ("Conv2dReLUMaxPool2d", "MaxPool2d")
-    np.testing.assert_array_equal(fused, plain)
-    for a, b in zip(fused_grads, plain_grads, strict=True):
-        np.testing.assert_array_equal(a, b)
+    upstream = np.random.default_rng(2).standard_normal(pool(nn.ReLU()(conv(tg.Tensor(x)))).shape).astype(dtype)
+    assert_fused_run_matches(conv, nn.Sequential(conv, nn.ReLU(), pool), lambda t: pool(nn.ReLU()(conv(t))), x,
+                             upstream, input_grad, ("Conv2dReLUMaxPool2d", "MaxPool2d"))
 
 
 def test_conv_relu_max_pool_is_not_fused_where_it_would_change_what_runs():
