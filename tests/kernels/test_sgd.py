@@ -23,7 +23,8 @@ def _numpy_update(theta, grad, velocity, lr, momentum):
     return param.numpy(), optimizer.state[param]["momentum_buffer"]
 
 
-@given(size=st.integers(1, 3000), dtype=st.sampled_from([np.float32, np.float64]),
+@given(size=st.one_of(st.integers(1, 3000), st.integers(sgd.PARALLEL_MIN_SIZE, sgd.PARALLEL_MIN_SIZE + 3000)),
+       dtype=st.sampled_from([np.float32, np.float64]),
        lr=st.sampled_from([1e-3, 0.1, 0.37]), momentum=st.sampled_from([0.5, 0.9, 0.99]),
        seed=st.integers(0, 2**16))
 def test_one_pass_equals_the_four_numpy_passes_bit_for_bit(size, dtype, lr, momentum, seed):
