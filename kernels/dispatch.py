@@ -288,6 +288,23 @@ def sgd_momentum_step(theta: Any, grad: Any, velocity: Any, lr: float, momentum:
     return True
 
 
+ADAM_KERNEL_MIN_SIZE = 1 << 12  # values: below, the NumPy lines (and no Numba compile for a small model)
+
+
+def adam_step(theta: Any, grad: Any, exp_avg: Any, exp_avg_sq: Any, max_exp_avg_sq: Any, **hyper: Any) -> bool:
+    """One Adam/AdamW step in place with adam.py's one-pass kernel, for large contiguous float NumPy arrays of one
+    dtype: True when it did the update, False when the caller's NumPy lines (optim/adam.py) must."""
+    if _current != "numba" or not isinstance(theta, np.ndarray) or theta.size < ADAM_KERNEL_MIN_SIZE:
+        return False
+    from . import adam
+
+    arrays = (theta, grad, exp_avg, exp_avg_sq) + (() if max_exp_avg_sq is None else (max_exp_avg_sq,))
+    if not adam.applicable(*arrays):
+        return False
+    adam.adam_step(theta, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, **hyper)
+    return True
+
+
 # -------------------------------------------------------------------------------------------- attention
 
 ATTENTION_PATHS = ("reference", "short", "flash")

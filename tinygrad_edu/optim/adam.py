@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import backend
+from ..kernels import dispatch as kernels
 from .optimizer import Optimizer, ParamsLike, check_in_unit_interval, check_non_negative, lerp_
 
 
@@ -62,6 +63,9 @@ class Adam(Optimizer):
         state["step"] += 1
         t = state["step"]
         m, v = state["exp_avg"], state["exp_avg_sq"]
+        if kernels.adam_step(theta, grad, m, v, state.get("max_exp_avg_sq"), lr=lr, beta1=beta1, beta2=beta2,
+                             eps=eps, weight_decay=weight_decay, decoupled=group["decoupled_weight_decay"], step=t):
+            return  # large arrays: the lines below in one pass over memory, the same numbers (kernels/adam.py)
 
         if weight_decay != 0:
             if group["decoupled_weight_decay"]:  # AdamW: θ ← θ − αλθ, before the Adam step
