@@ -47,3 +47,16 @@ def assert_fused_run_matches(layer, fused, plain, x, upstream, input_grad: bool,
     np.testing.assert_array_equal(fused_out, plain_out)
     for a, b in zip(fused_grads, plain_grads, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def parameters_after_steps(model, optimizer, x, kernels: str, steps: int = 5) -> list:
+    """The model's parameters (copies) after ``steps`` steps of ``optimizer`` on the loss mean(model(x)²), the
+    kernels chosen by ``kernels`` ("numba" or "numpy", kernels/dispatch.py)."""
+    from tinygrad_edu.kernels import dispatch
+
+    with dispatch.using(kernels):
+        for _ in range(steps):
+            optimizer.zero_grad()
+            (model(x) ** 2).mean().backward()
+            optimizer.step()
+    return [p.numpy().copy() for p in model.parameters()]

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tinygrad_edu as tg
+from tests.helpers import parameters_after_steps
 from tinygrad_edu import nn, optim
 from tinygrad_edu.kernels import adam, dispatch
 
@@ -63,13 +64,8 @@ def _train(kernels: str) -> list[np.ndarray]:
     for p in model.parameters():
         p.data[...] = rng.standard_normal(p.shape).astype(np.float32) * 0.1
     optimizer = optim.AdamW(model.parameters(), lr=1e-2, weight_decay=0.1)
-    x = tg.tensor(rng.standard_normal((32, 128)).astype(np.float32))
-    with dispatch.using(kernels):
-        for _ in range(5):
-            optimizer.zero_grad()
-            (model(x) ** 2).mean().backward()
-            optimizer.step()
-    return [p.numpy().copy() for p in model.parameters()]
+    return parameters_after_steps(model, optimizer, tg.tensor(rng.standard_normal((32, 128)).astype(np.float32)),
+                                  kernels)
 
 
 def test_adamw_training_gives_the_same_parameters_on_either_kernel_choice():

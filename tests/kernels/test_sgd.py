@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import tinygrad_edu as tg
+from tests.helpers import parameters_after_steps
 from tinygrad_edu import nn, optim
 from tinygrad_edu.kernels import dispatch, sgd
 
@@ -43,13 +44,8 @@ def _train(kernels: str) -> list[np.ndarray]:
     layer.weight.data[...] = rng.standard_normal(layer.weight.shape).astype(np.float32) * 0.05
     layer.bias.data[...] = rng.standard_normal(layer.bias.shape).astype(np.float32) * 0.05
     optimizer = optim.SGD(layer.parameters(), lr=0.05, momentum=0.9)
-    x = tg.tensor(rng.standard_normal((32, 256)).astype(np.float32))
-    with dispatch.using(kernels):
-        for _ in range(5):
-            optimizer.zero_grad()
-            (layer(x) ** 2).mean().backward()
-            optimizer.step()
-    return [p.numpy().copy() for p in layer.parameters()]
+    return parameters_after_steps(layer, optimizer, tg.tensor(rng.standard_normal((32, 256)).astype(np.float32)),
+                                  kernels)
 
 
 def test_sgd_steps_give_the_same_parameters_on_either_kernel_choice():
