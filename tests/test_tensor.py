@@ -367,3 +367,25 @@ def test_rng_state_can_be_saved_and_restored() -> None:
     first = tg.randn(8).numpy()
     tg.backend.set_rng_state(state)
     np.testing.assert_array_equal(tg.randn(8).numpy(), first)
+
+
+def test_backward_takes_a_gradient_of_any_layout() -> None:
+    """The caller's gradient array is used as given (no copy): a broadcast view (all strides 0 on some axes) or a
+    transposed one gives the gradients of the same values in a plain C-ordered array, bit for bit."""
+    x_values = np.random.default_rng(1).standard_normal((5, 3, 8)).astype(np.float32)
+
+    def gradients(kind: str) -> list[np.ndarray]:
+        tg.manual_seed(0)
+        lstm, head = tg.nn.LSTM(8, 16), tg.nn.Sequential(tg.nn.Linear(16, 16), tg.nn.ReLU(), tg.nn.Linear(16, 4))
+        x = tg.tensor(x_values, requires_grad=True)
+        out = head(lstm(x)[0])
+        upstream = {"plain": np.full(out.shape, 0.5, np.float32),
+                    "broadcast": np.broadcast_to(np.float32(0.5), out.shape),
+                    "transposed": np.full(out.shape[::-1], 0.5, np.float32).T}[kind]
+        out.backward(upstream)
+        return [p.grad.numpy() for p in (*lstm.parameters(), *head.parameters())] + [x.grad.numpy()]
+
+    expected = gradients("plain")
+    for kind in ("broadcast", "transposed"):
+        for a, b in zip(gradients(kind), expected, strict=True):
+            np.testing.assert_array_equal(a, b)
