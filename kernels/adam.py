@@ -12,7 +12,7 @@ checks it). Per value, with g the gradient (already negated for ``maximize``):
     amsgrad:                    v̂ ← max(v̂_max, v), kept as v̂_max;  else v̂ = v
     θ ← θ + (−α/(1 − β₁ᵗ)) m / (√v̂ / √(1 − β₂ᵗ) + ε)
 
-From ``PARALLEL_MIN_SIZE`` values the pass is shared out between the kernels' threads (as kernels/sgd.py: each
+From sgd.py's ``PARALLEL_MIN_SIZE`` values the pass is shared out between the kernels' threads as there (each
 value is updated alone, so the numbers cannot change). Measured in one process, alternating: the GPT benchmark's
 AdamW step (1.04 M parameters in 64 tensors) 3.95 → 3.11 ms; the documents' CNN's Adam step (93 k parameters in
 10 tensors, three of them large enough) 0.41 → 0.37 ms, where the small tensors' Python and NumPy calls are most
@@ -22,16 +22,11 @@ of the time.
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numba
 import numpy as np
 
-from . import threads
-
-threads.configure()
-
-PARALLEL_MIN_SIZE = 1 << 15  # values: below, starting the threads costs more than the second core saves
+from .sgd import part_bounds, thread_parts  # the pass shared out between the threads as SGD's is
 
 
 def adam_step(theta: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray, exp_avg_sq: np.ndarray,
@@ -52,7 +47,7 @@ def adam_step(theta: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray, exp_avg_
     flags = (weight_decay != 0 and not decoupled, weight_decay != 0 and decoupled, low, max_exp_avg_sq is not None)
     flat = [a.reshape(-1) for a in (theta, grad, exp_avg, exp_avg_sq)]
     maximum = flat[3] if max_exp_avg_sq is None else max_exp_avg_sq.reshape(-1)  # unused without amsgrad
-    parts = threads.num_threads() if theta.size >= PARALLEL_MIN_SIZE else 1
+    parts = thread_parts(theta.size)
     if parts > 1:
         _adam_parts(*flat, maximum, *scalars, *flags, parts)
     else:
@@ -83,17 +78,8 @@ def _adam(theta, grad, m, v, v_max, decay, shrink, weight, beta2, one_minus_beta
 @numba.njit(cache=True, parallel=True)
 def _adam_parts(theta, grad, m, v, v_max, decay, shrink, weight, beta2, one_minus_beta2, minus_step,
                 root_correction, eps, coupled, decoupled, low, amsgrad, parts):  # pragma: no cover
-    size = theta.shape[0]
-    part = ((size + parts - 1) // parts + 15) // 16 * 16  # a multiple of 16 values: parts start on cache lines
     for k in numba.prange(parts):
-        start = min(size, k * part)
-        stop = min(size, start + part)
+        start, stop = part_bounds(theta.shape[0], parts, k)
         _adam(theta[start:stop], grad[start:stop], m[start:stop], v[start:stop], v_max[start:stop], decay, shrink,
               weight, beta2, one_minus_beta2, minus_step, root_correction, eps, coupled, decoupled, low, amsgrad)
 
-
-def applicable(*arrays: Any) -> bool:
-    """Whether ``adam_step`` serves these arrays: NumPy, C-contiguous, all of the first one's float dtype."""
-    first = arrays[0]
-    return (first.dtype in (np.float32, np.float64)
-            and all(isinstance(a, np.ndarray) and a.flags.c_contiguous and a.dtype == first.dtype for a in arrays))

@@ -274,13 +274,18 @@ def layer_norm_backward(grad: Any, normalized: Any, inv_std: Any, weight: Any, n
 SGD_KERNEL_MIN_SIZE = 1 << 14  # below this the four NumPy passes cost about one call
 
 
+def _one_pass_arrays(min_size: int, first: Any, *others: Any) -> bool:
+    """Whether an optimizer's one-pass kernel (sgd.py, adam.py) serves these arrays: the Numba kernels chosen,
+    NumPy arrays, C-contiguous, all of the first one's float dtype, at least ``min_size`` values."""
+    return (_current == "numba" and isinstance(first, np.ndarray) and first.dtype in ("float32", "float64")
+            and first.size >= min_size and first.flags.c_contiguous
+            and all(isinstance(a, np.ndarray) and a.flags.c_contiguous and a.dtype == first.dtype for a in others))
+
+
 def sgd_momentum_step(theta: Any, grad: Any, velocity: Any, lr: float, momentum: float) -> bool:
     """b ← μ b + g, θ ← θ − α b in place with sgd.py's one-pass kernel, for large contiguous float NumPy arrays of
     one dtype: True when it did the update, False when the caller's NumPy lines (optim/sgd.py) must."""
-    arrays = (theta, grad, velocity)
-    if not (_current == "numba" and all(isinstance(a, np.ndarray) and a.flags.c_contiguous
-                                        and a.dtype == theta.dtype for a in arrays)
-            and theta.dtype in ("float32", "float64") and theta.size >= SGD_KERNEL_MIN_SIZE):
+    if not _one_pass_arrays(SGD_KERNEL_MIN_SIZE, theta, grad, velocity):
         return False
     from . import sgd
 
@@ -294,13 +299,11 @@ ADAM_KERNEL_MIN_SIZE = 1 << 12  # values: below, the NumPy lines (and no Numba c
 def adam_step(theta: Any, grad: Any, exp_avg: Any, exp_avg_sq: Any, max_exp_avg_sq: Any, **hyper: Any) -> bool:
     """One Adam/AdamW step in place with adam.py's one-pass kernel, for large contiguous float NumPy arrays of one
     dtype: True when it did the update, False when the caller's NumPy lines (optim/adam.py) must."""
-    if _current != "numba" or not isinstance(theta, np.ndarray) or theta.size < ADAM_KERNEL_MIN_SIZE:
+    arrays = (theta, grad, exp_avg, exp_avg_sq) + (() if max_exp_avg_sq is None else (max_exp_avg_sq,))
+    if not _one_pass_arrays(ADAM_KERNEL_MIN_SIZE, *arrays):
         return False
     from . import adam
 
-    arrays = (theta, grad, exp_avg, exp_avg_sq) + (() if max_exp_avg_sq is None else (max_exp_avg_sq,))
-    if not adam.applicable(*arrays):
-        return False
     adam.adam_step(theta, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, **hyper)
     return True
 

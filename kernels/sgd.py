@@ -29,11 +29,25 @@ threads.configure()
 PARALLEL_MIN_SIZE = 1 << 15  # values: below, starting the threads (5–8 µs) costs more than the second core saves
 
 
+def thread_parts(size: int) -> int:
+    """How many contiguous parts a one-pass update of ``size`` values is shared out in (adam.py's too): one per
+    kernel thread from ``PARALLEL_MIN_SIZE`` values, else 1."""
+    return threads.num_threads() if size >= PARALLEL_MIN_SIZE else 1
+
+
+@numba.njit(cache=True, nogil=True)
+def part_bounds(size, parts, k):  # pragma: no cover
+    """(start, stop) of part k of ``parts``: a multiple of 16 values each, so that parts start on cache lines."""
+    part = ((size + parts - 1) // parts + 15) // 16 * 16
+    start = min(size, k * part)
+    return start, min(size, start + part)
+
+
 def momentum_step(theta: np.ndarray, grad: np.ndarray, velocity: np.ndarray, lr: float, momentum: float) -> None:
     """The same in one pass: all three arrays C-contiguous, of one float dtype."""
     scalar = theta.dtype.type  # the scalars in the arrays' precision, as NumPy uses a Python float with them
     arguments = (theta.reshape(-1), grad.reshape(-1), velocity.reshape(-1), scalar(-lr), scalar(momentum))
-    parts = threads.num_threads() if theta.size >= PARALLEL_MIN_SIZE else 1
+    parts = thread_parts(theta.size)
     if parts > 1:
         _momentum_step_parts(*arguments, parts)
     else:
@@ -42,11 +56,8 @@ def momentum_step(theta: np.ndarray, grad: np.ndarray, velocity: np.ndarray, lr:
 
 @numba.njit(cache=True, parallel=True)
 def _momentum_step_parts(theta, grad, velocity, minus_lr, momentum, parts):  # pragma: no cover
-    size = theta.shape[0]
-    part = ((size + parts - 1) // parts + 15) // 16 * 16  # a multiple of 16 values: parts start on cache lines
     for k in numba.prange(parts):
-        start = min(size, k * part)
-        stop = min(size, start + part)
+        start, stop = part_bounds(theta.shape[0], parts, k)
         _momentum_step(theta[start:stop], grad[start:stop], velocity[start:stop], minus_lr, momentum)
 
 

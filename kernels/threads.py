@@ -307,13 +307,14 @@ def small_products() -> Iterator[None]:
     so its threads never synchronise per product. Restores the thread count on exit. (MKL, blas.py, needs no
     setting: its TBB layer takes whichever TBB workers are free, and cannot be held to one thread.)"""
     before = blas_threads() if small_blas_policy() == "serial" else None
-    if before is not None and before > 1:
-        set_blas_threads(1)
+    if before is None or before == 1:
+        yield
+        return
+    set_blas_threads(1)
     try:
         yield
     finally:
-        if before is not None and before > 1:
-            set_blas_threads(before)
+        set_blas_threads(before)
 
 
 # ------------------------------------------------------------------------------------- independent row blocks

@@ -11,10 +11,10 @@ from hypothesis import strategies as st
 import tinygrad_edu as tg
 from tests.helpers import parameters_after_steps
 from tinygrad_edu import nn, optim
-from tinygrad_edu.kernels import adam, dispatch
+from tinygrad_edu.kernels import adam, dispatch, sgd
 
 SIZES = st.one_of(st.integers(dispatch.ADAM_KERNEL_MIN_SIZE, dispatch.ADAM_KERNEL_MIN_SIZE + 500),
-                  st.integers(adam.PARALLEL_MIN_SIZE, adam.PARALLEL_MIN_SIZE + 500))
+                  st.integers(sgd.PARALLEL_MIN_SIZE, sgd.PARALLEL_MIN_SIZE + 500))
 
 
 def _steps(kernels, size, dtype, seed, steps, **options):
